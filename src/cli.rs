@@ -1,0 +1,78 @@
+//! The command line: subcommands and their flags.
+
+use crate::integration::layout::DEFAULT_LAYOUT;
+use crate::render::Format;
+use crate::report::quota::QuotaPeriod;
+use clap::{Args, Parser, Subcommand};
+
+/// Turns Matrix42 ESM REST API logs into transaction, rejection and call reports.
+///
+/// Point it at usage logs (Matrix42_rest_rest_api_usage.log) and integration.log files:
+/// files, folders, globs, .gz, .zip, or - for stdin, in any order. Each input's kind is
+/// recognised from its content.
+#[derive(Debug, Parser)]
+#[command(name = "esmlog", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Transactions per ISO week of the server's calendar, exact where the log allows it.
+    Weekly(UsageArgs),
+    /// Transactions per calendar month: best estimate with a min and max that hold the truth.
+    Monthly(UsageArgs),
+    /// Writes deterministic synthetic logs and their truth.json (for tests and benchmarks).
+    Generate(crate::generate::GenerateArgs),
+}
+
+/// Where the logs are and how to read them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Log files, folders, globs, .gz or .zip archives; `-` reads stdin.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<String>,
+    /// The server's IANA time zone (for example Europe/Helsinki): converts instants exactly
+    /// and resolves the repeated hour when daylight saving time ends.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// The Log4j PatternLayout integration.log is written with.
+    #[arg(long, value_name = "PATTERN", default_value = DEFAULT_LAYOUT)]
+    pub layout: String,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Where and how to write a report.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file instead of stdout (`-`); written whole or not at all.
+    #[arg(long, short, value_name = "FILE", default_value = "-")]
+    pub output: String,
+}
+
+/// Flags of the usage reports.
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// First local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Licensed volume of transactions: shows the share used and a run-rate forecast.
+    #[arg(long, value_name = "N")]
+    pub quota: Option<u64>,
+    /// What the licensed volume is counted over.
+    #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
+    pub quota_period: QuotaPeriod,
+}

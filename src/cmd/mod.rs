@@ -1,0 +1,186 @@
+//! One module per subcommand; this one holds the plumbing the usage commands share.
+
+pub mod generate;
+pub mod monthly;
+pub mod weekly;
+
+use crate::calendar::DateRange;
+use crate::cli::{InputArgs, UsageArgs};
+use crate::clock::ServerClock;
+use crate::error::UsageError;
+use crate::ingest::{ingest, Ingest};
+use crate::integration::layout::{LayoutError, LayoutParser};
+use crate::messages;
+use crate::render::{emit, Report};
+use crate::report::quota::Quota;
+use crate::report::UsageOptions;
+use crate::usage::period::{build_timeline, Timeline};
+use chrono::NaiveDate;
+use std::path::PathBuf;
+
+/// How a command that ran to its end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Nothing to report beyond the output.
+    Clean,
+    /// The command found what it looks for (a spike over a threshold, problems in a log).
+    Findings,
+}
+
+/// Why a command could not produce its result.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+    #[error("--layout: {0}")]
+    Layout(#[from] LayoutError),
+    #[error("no usage log (Matrix42_rest_rest_api_usage.log) among the inputs: {inputs}; a usage log's lines look like `2023-04-11 20:34:00,635|Usage,consumed,1000,rejected,0,since,2023-04-11T11:51:27+0300`")]
+    NoUsageLog { inputs: String },
+    #[error("aggregation failed: {0}")]
+    Frame(#[from] polars::prelude::PolarsError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The inputs of a usage report, read and checked.
+pub struct UsageInputs {
+    pub timeline: Timeline,
+    pub options: UsageOptions,
+    /// Files on disk behind the inputs, never to be written over.
+    pub input_paths: Vec<PathBuf>,
+    pub ingest: Ingest,
+}
+
+fn parse_date(flag: &'static str, value: &Option<String>) -> Result<Option<NaiveDate>, UsageError> {
+    value
+        .as_deref()
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| UsageError::BadDate {
+                flag,
+                value: v.to_string(),
+            })
+        })
+        .transpose()
+}
+
+/// `--tz` as a clock.
+pub fn clock_of(tz: &Option<String>) -> Result<ServerClock, UsageError> {
+    match tz {
+        None => Ok(ServerClock::PeriodOffsets),
+        Some(name) => ServerClock::from_zone_name(name).ok_or_else(|| UsageError::BadZone {
+            value: name.clone(),
+        }),
+    }
+}
+
+/// Reads every input, reporting unreadable ones and skipped lines on stderr.
+pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
+    let layout = LayoutParser::compile(&args.layout)?;
+    let found = ingest(&args.paths, &layout);
+    for error in &found.errors {
+        messages::error(&error.to_string());
+    }
+    for skipped in &found.skipped {
+        messages::warn(&format!(
+            "{}: neither a usage log nor an integration.log in layout `{}`; skipped (first line: `{}`). \
+             If it is an integration.log, give its Log4j pattern with --layout.",
+            skipped.name, args.layout, skipped.first_line
+        ));
+    }
+    Ok(found)
+}
+
+/// Reads the usage logs among the inputs into a timeline.
+pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
+    let clock = clock_of(&args.input.tz)?;
+    let range = DateRange {
+        since: parse_date("--since", &args.since)?,
+        until: parse_date("--until", &args.until)?,
+    };
+    if let (Some(s), Some(u)) = (range.since, range.until) {
+        if s > u {
+            return Err(UsageError::EmptyRange {
+                since: s.to_string(),
+                until: u.to_string(),
+            }
+            .into());
+        }
+    }
+    let ingest = read_inputs(&args.input)?;
+    if ingest.usage.is_empty() {
+        return Err(CommandError::NoUsageLog {
+            inputs: args.input.paths.join(", "),
+        });
+    }
+    report_line_problems(&ingest);
+    let timeline = build_timeline(&ingest.usage, clock);
+    for anomaly in timeline.anomalies.iter().take(10) {
+        messages::warn(&format!(
+            "{}:{}: {}",
+            anomaly.file, anomaly.line, anomaly.kind
+        ));
+    }
+    if timeline.anomalies.len() > 10 {
+        messages::warn(&format!(
+            "{} more anomalies not shown",
+            timeline.anomalies.len() - 10
+        ));
+    }
+    if args.input.tz.is_none() && timeline.offsets_differ {
+        messages::warn(
+            "the periods' `since` offsets differ (daylight saving time changed); each period is read \
+             with its own offset. Give the server's zone with --tz (for example --tz Europe/Helsinki) \
+             for exact instants and the repeated autumn hour.",
+        );
+    }
+    let input_paths = ingest
+        .usage
+        .iter()
+        .map(|f| PathBuf::from(&f.name))
+        .chain(
+            ingest
+                .integration
+                .iter()
+                .filter_map(|i| i.input.disk_path().map(PathBuf::from)),
+        )
+        .collect();
+    Ok(UsageInputs {
+        timeline,
+        options: UsageOptions {
+            clock,
+            range,
+            quota: args.quota.map(|volume| Quota {
+                volume,
+                period: args.quota_period,
+            }),
+        },
+        input_paths,
+        ingest,
+    })
+}
+
+fn report_line_problems(ingest: &Ingest) {
+    let malformed: u64 = ingest.usage.iter().map(|f| f.problems.total).sum();
+    if malformed == 0 {
+        return;
+    }
+    messages::warn(&format!(
+        "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them all); first:"
+    ));
+    for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
+        eprintln!(
+            "  {}:{}: {}: {}",
+            problem.file, problem.line, problem.reason, problem.text
+        );
+    }
+}
+
+/// Renders a report to the output the user asked for.
+pub fn write_report<R: Report>(
+    report: &R,
+    output: &crate::cli::OutputArgs,
+    inputs: &[PathBuf],
+) -> Result<(), CommandError> {
+    crate::output::write_output(&output.output, inputs, |w| emit(report, output.format, w))?;
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! `esmlog monthly`.
+
+use super::{load_usage, write_report, CommandError, Status};
+use crate::cli::UsageArgs;
+use crate::report::monthly::monthly_report;
+
+pub fn run(args: &UsageArgs) -> Result<Status, CommandError> {
+    let inputs = load_usage(args)?;
+    let report = monthly_report(&inputs.timeline, &inputs.options)?;
+    write_report(&report, &args.output, &inputs.input_paths)?;
+    Ok(Status::Clean)
+}

@@ -1,0 +1,1056 @@
+//! Reads the REST call out of an integration.log message.
+//!
+//! The `key=value` reader for the message of an integration.log entry (formats.md section 2,
+//! "The REST call in a message"), with the path normalisation used for grouping.
+//!
+//! It runs on every line of logs that can be gigabytes long, so they work on
+//! bytes (messages need not be valid UTF-8), borrow the input and allocate
+//! nothing in the common case.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2, memchr3};
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_till};
+use nom::character::complete::{char, digit1, space0};
+use nom::combinator::{all_consuming, opt, success, value};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+/// A field of a REST call, as named by formats.md; each has several keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// The integration's local account.
+    User,
+    /// The client address.
+    Ip,
+    /// The HTTP method.
+    Method,
+    /// The request path, possibly a full URL with a query string.
+    Path,
+    /// The HTTP status.
+    Status,
+    /// How long the call took.
+    Duration,
+    /// The number of data cards in the request.
+    Cards,
+    /// The error text of an unsuccessful call.
+    Error,
+}
+
+impl Field {
+    /// Every field, in the order of formats.md.
+    pub const ALL: [Field; 8] = [
+        Field::User,
+        Field::Ip,
+        Field::Method,
+        Field::Path,
+        Field::Status,
+        Field::Duration,
+        Field::Cards,
+        Field::Error,
+    ];
+
+    /// The canonical name (the first key), as used in reports and errors.
+    pub const fn name(self) -> &'static str {
+        self.keys()[0]
+    }
+
+    /// The keys that carry this field, canonical name first (lower case).
+    pub const fn keys(self) -> &'static [&'static str] {
+        match self {
+            Field::User => &["user", "username", "login"],
+            Field::Ip => &["ip", "client", "remote"],
+            Field::Method => &["method", "verb"],
+            Field::Path => &["path", "uri", "url", "endpoint"],
+            Field::Status => &["status", "code", "http_status"],
+            Field::Duration => &["duration", "took", "elapsed"],
+            Field::Cards => &["cards", "count"],
+            Field::Error => &["error", "msg", "reason"],
+        }
+    }
+
+    /// The field a key (or `--message-pattern` group name) stands for, ignoring ASCII case.
+    pub fn from_key(key: &[u8]) -> Option<Field> {
+        // Runs on every `=` of every line: length and first letter leave at
+        // most two candidates, compared without copying.
+        let is = |name: &[u8]| key.eq_ignore_ascii_case(name);
+        let first = key.first()?.to_ascii_lowercase();
+        let field = match (key.len(), first) {
+            (2, b'i') if is(b"ip") => Field::Ip,
+            (3, b'u') if is(b"uri") || is(b"url") => Field::Path,
+            (3, b'm') if is(b"msg") => Field::Error,
+            (4, b'u') if is(b"user") => Field::User,
+            (4, b'v') if is(b"verb") => Field::Method,
+            (4, b'p') if is(b"path") => Field::Path,
+            (4, b'c') if is(b"code") => Field::Status,
+            (4, b't') if is(b"took") => Field::Duration,
+            (5, b'l') if is(b"login") => Field::User,
+            (5, b'c') if is(b"cards") || is(b"count") => Field::Cards,
+            (5, b'e') if is(b"error") => Field::Error,
+            (6, b'c') if is(b"client") => Field::Ip,
+            (6, b'r') if is(b"remote") => Field::Ip,
+            (6, b'r') if is(b"reason") => Field::Error,
+            (6, b'm') if is(b"method") => Field::Method,
+            (6, b's') if is(b"status") => Field::Status,
+            (7, b'e') if is(b"elapsed") => Field::Duration,
+            (8, b'u') if is(b"username") => Field::User,
+            (8, b'e') if is(b"endpoint") => Field::Path,
+            (8, b'd') if is(b"duration") => Field::Duration,
+            (11, b'h') if is(b"http_status") => Field::Status,
+            _ => return None,
+        };
+        Some(field)
+    }
+}
+
+/// The fields of a REST call as written in one message; slices borrow the line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CallFields<'a> {
+    /// The integration's local account.
+    pub user: Option<&'a [u8]>,
+    /// The client address.
+    pub ip: Option<&'a [u8]>,
+    /// The HTTP method, as written.
+    pub method: Option<&'a [u8]>,
+    /// Raw path as written (may include scheme, host and query string).
+    pub path: Option<&'a [u8]>,
+    /// The HTTP status (three digits, 100 to 999).
+    pub status: Option<u16>,
+    /// Microseconds.
+    pub duration_us: Option<u64>,
+    /// The number of data cards in the request.
+    pub cards: Option<u64>,
+    /// Raw value (still escaped if it was quoted).
+    pub error: Option<&'a [u8]>,
+}
+
+impl<'a> CallFields<'a> {
+    /// A call is an entry with a method and a path.
+    pub fn is_call(&self) -> bool {
+        self.method.is_some() && self.path.is_some()
+    }
+
+    /// Whether the call counts as a transaction (status below 400); None without a status.
+    pub fn is_successful(&self) -> Option<bool> {
+        self.status.map(|s| s < 400)
+    }
+
+    /// Stores `value` as `field` unless the field already holds a value or
+    /// `value` is not usable for it (empty, or not a number where one is
+    /// needed). Returns whether it was stored.
+    ///
+    /// This is where both readers (`key=value` and `--message-pattern`)
+    /// turn text into fields, so that they agree on what a value means.
+    pub fn set(&mut self, field: Field, value: &'a [u8]) -> bool {
+        fn text<'a>(slot: &mut Option<&'a [u8]>, value: &'a [u8]) -> bool {
+            if slot.is_some() || value.is_empty() {
+                return false;
+            }
+            *slot = Some(value);
+            true
+        }
+        fn number<T>(slot: &mut Option<T>, value: &[u8], parse: fn(&[u8]) -> Option<T>) -> bool {
+            if slot.is_some() {
+                return false;
+            }
+            *slot = parse(value);
+            slot.is_some()
+        }
+        match field {
+            Field::User => text(&mut self.user, value),
+            Field::Ip => text(&mut self.ip, value),
+            Field::Method => text(&mut self.method, value),
+            Field::Path => text(&mut self.path, value),
+            Field::Error => text(&mut self.error, value),
+            Field::Status => number(&mut self.status, value, parse_status),
+            Field::Duration => number(&mut self.duration_us, value, parse_duration_us),
+            Field::Cards => number(&mut self.cards, value, parse_count),
+        }
+    }
+}
+
+/// Parses `key=value` pairs (values may be double-quoted with backslash
+/// escapes; other words are ignored; keys are case-insensitive and may be any
+/// alias of formats.md). The first usable occurrence of a field wins: empty
+/// values and non-numbers for numeric fields do not count. Never panics, on
+/// any bytes (invalid UTF-8 included).
+///
+/// A key is a whole whitespace-separated word (`[user=x]` has the key
+/// `[user`). A quoted value ends at its closing quote or, unterminated, at the
+/// end of its line; `=` inside a value never starts a pair.
+pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
+    let mut fields = CallFields::default();
+    let mut missing = Field::ALL.len();
+    let mut pos = 0;
+    while let Some(offset) = message.get(pos..).and_then(|rest| memchr(b'=', rest)) {
+        let eq = pos + offset;
+        // Only bytes after `pos` are looked at again, so the whole scan stays linear.
+        let start = message[pos..eq]
+            .iter()
+            .rposition(u8::is_ascii_whitespace)
+            .map_or(pos, |i| pos + i + 1);
+        let (rest, raw) = pair_value(&message[eq + 1..]);
+        pos = message.len() - rest.len();
+        if let Some(field) = Field::from_key(&message[start..eq]) {
+            if fields.set(field, raw) {
+                missing -= 1;
+                if missing == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// Splits the value of a pair off the text after its `=`: (rest, raw value).
+fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
+    let parsed: IResult<&[u8], &[u8]> = alt((
+        preceded(char('"'), quoted_body),
+        take_till(|b: u8| b.is_ascii_whitespace()),
+    ))
+    .parse(input);
+    parsed.unwrap_or((input, &input[..0]))
+}
+
+/// The inside of a double-quoted value, after the opening quote.
+///
+/// Values never span lines: an entry's continuation lines are stack traces,
+/// and letting a stray quote swallow them would also make the scan quadratic.
+fn quoted_body(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let unterminated = |end: usize| Ok((&input[end..], trim_cr(&input[..end])));
+    let mut i = 0;
+    while let Some(offset) = memchr3(b'"', b'\\', b'\n', &input[i..]) {
+        let j = i + offset;
+        match input[j] {
+            b'"' => return Ok((&input[j + 1..], &input[..j])),
+            b'\\' => match input.get(j + 1) {
+                Some(b'\n') => return unterminated(j + 1),
+                Some(_) => i = j + 2,
+                None => break,
+            },
+            _ => return unterminated(j),
+        }
+    }
+    unterminated(input.len())
+}
+
+fn trim_cr(text: &[u8]) -> &[u8] {
+    text.strip_suffix(b"\r").unwrap_or(text)
+}
+
+/// An HTTP status: exactly three digits, 100 to 999.
+fn parse_status(text: &[u8]) -> Option<u16> {
+    match text.trim_ascii() {
+        &[a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+            Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// A count of data cards: decimal digits only, fitting u64.
+fn parse_count(text: &[u8]) -> Option<u64> {
+    let digits: IResult<&[u8], &[u8]> = all_consuming(digit1).parse(text.trim_ascii());
+    digits.ok().and_then(|(_, d)| decimal(d))
+}
+
+/// Decimal digits to u64; None on overflow.
+fn decimal(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?
+            .checked_add(u64::from(d.wrapping_sub(b'0')))
+    })
+}
+
+/// Duration text to microseconds: `143ms`, `1.2s`, `850us`, `850µs`,
+/// `1500ns`, or a bare number of milliseconds; decimals allowed, units
+/// ignore ASCII case, blanks around the number and before the unit are
+/// allowed. Fractions of a microsecond are rounded half up. None if not a
+/// duration or if it overflows u64.
+pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
+    let parsed: IResult<&[u8], _> = all_consuming((
+        digit1,
+        opt(preceded(char('.'), digit1)),
+        space0,
+        alt((
+            value(1_000_000u64, tag_no_case("ms")),
+            value(1_000, tag_no_case("us")),
+            value(1_000, tag("\u{b5}s")),  // micro sign
+            value(1_000, tag("\u{3bc}s")), // Greek small letter mu
+            value(1, tag_no_case("ns")),
+            value(1_000_000_000, tag_no_case("s")),
+            success(1_000_000),
+        )),
+    ))
+    .parse(text.trim_ascii());
+    let (_, (whole, fraction, _, unit_ns)) = parsed.ok()?;
+
+    // Integer arithmetic in nanoseconds keeps `1.2s` exactly 1_200_000 µs.
+    let whole_ns = u128::from(decimal(whole)?) * u128::from(unit_ns);
+    let fraction_ns = fraction.map_or(0, |digits| {
+        // Nine digits resolve a nanosecond of the largest unit; more cannot
+        // change the rounded microseconds.
+        let mut billionths = 0u128;
+        for i in 0..9 {
+            let digit = digits.get(i).map_or(0, |&d| d - b'0');
+            billionths = billionths * 10 + u128::from(digit);
+        }
+        billionths * u128::from(unit_ns) / 1_000_000_000
+    });
+    u64::try_from((whole_ns + fraction_ns + 500) / 1_000).ok()
+}
+
+/// An endpoint: the path normalised for grouping, written into `out` (cleared
+/// first) so that no line allocates.
+///
+/// Loses scheme and host of a full URL, the query string and fragment,
+/// matrix parameters (`;jsessionid=...`), empty and `.` segments, and the API
+/// base (`/rest-api/itsm` or `/itsm/api`, ASCII case ignored) with the version
+/// segment right after it (`v1`, `v2`, `v1.2`); numeric and UUID segments
+/// become `{id}`. Other paths keep their segments as written. The result
+/// always starts with `/` and has no trailing slash (unless it is `/`).
+pub fn normalise_path(path: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let path = strip_origin(path.trim_ascii());
+    let path = memchr2(b'?', b'#', path).map_or(path, |i| &path[..i]);
+    let mut segments = segments(path);
+    let mut probe = segments.clone();
+    if let (Some(first), Some(second)) = (probe.next(), probe.next()) {
+        let is_base = (first.eq_ignore_ascii_case(b"rest-api")
+            && second.eq_ignore_ascii_case(b"itsm"))
+            || (first.eq_ignore_ascii_case(b"itsm") && second.eq_ignore_ascii_case(b"api"));
+        if is_base {
+            segments = probe.clone();
+            if probe.next().is_some_and(is_version) {
+                segments = probe;
+            }
+        }
+    }
+    for segment in segments {
+        out.push(b'/');
+        if is_id(segment) {
+            out.extend_from_slice(b"{id}");
+        } else {
+            out.extend_from_slice(segment);
+        }
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+}
+
+/// The non-empty segments of a path without query, matrix parameters cut off.
+fn segments(path: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    path.split(|&b| b == b'/')
+        .map(|s| s.iter().position(|&b| b == b';').map_or(s, |i| &s[..i]))
+        .filter(|s| !s.is_empty() && *s != b".")
+}
+
+/// The path part of a full URL (`scheme://host[:port]/path`); other text as is.
+fn strip_origin(path: &[u8]) -> &[u8] {
+    let Some(colon) = memchr(b':', path) else {
+        return path;
+    };
+    let scheme = &path[..colon];
+    let is_scheme = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    match path[colon + 1..].strip_prefix(b"//") {
+        Some(authority) if is_scheme => {
+            let end = authority
+                .iter()
+                .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+                .unwrap_or(authority.len());
+            &authority[end..]
+        }
+        _ => path,
+    }
+}
+
+/// `v1`, `V2`, `v1.2`: an API version code.
+fn is_version(segment: &[u8]) -> bool {
+    match segment {
+        [b'v' | b'V', rest @ ..] => {
+            !rest.is_empty()
+                && rest
+                    .split(|&b| b == b'.')
+                    .all(|part| !part.is_empty() && part.iter().all(u8::is_ascii_digit))
+        }
+        _ => false,
+    }
+}
+
+/// Numeric or UUID (`8-4-4-4-12` hex digits, either case) segments are record ids.
+fn is_id(segment: &[u8]) -> bool {
+    let numeric = !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
+    let uuid = segment.len() == 36
+        && segment.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    numeric || uuid
+}
+
+/// The template code (`incident` in `/dc/incident/data/...`): the segment
+/// after the first `dc` segment (data-card API), or None.
+pub fn template_of(endpoint: &[u8]) -> Option<&[u8]> {
+    let mut segments = endpoint.split(|&b| b == b'/').filter(|s| !s.is_empty());
+    segments.find(|s| s.eq_ignore_ascii_case(b"dc"))?;
+    segments.next().filter(|s| *s != b"{id}")
+}
+
+/// `POST .../users/login` is a login: the method is POST (ASCII case
+/// ignored) and the endpoint's last segment is `login`.
+pub fn is_login(method: &[u8], endpoint: &[u8]) -> bool {
+    let endpoint = memchr2(b'?', b'#', endpoint).map_or(endpoint, |i| &endpoint[..i]);
+    method.trim_ascii().eq_ignore_ascii_case(b"POST")
+        && endpoint
+            .rsplit(|&b| b == b'/')
+            .find(|s| !s.is_empty())
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"login"))
+}
+
+/// Undo backslash escapes of a double-quoted value (for display only):
+/// `\"`, `\\`, `\'`, `\n`, `\r`, `\t`. Other backslashes stay as written.
+pub fn unescape(value: &[u8]) -> Cow<'_, [u8]> {
+    if memchr(b'\\', value).is_none() {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = memchr(b'\\', rest) {
+        out.extend_from_slice(&rest[..i]);
+        let replacement = match rest.get(i + 1) {
+            Some(&c @ (b'"' | b'\\' | b'\'')) => Some(c),
+            Some(b'n') => Some(b'\n'),
+            Some(b'r') => Some(b'\r'),
+            Some(b't') => Some(b'\t'),
+            _ => None,
+        };
+        match replacement {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[i + 2..];
+            }
+            None => {
+                out.push(b'\\');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.extend_from_slice(rest);
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::{looks_like_jwt, redact, redact_bytes};
+
+    const fn b(bytes: &'static [u8]) -> Option<&'static [u8]> {
+        Some(bytes)
+    }
+
+    const NONE: CallFields<'static> = CallFields {
+        user: None,
+        ip: None,
+        method: None,
+        path: None,
+        status: None,
+        duration_us: None,
+        cards: None,
+        error: None,
+    };
+
+    const FIELD_CASES: &[(&[u8], CallFields<'static>)] = &[
+        // The examples of formats.md.
+        (
+            b"user=CRM_SYNC ip=10.20.0.10 method=GET path=/rest-api/itsm/v1/dc/incident/data status=200 duration=143ms",
+            CallFields {
+                user: b(b"CRM_SYNC"),
+                ip: b(b"10.20.0.10"),
+                method: b(b"GET"),
+                path: b(b"/rest-api/itsm/v1/dc/incident/data"),
+                status: Some(200),
+                duration_us: Some(143_000),
+                cards: None,
+                error: None,
+            },
+        ),
+        (
+            b"user=CRM_SYNC ip=10.20.0.10 method=POST path=/rest-api/itsm/v1/dc/incident/data status=429 duration=2ms error=\"Too many requests\"",
+            CallFields {
+                user: b(b"CRM_SYNC"),
+                ip: b(b"10.20.0.10"),
+                method: b(b"POST"),
+                path: b(b"/rest-api/itsm/v1/dc/incident/data"),
+                status: Some(429),
+                duration_us: Some(2_000),
+                cards: None,
+                error: b(b"Too many requests"),
+            },
+        ),
+        (
+            b"user=HR_IMPORT ip=10.20.1.11 method=PUT path=/rest-api/itsm/v1/dc/person/data status=500 duration=812ms\njava.lang.IllegalStateException: datacard lock timeout\n\tat com.efecte.datamodel.DataCardService.save(DataCardService.java:412)\n\t... 42 more",
+            CallFields {
+                user: b(b"HR_IMPORT"),
+                ip: b(b"10.20.1.11"),
+                method: b(b"PUT"),
+                path: b(b"/rest-api/itsm/v1/dc/person/data"),
+                status: Some(500),
+                duration_us: Some(812_000),
+                cards: None,
+                error: None,
+            },
+        ),
+        (b"REST API module started", NONE),
+        (b"", NONE),
+        // Every alias.
+        (
+            b"username=a client=1.2.3.4 verb=get uri=/x code=404 took=1.5s count=7 msg=boom",
+            CallFields {
+                user: b(b"a"),
+                ip: b(b"1.2.3.4"),
+                method: b(b"get"),
+                path: b(b"/x"),
+                status: Some(404),
+                duration_us: Some(1_500_000),
+                cards: Some(7),
+                error: b(b"boom"),
+            },
+        ),
+        (
+            b"login=b remote=host.example method=DELETE url=https://h/x http_status=204 elapsed=850us cards=3 reason=\"r s\"",
+            CallFields {
+                user: b(b"b"),
+                ip: b(b"host.example"),
+                method: b(b"DELETE"),
+                path: b(b"https://h/x"),
+                status: Some(204),
+                duration_us: Some(850),
+                cards: Some(3),
+                error: b(b"r s"),
+            },
+        ),
+        (b"endpoint=/e", CallFields { path: b(b"/e"), ..NONE }),
+        // Keys in other case.
+        (
+            b"USER=a Method=POST PATH=/p STATUS=201 Duration=5 CARDS=2 Error=x IP=::1",
+            CallFields {
+                user: b(b"a"),
+                ip: b(b"::1"),
+                method: b(b"POST"),
+                path: b(b"/p"),
+                status: Some(201),
+                duration_us: Some(5_000),
+                cards: Some(2),
+                error: b(b"x"),
+            },
+        ),
+        // Repeated keys and aliases: the first usable one wins.
+        (
+            b"user=a user=b status=200 status=500 username=c code=404",
+            CallFields { user: b(b"a"), status: Some(200), ..NONE },
+        ),
+        (b"status=abc status=404", CallFields { status: Some(404), ..NONE }),
+        (b"duration=fast took=3ms", CallFields { duration_us: Some(3_000), ..NONE }),
+        (b"user= user=b", CallFields { user: b(b"b"), ..NONE }),
+        (b"error=\"\" msg=x", CallFields { error: b(b"x"), ..NONE }),
+        // Quoted values: escapes stay raw, `=` and blanks inside do not count.
+        (
+            b"error=\"say \\\"hi\\\" \\\\ ok\" status=500",
+            CallFields { error: b(b"say \\\"hi\\\" \\\\ ok"), status: Some(500), ..NONE },
+        ),
+        (
+            b"error=\"user=evil ip=6.6.6.6\" user=good",
+            CallFields { user: b(b"good"), error: b(b"user=evil ip=6.6.6.6"), ..NONE },
+        ),
+        (b"note=\"user=evil\" user=good", CallFields { user: b(b"good"), ..NONE }),
+        (b"user=\"Jane Doe\"", CallFields { user: b(b"Jane Doe"), ..NONE }),
+        (b"status=\" 404 \"", CallFields { status: Some(404), ..NONE }),
+        (b"duration=\"1.2 s\"", CallFields { duration_us: Some(1_200_000), ..NONE }),
+        (b"error=\"a\"status=500", CallFields { status: Some(500), error: b(b"a"), ..NONE }),
+        // Unterminated quotes run to the end of their line.
+        (
+            b"user=a error=\"oops no end status=500",
+            CallFields { user: b(b"a"), error: b(b"oops no end status=500"), ..NONE },
+        ),
+        (
+            b"error=\"oops\nstatus=500",
+            CallFields { status: Some(500), error: b(b"oops"), ..NONE },
+        ),
+        (
+            b"error=\"oops\r\nstatus=500",
+            CallFields { status: Some(500), error: b(b"oops"), ..NONE },
+        ),
+        (b"error=\"ends with backslash\\", CallFields { error: b(b"ends with backslash\\"), ..NONE }),
+        (
+            b"error=\"escaped newline\\\nstatus=500",
+            CallFields { status: Some(500), error: b(b"escaped newline\\"), ..NONE },
+        ),
+        (b"error=\"", NONE),
+        // Words that are not pairs.
+        (b"user:a user =b [user=c] xuser=d", NONE),
+        (b"GET /rest-api/itsm/v1/dc/incident/data by TEST_RESTAPI -> 200 in 143 ms", NONE),
+        (
+            b"path=/a?x=1&user=b status=200",
+            CallFields { path: b(b"/a?x=1&user=b"), status: Some(200), ..NONE },
+        ),
+        (b"user=a\tstatus=200", CallFields { user: b(b"a"), status: Some(200), ..NONE }),
+        (b"user=a=b", CallFields { user: b(b"a=b"), ..NONE }),
+        // Values that do not fit their field.
+        (b"status=99 status=2000 status=099 status=20x", NONE),
+        (b"cards=-1 count=18446744073709551616", NONE),
+        (b"count=18446744073709551615", CallFields { cards: Some(u64::MAX), ..NONE }),
+        (b"duration=2m", NONE),
+        // Garbage and invalid UTF-8.
+        (b"==== = = \"\"\" \\\\ =\"", NONE),
+        (
+            b"\xff\xfe user=\xffname status=200 \xffuser=x",
+            CallFields { user: b(b"\xffname"), status: Some(200), ..NONE },
+        ),
+        (b"\x00user=a\x00", NONE),
+        (b"\x00 user=a\x00", CallFields { user: b(b"a\x00"), ..NONE }),
+    ];
+
+    #[test]
+    fn reads_fields() {
+        for (message, expected) in FIELD_CASES {
+            assert_eq!(
+                parse_fields(message),
+                *expected,
+                "message {:?}",
+                String::from_utf8_lossy(message)
+            );
+        }
+    }
+
+    #[test]
+    fn every_alias_and_case() {
+        for field in Field::ALL {
+            for key in field.keys() {
+                for spelled in [key.to_string(), key.to_ascii_uppercase()] {
+                    assert_eq!(
+                        Field::from_key(spelled.as_bytes()),
+                        Some(field),
+                        "{spelled}"
+                    );
+                    let message = format!("{spelled}=404");
+                    let fields = parse_fields(message.as_bytes());
+                    let got = match field {
+                        Field::User => fields.user.is_some(),
+                        Field::Ip => fields.ip.is_some(),
+                        Field::Method => fields.method.is_some(),
+                        Field::Path => fields.path.is_some(),
+                        Field::Status => fields.status == Some(404),
+                        Field::Duration => fields.duration_us == Some(404_000),
+                        Field::Cards => fields.cards == Some(404),
+                        Field::Error => fields.error.is_some(),
+                    };
+                    assert!(got, "{message}: {fields:?}");
+                }
+            }
+            assert_eq!(field.name(), field.keys()[0]);
+        }
+        for key in [
+            &b""[..],
+            b"users",
+            b"http_statuses",
+            b"us",
+            b"\xff",
+            b"u ser",
+        ] {
+            assert_eq!(Field::from_key(key), None, "{key:?}");
+        }
+    }
+
+    #[test]
+    fn call_and_success() {
+        const CASES: &[(&[u8], bool, Option<bool>)] = &[
+            (b"method=GET path=/x status=200", true, Some(true)),
+            (b"method=GET path=/x status=399", true, Some(true)),
+            (b"method=GET path=/x status=400", true, Some(false)),
+            (b"method=POST path=/x status=429", true, Some(false)),
+            (b"method=GET path=/x", true, None),
+            (b"method=GET status=200", false, Some(true)),
+            (b"path=/x status=500", false, Some(false)),
+            (b"REST API module started", false, None),
+        ];
+        for (message, call, success) in CASES {
+            let fields = parse_fields(message);
+            assert_eq!(fields.is_call(), *call, "{message:?}");
+            assert_eq!(fields.is_successful(), *success, "{message:?}");
+        }
+    }
+
+    #[test]
+    fn set_keeps_first_usable() {
+        let mut fields = CallFields::default();
+        assert!(!fields.set(Field::Status, b"OK"));
+        assert!(fields.set(Field::Status, b"201"));
+        assert!(!fields.set(Field::Status, b"500"));
+        assert!(fields.set(Field::Duration, b"143"));
+        assert!(!fields.set(Field::User, b""));
+        assert!(fields.set(Field::User, b"TEST_RESTAPI"));
+        assert_eq!(fields.status, Some(201));
+        assert_eq!(fields.duration_us, Some(143_000));
+        assert_eq!(fields.user, Some(&b"TEST_RESTAPI"[..]));
+    }
+
+    #[test]
+    fn durations() {
+        const CASES: &[(&[u8], Option<u64>)] = &[
+            (b"143ms", Some(143_000)),
+            (b"143", Some(143_000)),
+            (b"0", Some(0)),
+            (b"007ms", Some(7_000)),
+            (b"1.2s", Some(1_200_000)),
+            (b"2s", Some(2_000_000)),
+            (b"850us", Some(850)),
+            (b"850\xc2\xb5s", Some(850)),
+            (b"850\xce\xbcs", Some(850)),
+            (b"1500ns", Some(2)),
+            (b"1499ns", Some(1)),
+            (b"499ns", Some(0)),
+            (b"0.5ms", Some(500)),
+            (b"0.0005ms", Some(1)),
+            (b"1.0000005s", Some(1_000_001)),
+            (b"1.123456789123s", Some(1_123_457)),
+            (b"2.5", Some(2_500)),
+            (b"2MS", Some(2_000)),
+            (b"1.2S", Some(1_200_000)),
+            (b"3Us", Some(3)),
+            (b"7NS", Some(0)),
+            (b" 12 ms ", Some(12_000)),
+            (b"12\tms", Some(12_000)),
+            (b"18446744073709551615us", Some(u64::MAX)),
+            (b"18446744073709551616us", None),
+            (b"18446744073709552ms", None),
+            (b"99999999999999999999999999999999", None),
+            (b"18446744073709551615s", None),
+            (b"", None),
+            (b"   ", None),
+            (b"ms", None),
+            (b"s", None),
+            (b"1.s", None),
+            (b".5s", None),
+            (b"-1ms", None),
+            (b"+1ms", None),
+            (b"1e3ms", None),
+            (b"2m", None),
+            (b"1h", None),
+            (b"1 2ms", None),
+            (b"12msx", None),
+            (b"12 m s", None),
+            (b"1.2.3s", None),
+            (b"1,5s", None),
+            (b"nan", None),
+            (b"inf", None),
+            (b"\xef\xbc\x91ms", None),
+            (b"\xff", None),
+            (b"5\xb5s", None),
+        ];
+        for (text, expected) in CASES {
+            assert_eq!(
+                parse_duration_us(text),
+                *expected,
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+
+    const PATH_CASES: &[(&[u8], &[u8])] = &[
+        (
+            b"/rest-api/itsm/v1/dc/incident/data/12345?x=1",
+            b"/dc/incident/data/{id}",
+        ),
+        (
+            b"/itsm/api/v1/dc/person/data/0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6e",
+            b"/dc/person/data/{id}",
+        ),
+        (b"/rest-api/itsm/v1/users/login", b"/users/login"),
+        (b"/rest-api/itsm/v1/dc/incident/data", b"/dc/incident/data"),
+        (
+            b"https://esm.example.com:8443/rest-api/itsm/v1/dc/incident/data?limit=50",
+            b"/dc/incident/data",
+        ),
+        (b"HTTPS://Host/REST-API/ITSM/V1/dc/x", b"/dc/x"),
+        (b"http://host", b"/"),
+        (b"http://host?x=1", b"/"),
+        (b"/rest-api/itsm/v2/dc/incident/data", b"/dc/incident/data"),
+        (b"/rest-api/itsm/v1.2/dc/x", b"/dc/x"),
+        (b"/rest-api/itsm/v10/dc/x", b"/dc/x"),
+        (b"/rest-api/itsm/dc/x", b"/dc/x"),
+        (b"/itsm/api/dc/x", b"/dc/x"),
+        (b"/rest-api/itsm/v1/v2/x", b"/v2/x"),
+        (b"/rest-api/itsm/vx/dc", b"/vx/dc"),
+        (b"/rest-api/itsm/v/dc", b"/v/dc"),
+        (b"/rest-api/itsm/v1./dc", b"/v1./dc"),
+        (b"/rest-api/itsm/v1", b"/"),
+        (b"/rest-api/itsm/v1/", b"/"),
+        (b"/rest-api/itsm/v1/?query=1", b"/"),
+        (
+            b"//rest-api//itsm/v1//dc///incident/data//",
+            b"/dc/incident/data",
+        ),
+        (b"/rest-api/itsm/v1/dc/incident/data/", b"/dc/incident/data"),
+        (
+            b"/rest-api/itsm/v1/dc/incident/data#top",
+            b"/dc/incident/data",
+        ),
+        (b"?x=1", b"/"),
+        (b"#x", b"/"),
+        (b"", b"/"),
+        (b"/", b"/"),
+        (b"   ", b"/"),
+        (b" /rest-api/itsm/v1/x ", b"/x"),
+        (b"dc/incident/data", b"/dc/incident/data"),
+        (
+            b"/dc/incident/data/0B5E6A1E-3F2C-4A8E-9D5E-1F2A3B4C5D6E",
+            b"/dc/incident/data/{id}",
+        ),
+        (
+            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6e",
+            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6e",
+        ),
+        (
+            b"/dc/incident/data/0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6g",
+            b"/dc/incident/data/0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6g",
+        ),
+        (b"/dc/incident/data/12a", b"/dc/incident/data/12a"),
+        (
+            b"/rest-api/itsm/v1/dc/incident/data/123/attachment/456",
+            b"/dc/incident/data/{id}/attachment/{id}",
+        ),
+        (b"/dc/incident/data/{id}", b"/dc/incident/data/{id}"),
+        (b"/dc/incident/data;jsessionid=ABC123", b"/dc/incident/data"),
+        (b"/dc/incident/data/42;v=1/x", b"/dc/incident/data/{id}/x"),
+        (b"/a/./b", b"/a/b"),
+        (b"/itsm/EfecteFrameset.do", b"/itsm/EfecteFrameset.do"),
+        (b"/api/health", b"/api/health"),
+        (b"/v1/dc/x", b"/v1/dc/x"),
+        (
+            b"/prefix/rest-api/itsm/v1/dc/x",
+            b"/prefix/rest-api/itsm/v1/dc/x",
+        ),
+        (b"mailto:someone", b"/mailto:someone"),
+        (b"/dc/x:y/z", b"/dc/x:y/z"),
+        (b"/caf\xc3\xa9/\xff", b"/caf\xc3\xa9/\xff"),
+    ];
+
+    #[test]
+    fn normalises_paths() {
+        let mut out = b"left over".to_vec();
+        for (path, expected) in PATH_CASES {
+            normalise_path(path, &mut out);
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(expected),
+                "path {:?}",
+                String::from_utf8_lossy(path)
+            );
+        }
+    }
+
+    #[test]
+    fn templates() {
+        const CASES: &[(&[u8], Option<&[u8]>)] = &[
+            (b"/dc/incident/data", Some(b"incident")),
+            (b"/dc/person/data/{id}", Some(b"person")),
+            (b"/DC/Incident/data", Some(b"Incident")),
+            (b"/x/dc/y", Some(b"y")),
+            (b"/dc/a/dc/b", Some(b"a")),
+            (b"/users/login", None),
+            (b"/dc", None),
+            (b"/dc/", None),
+            (b"/dc/{id}", None),
+            (b"/dcx/incident", None),
+            (b"/", None),
+            (b"", None),
+        ];
+        for (endpoint, expected) in CASES {
+            assert_eq!(template_of(endpoint), *expected, "{endpoint:?}");
+        }
+        let mut out = Vec::new();
+        normalise_path(
+            b"https://h/rest-api/itsm/v1/dc/incident/data/7?x=1",
+            &mut out,
+        );
+        assert_eq!(template_of(&out), Some(&b"incident"[..]));
+    }
+
+    #[test]
+    fn logins() {
+        const CASES: &[(&[u8], &[u8], bool)] = &[
+            (b"POST", b"/users/login", true),
+            (b"post", b"/users/login", true),
+            (b" POST ", b"/users/login", true),
+            (b"POST", b"/login", true),
+            (b"POST", b"/users/login/", true),
+            (b"POST", b"/users/LOGIN", true),
+            (b"POST", b"/users/login?x=1", true),
+            (b"GET", b"/users/login", false),
+            (b"PUT", b"/users/login", false),
+            (b"POST", b"/users/logout", false),
+            (b"POST", b"/userslogin", false),
+            (b"POST", b"/dc/login/data", false),
+            (b"POST", b"/", false),
+            (b"", b"/users/login", false),
+        ];
+        for (method, endpoint, expected) in CASES {
+            assert_eq!(
+                is_login(method, endpoint),
+                *expected,
+                "{method:?} {endpoint:?}"
+            );
+        }
+        let mut out = Vec::new();
+        normalise_path(b"https://h:8443/rest-api/itsm/v1/users/login?x", &mut out);
+        assert!(is_login(b"POST", &out));
+    }
+
+    #[test]
+    fn unescapes() {
+        const CASES: &[(&[u8], &[u8])] = &[
+            (b"plain", b"plain"),
+            (b"", b""),
+            (b"a\\\"b", b"a\"b"),
+            (b"a\\\\b", b"a\\b"),
+            (b"\\\\\\\"", b"\\\""),
+            (b"l1\\nl2\\tx\\r", b"l1\nl2\tx\r"),
+            (b"it\\'s", b"it's"),
+            (b"C:\\temp\\qx", b"C:\temp\\qx"),
+            (b"end\\", b"end\\"),
+            (b"\xff\\\"\xfe", b"\xff\"\xfe"),
+        ];
+        for (raw, expected) in CASES {
+            assert_eq!(&*unescape(raw), *expected, "{raw:?}");
+        }
+        assert!(matches!(unescape(b"no escapes"), Cow::Borrowed(_)));
+        let fields = parse_fields(b"error=\"say \\\"hi\\\"\"");
+        assert_eq!(&*unescape(fields.error.unwrap_or_default()), b"say \"hi\"");
+    }
+
+    const FUZZ_ROUNDS: usize = 5_000;
+
+    #[test]
+    fn survives_pseudo_random_bytes() {
+        const PIECES: &[&[u8]] = &[
+            b"=",
+            b"\"",
+            b"\\",
+            b" ",
+            b"\t",
+            b"\n",
+            b"\r",
+            b":",
+            b"/",
+            b".",
+            b"?",
+            b"#",
+            b"&",
+            b"'",
+            b";",
+            b"-",
+            b"_",
+            b"{",
+            b"}",
+            b"eyJ",
+            b"eyJhbGciOiJIUzI1NiJ9",
+            b"Bearer ",
+            b"bearer\t",
+            b"password",
+            b"token",
+            b"Authorization: Basic ",
+            b"user",
+            b"status",
+            b"duration",
+            b"path",
+            b"/rest-api/itsm/v1",
+            b"/itsm/api/v2",
+            b"https://",
+            b"12345",
+            b"1.5",
+            b"ms",
+            b"us",
+            b"s",
+            b"\xc2\xb5",
+            b"\xff",
+            b"\xc3",
+            b"0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6e",
+            b"dc",
+            b"login",
+            b"[REDACTED]",
+            b"a",
+            b"Z",
+            b"9",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut input = Vec::new();
+        let mut out = Vec::new();
+        for _ in 0..FUZZ_ROUNDS {
+            input.clear();
+            let pieces = next() % 40;
+            for _ in 0..pieces {
+                let roll = next();
+                if roll % 4 == 0 {
+                    input.push((roll >> 8) as u8);
+                } else {
+                    input.extend_from_slice(PIECES[(roll >> 8) as usize % PIECES.len()]);
+                }
+            }
+
+            let fields = parse_fields(&input);
+            let range = input.as_ptr_range();
+            for slice in [
+                fields.user,
+                fields.ip,
+                fields.method,
+                fields.path,
+                fields.error,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(range.start <= slice.as_ptr() && slice.as_ptr_range().end <= range.end);
+            }
+            let _ = unescape(fields.error.unwrap_or_default());
+            let _ = parse_duration_us(&input);
+
+            normalise_path(&input, &mut out);
+            assert!(out.starts_with(b"/"), "{input:?} -> {out:?}");
+            assert!(memchr::memmem::find(&out, b"//").is_none(), "{input:?} -> {out:?}");
+            assert!(memchr2(b'?', b'#', &out).is_none(), "{input:?} -> {out:?}");
+            assert!(
+                out.len() == 1 || !out.ends_with(b"/"),
+                "{input:?} -> {out:?}"
+            );
+            let _ = template_of(&out);
+            let _ = is_login(&input, &out);
+
+            let redacted = redact_bytes(&input);
+            assert!(!looks_like_jwt(&redacted), "{input:?} -> {redacted:?}");
+            assert_eq!(
+                redact_bytes(&redacted),
+                redacted,
+                "not idempotent: {input:?}"
+            );
+            let text = String::from_utf8_lossy(&input);
+            let redacted = redact(&text);
+            assert!(
+                !looks_like_jwt(redacted.as_bytes()),
+                "{text:?} -> {redacted:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The `esmlog` binary: parse the command line, dispatch, turn the outcome into an exit code
+//! (0 ok, 1 findings, 2 error).
+
+use clap::Parser;
+use esmlog::cli::{Cli, Command};
+use esmlog::cmd::{self, Status};
+use esmlog::messages;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Weekly(args) => cmd::weekly::run(args),
+        Command::Monthly(args) => cmd::monthly::run(args),
+        Command::Generate(args) => cmd::generate::run(args),
+    };
+    match outcome {
+        Err(e) => {
+            messages::error(&e.to_string());
+            ExitCode::from(2)
+        }
+        Ok(_) if messages::errored() => ExitCode::from(2),
+        Ok(Status::Findings) => ExitCode::from(1),
+        Ok(Status::Clean) => ExitCode::SUCCESS,
+    }
+}

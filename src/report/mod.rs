@@ -1,0 +1,21 @@
+//! Reports built from the usage timeline: weekly and monthly transactions, quota use.
+
+pub mod monthly;
+pub mod quota;
+pub mod weekly;
+
+use crate::calendar::DateRange;
+use crate::clock::ServerClock;
+
+/// What shapes a usage report besides the logs.
+#[derive(Debug, Clone)]
+pub struct UsageOptions {
+    pub clock: ServerClock,
+    pub range: DateRange,
+    pub quota: Option<quota::Quota>,
+}
+
+/// Rounds a share for JSON, where 6 decimals are plenty and stable across platforms.
+pub fn round_rate(rate: Option<f64>) -> Option<f64> {
+    rate.map(|r| (r * 1e6).round() / 1e6)
+}

@@ -1,0 +1,189 @@
+//! Licensed volume: the share used in the current month or year, and a run-rate forecast.
+
+use super::UsageOptions;
+use crate::calendar::{DateRange, Grain};
+use crate::render::{thousands, Align, Cell, Table};
+use crate::rollup::{pieces, roll_up};
+use crate::usage::period::Timeline;
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use polars::prelude::PolarsResult;
+use serde::Serialize;
+
+/// What the licensed volume is counted over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPeriod {
+    Month,
+    Year,
+}
+
+/// `--quota N --quota-period month|year`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub volume: u64,
+    pub period: QuotaPeriod,
+}
+
+/// Quota use in the period holding the last data.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QuotaStatus {
+    pub period: QuotaPeriod,
+    /// `2023-10` or `2023`.
+    pub label: String,
+    pub quota: u64,
+    /// Best estimate of transactions so far, with its bounds.
+    pub used: u64,
+    pub used_min: u64,
+    pub used_max: u64,
+    pub share: f64,
+    /// The last moment of data (server wall clock).
+    pub as_of: String,
+    /// Transactions the period will reach at the run rate so far.
+    pub projected: u64,
+    pub projected_share: f64,
+    /// When the run rate reaches the quota, if it does within the period.
+    pub reaches_quota_on: Option<NaiveDate>,
+    pub exceeded: bool,
+}
+
+fn period_bounds(period: QuotaPeriod, at: NaiveDate) -> (NaiveDate, NaiveDate) {
+    match period {
+        QuotaPeriod::Month => {
+            let start = Grain::Month.bucket_start(at);
+            (start, Grain::Month.next_start(start))
+        }
+        QuotaPeriod::Year => {
+            let start = NaiveDate::from_ymd_opt(at.year(), 1, 1).expect("1 January");
+            (
+                start,
+                NaiveDate::from_ymd_opt(at.year() + 1, 1, 1).expect("1 January"),
+            )
+        }
+    }
+}
+
+/// Quota use for the month or year of the last data within the options' range.
+pub fn quota_status(
+    timeline: &Timeline,
+    options: &UsageOptions,
+    quota: Quota,
+) -> PolarsResult<Option<QuotaStatus>> {
+    let Some((first, last)) = timeline.span() else {
+        return Ok(None);
+    };
+    let mut as_of: NaiveDateTime = last.local;
+    if let Some(until) = options.range.until {
+        let end = until
+            .succ_opt()
+            .unwrap_or(until)
+            .and_time(chrono::NaiveTime::MIN);
+        as_of = as_of.min(end);
+    }
+    let (start, end) = period_bounds(quota.period, as_of.date());
+    let since = options.range.since.map_or(start, |s| s.max(start));
+    let last_day = end.pred_opt().unwrap_or(end);
+    let until = options.range.until.map_or(last_day, |u| u.min(last_day));
+    let range = DateRange {
+        since: Some(since),
+        until: Some(until),
+    };
+    let (_, total) = roll_up(&pieces(timeline, options.clock, Grain::Month, range))?;
+    let Some(total) = total else {
+        return Ok(None);
+    };
+    let counted_from = start
+        .and_time(chrono::NaiveTime::MIN)
+        .max(first.local)
+        .max(since.and_time(chrono::NaiveTime::MIN));
+    let elapsed = (as_of - counted_from).num_milliseconds().max(1) as f64;
+    let remaining = (end.and_time(chrono::NaiveTime::MIN) - as_of)
+        .num_milliseconds()
+        .max(0) as f64;
+    let per_ms = total.consumed_est as f64 / elapsed;
+    let projected = total.consumed_est + (per_ms * remaining).round() as u64;
+    let exceeded = total.consumed_est >= quota.volume;
+    let reaches_quota_on = if !exceeded && projected >= quota.volume && per_ms > 0.0 {
+        let ms = ((quota.volume - total.consumed_est) as f64 / per_ms).ceil() as i64;
+        Some((as_of + Duration::milliseconds(ms)).date())
+    } else {
+        None
+    };
+    let share = |n: u64| (n as f64 / quota.volume.max(1) as f64 * 1e6).round() / 1e6;
+    Ok(Some(QuotaStatus {
+        period: quota.period,
+        label: match quota.period {
+            QuotaPeriod::Month => start.format("%Y-%m").to_string(),
+            QuotaPeriod::Year => start.format("%Y").to_string(),
+        },
+        quota: quota.volume,
+        used: total.consumed_est,
+        used_min: total.consumed_min,
+        used_max: total.consumed_max,
+        share: share(total.consumed_est),
+        as_of: as_of.format("%Y-%m-%d %H:%M").to_string(),
+        projected,
+        projected_share: share(projected),
+        reaches_quota_on,
+        exceeded,
+    }))
+}
+
+impl QuotaStatus {
+    /// The quota as a small table.
+    pub fn table(&self) -> Table {
+        Table {
+            title: format!("Licensed volume, {} (as of {})", self.label, self.as_of),
+            columns: vec![
+                ("quota", Align::Right),
+                ("used", Align::Right),
+                ("used %", Align::Right),
+                ("projected", Align::Right),
+                ("projected %", Align::Right),
+                ("reached on", Align::Left),
+            ],
+            rows: vec![vec![
+                Cell::Count(self.quota),
+                Cell::Estimate {
+                    value: self.used,
+                    plus_minus: (self.used - self.used_min).max(self.used_max - self.used),
+                },
+                Cell::Rate(Some(self.share)),
+                Cell::Count(self.projected),
+                Cell::Rate(Some(self.projected_share)),
+                Cell::Text(match (self.exceeded, self.reaches_quota_on) {
+                    (true, _) => "already exceeded".into(),
+                    (false, Some(d)) => d.to_string(),
+                    (false, None) => "not this period".into(),
+                }),
+            ]],
+            total: None,
+        }
+    }
+
+    /// A sentence saying where the quota stands.
+    pub fn notes(&self) -> Vec<String> {
+        let headline = if self.exceeded {
+            format!(
+                "The quota of {} for {} is already exceeded: {} transactions so far.",
+                thousands(self.quota),
+                self.label,
+                thousands(self.used)
+            )
+        } else if let Some(day) = self.reaches_quota_on {
+            format!(
+                "At the run rate so far, {} reaches its quota of {} on {day}.",
+                self.label,
+                thousands(self.quota)
+            )
+        } else {
+            format!(
+                "At the run rate so far, {} ends at about {} of {} ({:.0}%).",
+                self.label,
+                thousands(self.projected),
+                thousands(self.quota),
+                self.projected_share * 100.0
+            )
+        };
+        vec![headline]
+    }
+}

@@ -1,0 +1,5 @@
+//! The usage log: its lines, and the periods and intervals they describe.
+
+pub mod line;
+pub mod load;
+pub mod period;
