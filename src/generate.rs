@@ -37,6 +37,9 @@ pub struct GenerateArgs {
     /// The day the server starts (the first period's `since`).
     #[arg(long, default_value = "2023-10-10")]
     pub start: NaiveDate,
+    /// Where to write truth.json (default: inside --out).
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
     /// Per-user calls per minute above which ESM answers 429.
     #[arg(long, default_value_t = 30)]
     pub rate_limit: u32,
@@ -743,7 +746,11 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         files,
     };
     let json = serde_json::to_vec_pretty(&truth).map_err(io::Error::other)?;
-    fs::write(args.out.join("truth.json"), json)?;
+    let truth_path = args
+        .truth
+        .clone()
+        .unwrap_or_else(|| args.out.join("truth.json"));
+    fs::write(truth_path, json)?;
     Ok(truth)
 }
 

@@ -165,7 +165,7 @@ fn report_line_problems(ingest: &Ingest) {
         return;
     }
     messages::warn(&format!(
-        "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them all); first:"
+        "{malformed} usage-log line(s) could not be read and were skipped; the first:"
     ));
     for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
         eprintln!(

@@ -1029,7 +1029,10 @@ mod tests {
 
             normalise_path(&input, &mut out);
             assert!(out.starts_with(b"/"), "{input:?} -> {out:?}");
-            assert!(memchr::memmem::find(&out, b"//").is_none(), "{input:?} -> {out:?}");
+            assert!(
+                memchr::memmem::find(&out, b"//").is_none(),
+                "{input:?} -> {out:?}"
+            );
             assert!(memchr2(b'?', b'#', &out).is_none(), "{input:?} -> {out:?}");
             assert!(
                 out.len() == 1 || !out.ends_with(b"/"),

@@ -152,7 +152,10 @@ impl Report for WeeklyReport {
             total: self.total.as_ref().map(|t| {
                 vec![
                     Cell::Text("total".into()),
-                    Cell::Text(format!("{} weeks", t.weeks)),
+                    Cell::Text(match t.weeks {
+                        1 => "1 week".to_string(),
+                        n => format!("{n} weeks"),
+                    }),
                     consumed_cell(t.consumed, t.exact),
                     if t.exact {
                         Cell::Empty

@@ -1,0 +1,337 @@
+//! The REST call an entry records: its fields read from the message (by `key=value` or by
+//! `--message-pattern`), with the endpoint, template and login derived for grouping.
+//!
+//! Only the entry's first line is read: the fields of a call are written on its header
+//! line, and continuation lines are stack traces (formats.md section 2). This also keeps
+//! a call's record independent of where the input was cut into chunks.
+
+use std::fmt;
+
+use regex::bytes::{CaptureLocations, Regex};
+
+use super::message::{is_login, normalise_path, parse_fields, template_of, CallFields, Field};
+
+/// Why a `--message-pattern` cannot be used.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum MessagePatternError {
+    /// Not a valid regular expression.
+    #[error("not a valid regular expression: {0}")]
+    Regex(String),
+    /// A named group whose name is not a field.
+    #[error("unknown group name `{name}`; the named groups must be among: {}", known_fields())]
+    UnknownGroup {
+        /// The group's name as written.
+        name: String,
+    },
+    /// Without both a method and a path group no entry could be a call.
+    #[error(
+        "the pattern has no `{field}` group: an entry is a call only with a method and a path, e.g. (?P<method>[A-Z]+) (?P<path>\\S+)"
+    )]
+    MissingGroup {
+        /// The missing field's name.
+        field: &'static str,
+    },
+}
+
+/// The canonical field names, as listed in errors.
+fn known_fields() -> String {
+    Field::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A `--message-pattern`: a regular expression whose named groups are field names
+/// (`user ip method path status duration cards error`). It is checked when built, so a
+/// scan never meets an unknown group.
+#[derive(Debug, Clone)]
+pub struct MessagePattern {
+    regex: Regex,
+    /// (capture group index, field) for every named group.
+    groups: Vec<(usize, Field)>,
+}
+
+impl MessagePattern {
+    /// Compiles and checks a pattern.
+    pub fn new(pattern: &str) -> Result<MessagePattern, MessagePatternError> {
+        let regex = Regex::new(pattern).map_err(|e| MessagePatternError::Regex(e.to_string()))?;
+        MessagePattern::from_regex(regex)
+    }
+
+    /// Checks an already compiled regular expression.
+    pub fn from_regex(regex: Regex) -> Result<MessagePattern, MessagePatternError> {
+        let mut groups = Vec::new();
+        for (index, name) in regex.capture_names().enumerate() {
+            let Some(name) = name else { continue };
+            let field = Field::ALL
+                .into_iter()
+                .find(|f| f.name() == name)
+                .ok_or_else(|| MessagePatternError::UnknownGroup {
+                    name: name.to_owned(),
+                })?;
+            groups.push((index, field));
+        }
+        for field in [Field::Method, Field::Path] {
+            if !groups.iter().any(|&(_, f)| f == field) {
+                return Err(MessagePatternError::MissingGroup {
+                    field: field.name(),
+                });
+            }
+        }
+        Ok(MessagePattern { regex, groups })
+    }
+
+    /// The compiled expression.
+    pub fn regex(&self) -> &Regex {
+        &self.regex
+    }
+}
+
+impl fmt::Display for MessagePattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.regex.as_str())
+    }
+}
+
+/// One REST call, read from an entry's message. Byte slices borrow the message or the
+/// reader's scratch buffers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord<'a> {
+    /// The integration's account, as written.
+    pub user: Option<&'a [u8]>,
+    /// The client address, as written.
+    pub ip: Option<&'a [u8]>,
+    /// The HTTP method in upper case.
+    pub method: &'a [u8],
+    /// `METHOD /normalised/path`, e.g. `GET /dc/incident/data/{id}`.
+    pub endpoint: &'a [u8],
+    /// The template code (`incident`), for data-card endpoints.
+    pub template: Option<&'a [u8]>,
+    /// The HTTP status; None when the message has none.
+    pub status: Option<u16>,
+    /// How long the call took, in microseconds.
+    pub duration_us: Option<u64>,
+    /// The number of data cards in the request.
+    pub cards: Option<u64>,
+    /// `POST .../login`.
+    pub login: bool,
+}
+
+impl CallRecord<'_> {
+    /// The normalised path, without the method.
+    pub fn path(&self) -> &[u8] {
+        &self.endpoint[self.method.len() + 1..]
+    }
+
+    /// A transaction (status below 400) or not; None for a call without a status, which is
+    /// counted as a call but as neither successful nor unsuccessful.
+    pub fn successful(&self) -> Option<bool> {
+        self.status.map(|s| s < 400)
+    }
+}
+
+/// Reads calls out of messages; holds the scratch buffers so that no message allocates.
+/// One per thread.
+#[derive(Debug, Clone)]
+pub struct CallReader {
+    pattern: Option<(MessagePattern, CaptureLocations)>,
+    path: Vec<u8>,
+    endpoint: Vec<u8>,
+}
+
+impl CallReader {
+    /// A reader of `key=value` messages, or of `pattern` when given.
+    pub fn new(pattern: Option<&MessagePattern>) -> CallReader {
+        CallReader {
+            pattern: pattern.map(|p| (p.clone(), p.regex.capture_locations())),
+            path: Vec::with_capacity(256),
+            endpoint: Vec::with_capacity(256),
+        }
+    }
+
+    /// The fields of a message, by the pattern or as `key=value` pairs.
+    pub fn fields<'m>(&mut self, message: &'m [u8]) -> CallFields<'m> {
+        let Some((pattern, locations)) = &mut self.pattern else {
+            return parse_fields(message);
+        };
+        let mut fields = CallFields::default();
+        if pattern.regex.captures_read(locations, message).is_some() {
+            for &(index, field) in &pattern.groups {
+                if let Some((start, end)) = locations.get(index) {
+                    fields.set(field, &message[start..end]);
+                }
+            }
+        }
+        fields
+    }
+
+    /// The call in a message (the first line of an entry, after its header), or None when
+    /// the message has no method or no path (an informational entry).
+    pub fn read<'a>(&'a mut self, message: &'a [u8]) -> Option<CallRecord<'a>> {
+        let fields = self.fields(message);
+        let (Some(method), Some(path)) = (fields.method, fields.path) else {
+            return None;
+        };
+        let method = method.trim_ascii();
+        normalise_path(path, &mut self.path);
+        self.endpoint.clear();
+        self.endpoint
+            .extend(method.iter().map(u8::to_ascii_uppercase));
+        self.endpoint.push(b' ');
+        self.endpoint.extend_from_slice(&self.path);
+        let endpoint = &self.endpoint[..];
+        let method = &endpoint[..method.len()];
+        let path = &endpoint[method.len() + 1..];
+        Some(CallRecord {
+            user: fields.user,
+            ip: fields.ip,
+            method,
+            endpoint,
+            template: template_of(path),
+            status: fields.status,
+            duration_us: fields.duration_us,
+            cards: fields.cards,
+            login: is_login(method, path),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Want {
+        user: Option<&'static str>,
+        ip: Option<&'static str>,
+        endpoint: &'static str,
+        template: Option<&'static str>,
+        status: Option<u16>,
+        duration_us: Option<u64>,
+        login: bool,
+    }
+
+    const W: Want = Want {
+        user: None,
+        ip: None,
+        endpoint: "",
+        template: None,
+        status: None,
+        duration_us: None,
+        login: false,
+    };
+
+    fn check(reader: &mut CallReader, message: &str, want: Option<Want>) {
+        let got = reader.read(message.as_bytes());
+        let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
+        let own = |s: Option<&str>| s.map(str::to_owned);
+        match (got, want) {
+            (None, None) => {}
+            (Some(got), Some(want)) => {
+                assert_eq!(text(got.user), own(want.user), "{message}");
+                assert_eq!(text(got.ip), own(want.ip), "{message}");
+                assert_eq!(text(Some(got.endpoint)).unwrap(), want.endpoint, "{message}");
+                assert_eq!(text(got.template), own(want.template), "{message}");
+                assert_eq!(got.status, want.status, "{message}");
+                assert_eq!(got.duration_us, want.duration_us, "{message}");
+                assert_eq!(got.login, want.login, "{message}");
+                assert_eq!(got.successful(), want.status.map(|s| s < 400), "{message}");
+                let (method, path) = want.endpoint.split_once(' ').unwrap();
+                assert_eq!(got.method, method.as_bytes());
+                assert_eq!(got.path(), path.as_bytes());
+            }
+            (got, want) => panic!("{message}: got {got:?}, want a call: {}", want.is_some()),
+        }
+    }
+
+    #[test]
+    fn key_value_calls() {
+        let mut r = CallReader::new(None);
+        let cases: Vec<(&str, Option<Want>)> = vec![
+            (
+                "user=CRM_SYNC ip=10.20.0.10 method=GET path=/rest-api/itsm/v1/dc/incident/data status=200 duration=143ms",
+                Some(Want { user: Some("CRM_SYNC"), ip: Some("10.20.0.10"), endpoint: "GET /dc/incident/data", template: Some("incident"), status: Some(200), duration_us: Some(143_000), ..W }),
+            ),
+            (
+                "user=CRM_SYNC ip=10.20.0.10 method=POST path=/rest-api/itsm/v1/dc/incident/data status=429 duration=2ms error=\"Too many requests\"",
+                Some(Want { user: Some("CRM_SYNC"), ip: Some("10.20.0.10"), endpoint: "POST /dc/incident/data", template: Some("incident"), status: Some(429), duration_us: Some(2_000), ..W }),
+            ),
+            // Aliases, lower-case method, full URL with query, a bare number of ms.
+            (
+                "username=HR_IMPORT client=10.1.1.1 verb=put uri=https://h:8443/rest-api/itsm/v1/dc/person/data/77?x=1 code=500 took=812",
+                Some(Want { user: Some("HR_IMPORT"), ip: Some("10.1.1.1"), endpoint: "PUT /dc/person/data/{id}", template: Some("person"), status: Some(500), duration_us: Some(812_000), ..W }),
+            ),
+            (
+                "login=TEST remote=::1 method=POST endpoint=/rest-api/itsm/v1/users/login http_status=200 elapsed=1.2s",
+                Some(Want { user: Some("TEST"), ip: Some("::1"), endpoint: "POST /users/login", status: Some(200), duration_us: Some(1_200_000), login: true, ..W }),
+            ),
+            // A call without status or duration is still a call.
+            ("method=DELETE url=/itsm/api/v2/dc/change/data/5", Some(Want { endpoint: "DELETE /dc/change/data/{id}", template: Some("change"), ..W })),
+            // An unusable status is no status.
+            ("method=GET path=/x status=OK", Some(Want { endpoint: "GET /x", ..W })),
+            // Not calls: informational entries.
+            ("REST API module started", None),
+            ("method=GET status=200", None),
+            ("path=/x status=200", None),
+            ("", None),
+        ];
+        for (message, want) in cases {
+            check(&mut r, message, want);
+        }
+    }
+
+    const PATTERN: &str =
+        r"(?P<method>[A-Z]+) (?P<path>\S+) by (?P<user>\S+) -> (?P<status>\d{3}) in (?P<duration>\d+) ms";
+
+    #[test]
+    fn pattern_calls() {
+        let pattern = MessagePattern::new(PATTERN).unwrap();
+        assert_eq!(pattern.to_string(), PATTERN);
+        let mut r = CallReader::new(Some(&pattern));
+        check(
+            &mut r,
+            "GET /rest-api/itsm/v1/dc/incident/data by TEST_RESTAPI -> 200 in 143 ms",
+            Some(Want { user: Some("TEST_RESTAPI"), endpoint: "GET /dc/incident/data", template: Some("incident"), status: Some(200), duration_us: Some(143_000), ..W }),
+        );
+        check(
+            &mut r,
+            "prefix POST /rest-api/itsm/v1/users/login by X -> 401 in 3 ms",
+            Some(Want { user: Some("X"), endpoint: "POST /users/login", status: Some(401), duration_us: Some(3_000), login: true, ..W }),
+        );
+        // No match: informational, even if it has key=value pairs.
+        check(&mut r, "method=GET path=/x status=200", None);
+        // Optional groups that did not take part leave their field empty.
+        let optional = MessagePattern::new(r"(?P<method>\w+) (?P<path>\S+)(?: (?P<status>\d+))?").unwrap();
+        let mut r = CallReader::new(Some(&optional));
+        check(&mut r, "GET /a/b", Some(Want { endpoint: "GET /a/b", ..W }));
+        check(&mut r, "GET /a/b 204", Some(Want { endpoint: "GET /a/b", status: Some(204), ..W }));
+    }
+
+    #[test]
+    fn pattern_errors() {
+        let err = MessagePattern::new(r"(?P<method>\w+) (?P<path>\S+) (?P<who>\S+)").unwrap_err();
+        assert_eq!(err, MessagePatternError::UnknownGroup { name: "who".into() });
+        assert_eq!(
+            err.to_string(),
+            "unknown group name `who`; the named groups must be among: user, ip, method, path, status, duration, cards, error"
+        );
+        // Aliases are keys of key=value messages, not group names.
+        assert!(matches!(
+            MessagePattern::new(r"(?P<verb>\w+) (?P<path>\S+)"),
+            Err(MessagePatternError::UnknownGroup { .. })
+        ));
+        assert_eq!(
+            MessagePattern::new(r"(?P<method>\w+) (\S+)").unwrap_err(),
+            MessagePatternError::MissingGroup { field: "path" }
+        );
+        assert_eq!(
+            MessagePattern::new(r"(?P<path>\S+)").unwrap_err(),
+            MessagePatternError::MissingGroup { field: "method" }
+        );
+        assert!(matches!(
+            MessagePattern::new(r"(?P<method>"),
+            Err(MessagePatternError::Regex(_))
+        ));
+        assert!(MessagePattern::from_regex(Regex::new(r"(?P<method>\w+) (?P<path>\S+)").unwrap()).is_ok());
+    }
+}
