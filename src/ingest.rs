@@ -123,3 +123,84 @@ pub fn ingest(paths: &[String], layout: &LayoutParser) -> Ingest {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    const USAGE: &str = "2023-04-17 00:00:00,144|Usage,consumed,15779,rejected,0,since,2023-04-11T11:51:27+0300\n2023-04-17 00:00:00,145|Statistics reset\n";
+    const INTEGRATION: &str = "2023-04-11 20:34:00,635 INFO  [main] com.efecte.X - user=A method=GET path=/x status=200\n";
+
+    fn gzip(text: &str) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn zip_members_are_sniffed_by_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.zip");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("logs/a-name-that-says-nothing.txt", options)
+            .unwrap();
+        zip.write_all(USAGE.as_bytes()).unwrap();
+        zip.start_file("logs/integration.log.1.gz", options)
+            .unwrap();
+        zip.write_all(&gzip(INTEGRATION)).unwrap();
+        zip.add_directory("empty/", options).unwrap();
+        zip.finish().unwrap();
+
+        let found = ingest(&[path.display().to_string()], &LayoutParser::default());
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(found.usage.len(), 1);
+        assert_eq!(found.usage[0].records.len(), 2);
+        assert!(found.usage[0]
+            .name
+            .ends_with("bundle.zip!logs/a-name-that-says-nothing.txt"));
+        assert_eq!(found.integration.len(), 1);
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error_and_the_lines_before_still_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = gzip(&USAGE.repeat(2000));
+        let path = dir.path().join("u.log.gz");
+        std::fs::write(&path, &whole[..whole.len() / 2]).unwrap();
+        let found = ingest(&[path.display().to_string()], &LayoutParser::default());
+        assert_eq!(found.errors.len(), 1);
+        assert!(
+            matches!(found.errors[0], SourceError::CorruptGzip { .. }),
+            "{}",
+            found.errors[0]
+        );
+        assert!(found.usage[0].tally.parsed > 100);
+    }
+
+    #[test]
+    fn corrupt_zip_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.zip");
+        std::fs::write(&path, b"PK\x03\x04 not really").unwrap();
+        let found = ingest(&[path.display().to_string()], &LayoutParser::default());
+        assert!(matches!(found.errors[0], SourceError::CorruptZip { .. }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folder_link_loops_are_reported_not_followed_forever() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("u.log"), USAGE).unwrap();
+        std::os::unix::fs::symlink(&logs, logs.join("again")).unwrap();
+        let found = ingest(&[logs.display().to_string()], &LayoutParser::default());
+        assert_eq!(found.usage.len(), 1);
+        assert!(found
+            .errors
+            .iter()
+            .any(|e| matches!(e, SourceError::LinkLoop { .. })));
+    }
+}

@@ -2,3 +2,9 @@
 
 pub mod layout;
 pub mod message;
+pub mod aggregate;
+pub mod call;
+pub mod entry;
+pub mod fast_hash;
+pub mod histogram;
+pub mod scan;

@@ -1,0 +1,709 @@
+//! Partial aggregates of REST calls: built per worker from chunks of input, merged exactly,
+//! then turned into string-keyed, redacted, sorted tables.
+//!
+//! A partial keeps its strings (users, endpoints, templates, methods, addresses) in its own
+//! interner, looked up by bytes so that repeated values allocate nothing; merging remaps
+//! them. Every figure is a count, a minimum, a maximum or a bucket-wise histogram sum, so
+//! the merged result is the same whatever the chunk size, the thread count and the order
+//! of merges.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use serde::Serialize;
+
+use super::call::CallRecord;
+use super::entry::LevelCounts;
+use super::fast_hash::FastMap;
+use super::histogram::LatencyHistogram;
+use super::layout::Header;
+use crate::redact::redact;
+
+/// What a group key shows for a value the call does not have (no user, no status, no date).
+pub const MISSING: &str = "-";
+
+/// A dimension calls can be grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dim {
+    /// The integration's account.
+    User,
+    /// `METHOD /normalised/path`.
+    Endpoint,
+    /// The data-card template code (`incident`).
+    Template,
+    /// The HTTP method.
+    Method,
+    /// The HTTP status.
+    Status,
+    /// The client address.
+    Ip,
+    /// `YYYY-MM-DD HH` of the wall-clock time written in the header.
+    Hour,
+    /// `YYYY-MM-DD`, likewise.
+    Day,
+    /// The ISO week, `2023-W15`, likewise.
+    Week,
+}
+
+impl Dim {
+    /// Every dimension.
+    pub const ALL: [Dim; 9] = [
+        Dim::User,
+        Dim::Endpoint,
+        Dim::Template,
+        Dim::Method,
+        Dim::Status,
+        Dim::Ip,
+        Dim::Hour,
+        Dim::Day,
+        Dim::Week,
+    ];
+
+    /// The name used on the command line and in headings.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dim::User => "user",
+            Dim::Endpoint => "endpoint",
+            Dim::Template => "template",
+            Dim::Method => "method",
+            Dim::Status => "status",
+            Dim::Ip => "ip",
+            Dim::Hour => "hour",
+            Dim::Day => "day",
+            Dim::Week => "week",
+        }
+    }
+
+    /// Parses a comma-separated list (`user,endpoint`), keeping the first of repeats.
+    pub fn parse_list(text: &str) -> Result<Vec<Dim>, UnknownDim> {
+        let mut dims = Vec::new();
+        for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let dim = name.parse()?;
+            if !dims.contains(&dim) {
+                dims.push(dim);
+            }
+        }
+        Ok(dims)
+    }
+
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            Dim::User | Dim::Endpoint | Dim::Template | Dim::Method | Dim::Ip
+        )
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A dimension name that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown dimension `{0}`; known: user, endpoint, template, method, status, ip, hour, day, week")]
+pub struct UnknownDim(pub String);
+
+impl FromStr for Dim {
+    type Err = UnknownDim;
+
+    fn from_str(s: &str) -> Result<Dim, UnknownDim> {
+        Dim::ALL
+            .into_iter()
+            .find(|d| d.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownDim(s.to_owned()))
+    }
+}
+
+/// Figures of a set of calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    /// Calls (entries with a method and a path).
+    pub calls: u64,
+    /// Calls with a status below 400: transactions, what the usage log counts as consumed.
+    pub successful: u64,
+    /// Calls with a status of 400 or more: what the usage log counts as rejected.
+    pub unsuccessful: u64,
+    /// Calls whose message has no status: counted as calls, but neither successful nor
+    /// unsuccessful.
+    pub no_status: u64,
+    /// Status 429: the per-minute limit was hit.
+    pub rate_limited: u64,
+    /// `POST .../login` calls.
+    pub logins: u64,
+    /// Latencies of the calls that give a duration.
+    pub latency: LatencyHistogram,
+}
+
+impl GroupStats {
+    #[inline]
+    fn record(&mut self, call: &CallRecord<'_>) {
+        self.calls += 1;
+        match call.successful() {
+            Some(true) => self.successful += 1,
+            Some(false) => self.unsuccessful += 1,
+            None => self.no_status += 1,
+        }
+        self.rate_limited += u64::from(call.status == Some(429));
+        self.logins += u64::from(call.login);
+        if let Some(us) = call.duration_us {
+            self.latency.record(us);
+        }
+    }
+
+    /// Adds every figure of `other`.
+    pub fn merge(&mut self, other: &GroupStats) {
+        self.calls += other.calls;
+        self.successful += other.successful;
+        self.unsuccessful += other.unsuccessful;
+        self.no_status += other.no_status;
+        self.rate_limited += other.rate_limited;
+        self.logins += other.logins;
+        self.latency.merge(&other.latency);
+    }
+}
+
+/// Calls of one user in one minute: what the rate-limit, login and busiest-minute analyses
+/// and the reconciliation with the usage log need. A `u32` is ample for one minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MinuteCounts {
+    /// Calls.
+    pub calls: u32,
+    /// Calls with a status below 400.
+    pub successful: u32,
+    /// Calls with a status of 400 or more.
+    pub unsuccessful: u32,
+    /// Calls answered 429.
+    pub rate_limited: u32,
+    /// Logins.
+    pub logins: u32,
+}
+
+impl MinuteCounts {
+    #[inline]
+    fn record(&mut self, call: &CallRecord<'_>) {
+        self.calls += 1;
+        match call.successful() {
+            Some(true) => self.successful += 1,
+            Some(false) => self.unsuccessful += 1,
+            None => {}
+        }
+        self.rate_limited += u32::from(call.status == Some(429));
+        self.logins += u32::from(call.login);
+    }
+
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &MinuteCounts) {
+        self.calls += other.calls;
+        self.successful += other.successful;
+        self.unsuccessful += other.unsuccessful;
+        self.rate_limited += other.rate_limited;
+        self.logins += other.logins;
+    }
+}
+
+/// One group of calls: its key (one string per dimension, in the order asked for) and
+/// its figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// One value per dimension; [`MISSING`] where the calls have none.
+    pub key: Vec<String>,
+    /// The group's figures.
+    pub stats: GroupStats,
+}
+
+/// One user's calls in one minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MinuteRow {
+    /// The minute, wall-clock time as written in the headers.
+    pub minute: NaiveDateTime,
+    /// The user, [`MISSING`] for calls without one.
+    pub user: String,
+    /// The counts.
+    pub counts: MinuteCounts,
+}
+
+/// Every call of a scan, aggregated. Tables are sorted by their keys; text that could
+/// hold a secret is redacted unless the scan was told not to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallAggregate {
+    /// The dimensions of `groups`' keys.
+    pub dims: Vec<Dim>,
+    /// Calls grouped by `dims`, sorted by key.
+    pub groups: Vec<Group>,
+    /// All calls.
+    pub totals: GroupStats,
+    /// Calls per (minute, user), sorted by minute then user. Calls without a date (a
+    /// layout without one) are only in `undated_calls`.
+    pub minutes: Vec<MinuteRow>,
+    /// Calls per status.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Entries (calls or not) per level.
+    pub levels: LevelCounts,
+    /// The earliest and latest wall-clock time of any entry.
+    pub first: Option<NaiveDateTime>,
+    /// See `first`.
+    pub last: Option<NaiveDateTime>,
+    /// Calls whose header has no date.
+    pub undated_calls: u64,
+}
+
+impl CallAggregate {
+    /// The groups re-keyed by a subset of `self.dims` (in the order given), merged exactly.
+    /// None if a dimension was not among those of the scan.
+    pub fn rollup(&self, dims: &[Dim]) -> Option<Vec<Group>> {
+        let positions: Vec<usize> = dims
+            .iter()
+            .map(|d| self.dims.iter().position(|s| s == d))
+            .collect::<Option<_>>()?;
+        let mut merged: BTreeMap<Vec<String>, GroupStats> = BTreeMap::new();
+        for group in &self.groups {
+            let key = positions.iter().map(|&i| group.key[i].clone()).collect();
+            merged.entry(key).or_default().merge(&group.stats);
+        }
+        Some(
+            merged
+                .into_iter()
+                .map(|(key, stats)| Group { key, stats })
+                .collect(),
+        )
+    }
+
+    /// Calls of all users per minute, in time order.
+    pub fn minute_totals(&self) -> Vec<(NaiveDateTime, MinuteCounts)> {
+        let mut totals: Vec<(NaiveDateTime, MinuteCounts)> = Vec::new();
+        for row in &self.minutes {
+            match totals.last_mut() {
+                Some((minute, counts)) if *minute == row.minute => counts.merge(&row.counts),
+                _ => totals.push((row.minute, row.counts)),
+            }
+        }
+        totals
+    }
+
+    /// The minute with the most calls (the earliest of equals), with its counts.
+    pub fn busiest_minute(&self) -> Option<(NaiveDateTime, MinuteCounts)> {
+        self.minute_totals()
+            .into_iter()
+            .reduce(|best, m| if m.1.calls > best.1.calls { m } else { best })
+    }
+}
+
+/// A value absent from a key.
+const NONE: u32 = u32::MAX;
+const MAX_DIMS: usize = Dim::ALL.len();
+
+/// A group key: one number per dimension (an interned string, a status, an hour, a day or
+/// a week), unused places zero.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+struct Key([u32; MAX_DIMS]);
+
+/// Interned byte strings, looked up by bytes.
+#[derive(Debug, Clone, Default)]
+struct Interner {
+    ids: FastMap<Box<[u8]>, u32>,
+    strings: Vec<Box<[u8]>>,
+}
+
+impl Interner {
+    #[inline]
+    fn intern(&mut self, text: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(text.into());
+        self.ids.insert(text.into(), id);
+        id
+    }
+}
+
+/// Days since 0001-01-01, for keys; None before it.
+fn day_number(date: NaiveDate) -> Option<u32> {
+    u32::try_from(date.num_days_from_ce()).ok()
+}
+
+fn date_of_day(day: u32) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(day).ok()?)
+}
+
+/// Minutes since 0001-01-01 00:00 (fits u32 until the year 8166).
+fn minute_number(time: NaiveDateTime) -> Option<u32> {
+    let day = day_number(time.date())?;
+    day.checked_mul(1440)?
+        .checked_add(time.hour() * 60 + time.minute())
+}
+
+fn time_of_minute(minute: u32) -> Option<NaiveDateTime> {
+    date_of_day(minute / 1440)?.and_hms_opt((minute % 1440) / 60, minute % 60, 0)
+}
+
+/// Statuses are three digits (message.rs): a flat table.
+const STATUS_SLOTS: usize = 1000;
+
+/// The aggregate of some of the calls: see the module documentation.
+#[derive(Debug, Clone)]
+pub struct PartialAggregate {
+    dims: Vec<Dim>,
+    strings: Interner,
+    groups: FastMap<Key, GroupStats>,
+    minutes: FastMap<(u32, u32), MinuteCounts>,
+    statuses: Vec<u64>,
+    levels: LevelCounts,
+    first: Option<NaiveDateTime>,
+    last: Option<NaiveDateTime>,
+    undated_calls: u64,
+}
+
+impl PartialAggregate {
+    /// An empty aggregate grouping by `dims` (repeats are dropped).
+    pub fn new(dims: &[Dim]) -> PartialAggregate {
+        let mut unique = Vec::with_capacity(dims.len());
+        for &d in dims {
+            if !unique.contains(&d) {
+                unique.push(d);
+            }
+        }
+        PartialAggregate {
+            dims: unique,
+            strings: Interner::default(),
+            groups: FastMap::default(),
+            minutes: FastMap::default(),
+            statuses: vec![0; STATUS_SLOTS],
+            levels: LevelCounts::default(),
+            first: None,
+            last: None,
+            undated_calls: 0,
+        }
+    }
+
+    /// The dimensions it groups by.
+    pub fn dims(&self) -> &[Dim] {
+        &self.dims
+    }
+
+    /// Counts an entry, call or not: its level and time.
+    #[inline]
+    pub fn record_entry(&mut self, header: &Header<'_>) {
+        self.levels.add(header.level);
+        if let Some(time) = header.local {
+            if self.first.is_none_or(|f| time < f) {
+                self.first = Some(time);
+            }
+            if self.last.is_none_or(|l| time > l) {
+                self.last = Some(time);
+            }
+        }
+    }
+
+    /// Counts a call made at `time` (the header's wall-clock time).
+    pub fn record_call(&mut self, time: Option<NaiveDateTime>, call: &CallRecord<'_>) {
+        let user = call.user.map_or(NONE, |u| self.strings.intern(u));
+        let mut key = Key::default();
+        for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
+            *slot = match dim {
+                Dim::User => user,
+                Dim::Endpoint => self.strings.intern(call.endpoint),
+                Dim::Template => call.template.map_or(NONE, |t| self.strings.intern(t)),
+                Dim::Method => self.strings.intern(call.method),
+                Dim::Ip => call.ip.map_or(NONE, |ip| self.strings.intern(ip)),
+                Dim::Status => call.status.map_or(NONE, u32::from),
+                Dim::Hour => time
+                    .and_then(|t| Some(day_number(t.date())?.checked_mul(24)? + t.hour()))
+                    .unwrap_or(NONE),
+                Dim::Day => time.and_then(|t| day_number(t.date())).unwrap_or(NONE),
+                Dim::Week => time
+                    .and_then(|t| {
+                        let week = t.date().iso_week();
+                        Some(u32::try_from(week.year()).ok()? * 100 + week.week())
+                    })
+                    .unwrap_or(NONE),
+            };
+        }
+        self.groups.entry(key).or_default().record(call);
+        match time.and_then(minute_number) {
+            Some(minute) => self.minutes.entry((minute, user)).or_default().record(call),
+            None => self.undated_calls += 1,
+        }
+        if let Some(status) = call.status {
+            if let Some(slot) = self.statuses.get_mut(usize::from(status)) {
+                *slot += 1;
+            }
+        }
+    }
+
+    /// Adds everything `other` counted. Both must group by the same dimensions.
+    pub fn merge(&mut self, other: &PartialAggregate) {
+        assert_eq!(self.dims, other.dims, "merging aggregates of different dimensions");
+        let remap: Vec<u32> = other
+            .strings
+            .strings
+            .iter()
+            .map(|s| self.strings.intern(s))
+            .collect();
+        let map = |id: u32| if id == NONE { NONE } else { remap[id as usize] };
+        for (key, stats) in &other.groups {
+            let mut key = *key;
+            for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
+                if dim.is_text() {
+                    *slot = map(*slot);
+                }
+            }
+            self.groups.entry(key).or_default().merge(stats);
+        }
+        for (&(minute, user), counts) in &other.minutes {
+            self.minutes
+                .entry((minute, map(user)))
+                .or_default()
+                .merge(counts);
+        }
+        for (a, b) in self.statuses.iter_mut().zip(&other.statuses) {
+            *a += b;
+        }
+        self.levels.merge(&other.levels);
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = self.last.max(other.last);
+        self.undated_calls += other.undated_calls;
+    }
+
+    /// The string-keyed, sorted tables. With `redact`, every string that reaches them goes
+    /// through [`crate::redact::redact`]; values that become equal are merged.
+    pub fn finish(self, redact_text: bool) -> CallAggregate {
+        let texts: Vec<String> = self
+            .strings
+            .strings
+            .iter()
+            .map(|s| {
+                let text = String::from_utf8_lossy(s);
+                if redact_text {
+                    redact(&text).into_owned()
+                } else {
+                    text.into_owned()
+                }
+            })
+            .collect();
+        let text = |id: u32| {
+            texts
+                .get(id as usize)
+                .map_or_else(|| MISSING.to_owned(), Clone::clone)
+        };
+        let dims = self.dims;
+        let mut groups: BTreeMap<Vec<String>, GroupStats> = BTreeMap::new();
+        let mut totals = GroupStats::default();
+        for (key, stats) in self.groups {
+            totals.merge(&stats);
+            let key = dims
+                .iter()
+                .zip(key.0)
+                .map(|(dim, v)| match dim {
+                    _ if v == NONE => MISSING.to_owned(),
+                    d if d.is_text() => text(v),
+                    Dim::Status => v.to_string(),
+                    Dim::Hour => date_of_day(v / 24)
+                        .map_or_else(|| MISSING.to_owned(), |d| format!("{d} {:02}", v % 24)),
+                    Dim::Day => date_of_day(v).map_or_else(|| MISSING.to_owned(), |d| d.to_string()),
+                    Dim::Week => format!("{:04}-W{:02}", v / 100, v % 100),
+                    _ => unreachable!("text dimensions are handled above"),
+                })
+                .collect();
+            match groups.get_mut(&key) {
+                Some(existing) => existing.merge(&stats),
+                None => {
+                    groups.insert(key, stats);
+                }
+            }
+        }
+        let mut minutes: BTreeMap<(NaiveDateTime, String), MinuteCounts> = BTreeMap::new();
+        for ((minute, user), counts) in self.minutes {
+            if let Some(time) = time_of_minute(minute) {
+                minutes.entry((time, text(user))).or_default().merge(&counts);
+            }
+        }
+        CallAggregate {
+            dims,
+            groups: groups
+                .into_iter()
+                .map(|(key, stats)| Group { key, stats })
+                .collect(),
+            totals,
+            minutes: minutes
+                .into_iter()
+                .map(|((minute, user), counts)| MinuteRow {
+                    minute,
+                    user,
+                    counts,
+                })
+                .collect(),
+            statuses: self
+                .statuses
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(|(status, &n)| (status as u16, n))
+                .collect(),
+            levels: self.levels,
+            first: self.first,
+            last: self.last,
+            undated_calls: self.undated_calls,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integration::call::CallReader;
+    use crate::integration::layout::LayoutParser;
+
+    const LINES: &[&str] = &[
+        "2023-04-09 23:59:59,000 INFO  [t] c - user=A ip=1.1.1.1 method=GET path=/rest-api/itsm/v1/dc/incident/data/1 status=200 duration=10ms",
+        "2023-04-10 00:00:01,000 INFO  [t] c - user=A ip=1.1.1.1 method=post path=/rest-api/itsm/v1/users/login status=200 duration=5ms",
+        "2023-04-10 00:00:30,000 WARN  [t] c - user=A ip=1.1.1.1 method=GET path=/rest-api/itsm/v1/dc/incident/data/2 status=429 duration=1ms",
+        "2023-04-10 00:00:40,000 WARN  [t] c - user=B method=GET path=/rest-api/itsm/v1/dc/person/data status=404",
+        "2023-04-10 01:10:00,000 INFO  [t] c - method=GET path=/x/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc duration=3ms",
+        "2023-04-10 01:10:00,000 INFO  [t] c - REST API module started",
+    ];
+
+    fn aggregate(dims: &[Dim], lines: &[&str]) -> PartialAggregate {
+        let layout = LayoutParser::default();
+        let mut reader = CallReader::new(None);
+        let mut partial = PartialAggregate::new(dims);
+        for line in lines {
+            let header = layout.parse_header(line.as_bytes()).unwrap();
+            partial.record_entry(&header);
+            if let Some(call) = reader.read(header.message) {
+                partial.record_call(header.local, &call);
+            }
+        }
+        partial
+    }
+
+    fn keys(groups: &[Group]) -> Vec<(String, u64)> {
+        groups
+            .iter()
+            .map(|g| (g.key.join("|"), g.stats.calls))
+            .collect()
+    }
+
+    #[test]
+    fn groups_by_every_dimension() {
+        let all = aggregate(&Dim::ALL, LINES).finish(true);
+        assert_eq!(all.totals.calls, 5);
+        assert_eq!((all.totals.successful, all.totals.unsuccessful, all.totals.no_status), (2, 2, 1));
+        assert_eq!((all.totals.rate_limited, all.totals.logins), (1, 1));
+        assert_eq!(all.totals.latency.count(), 4);
+        assert_eq!(all.statuses, BTreeMap::from([(200, 2), (404, 1), (429, 1)]));
+        assert_eq!(all.levels.iter().collect::<Vec<_>>(), [("INFO", 4), ("WARN", 2)]);
+        assert_eq!(all.first.unwrap().to_string(), "2023-04-09 23:59:59");
+        assert_eq!(all.last.unwrap().to_string(), "2023-04-10 01:10:00");
+        let one = |dims: &[Dim]| keys(&all.rollup(dims).unwrap());
+        assert_eq!(one(&[Dim::User]), [("-".into(), 1), ("A".into(), 3), ("B".into(), 1)]);
+        assert_eq!(
+            one(&[Dim::Endpoint]),
+            [
+                ("GET /dc/incident/data/{id}".into(), 2),
+                ("GET /dc/person/data".into(), 1),
+                ("GET /x/[REDACTED]".into(), 1),
+                ("POST /users/login".into(), 1),
+            ]
+        );
+        assert_eq!(one(&[Dim::Template]), [("-".into(), 2), ("incident".into(), 2), ("person".into(), 1)]);
+        assert_eq!(one(&[Dim::Method]), [("GET".into(), 4), ("POST".into(), 1)]);
+        assert_eq!(one(&[Dim::Status]), [("-".into(), 1), ("200".into(), 2), ("404".into(), 1), ("429".into(), 1)]);
+        assert_eq!(one(&[Dim::Ip]), [("-".into(), 2), ("1.1.1.1".into(), 3)]);
+        assert_eq!(
+            one(&[Dim::Hour]),
+            [("2023-04-09 23".into(), 1), ("2023-04-10 00".into(), 3), ("2023-04-10 01".into(), 1)]
+        );
+        assert_eq!(one(&[Dim::Day]), [("2023-04-09".into(), 1), ("2023-04-10".into(), 4)]);
+        assert_eq!(one(&[Dim::Week]), [("2023-W14".into(), 1), ("2023-W15".into(), 4)]);
+        assert_eq!(one(&[Dim::Week, Dim::User]), [
+            ("2023-W14|A".into(), 1),
+            ("2023-W15|-".into(), 1),
+            ("2023-W15|A".into(), 2),
+            ("2023-W15|B".into(), 1),
+        ]);
+        assert_eq!(all.rollup(&[]).unwrap()[0].stats, all.totals);
+        let by_user = aggregate(&[Dim::User], LINES).finish(true);
+        assert_eq!(by_user.rollup(&[Dim::Day]), None);
+
+        // Without redaction the token stays.
+        let plain = aggregate(&[Dim::Endpoint], LINES).finish(false);
+        assert!(plain.groups.iter().any(|g| g.key[0].contains("eyJ")));
+    }
+
+    #[test]
+    fn minute_table() {
+        let agg = aggregate(&[], LINES).finish(true);
+        let rows: Vec<(String, &str, u32, u32, u32, u32, u32)> = agg
+            .minutes
+            .iter()
+            .map(|r| {
+                let c = r.counts;
+                (r.minute.to_string(), r.user.as_str(), c.calls, c.successful, c.unsuccessful, c.rate_limited, c.logins)
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("2023-04-09 23:59:00".into(), "A", 1, 1, 0, 0, 0),
+                ("2023-04-10 00:00:00".into(), "A", 2, 1, 1, 1, 1),
+                ("2023-04-10 00:00:00".into(), "B", 1, 0, 1, 0, 0),
+                ("2023-04-10 01:10:00".into(), "-", 1, 0, 0, 0, 0),
+            ]
+        );
+        let (minute, counts) = agg.busiest_minute().unwrap();
+        assert_eq!((minute.to_string().as_str(), counts.calls), ("2023-04-10 00:00:00", 3));
+        assert_eq!(agg.minute_totals().len(), 3);
+        assert_eq!(agg.groups.len(), 1);
+        assert!(agg.groups[0].key.is_empty());
+    }
+
+    #[test]
+    fn merge_equals_one_pass() {
+        let dims = [Dim::Status, Dim::User, Dim::Endpoint, Dim::Hour];
+        let whole = aggregate(&dims, LINES).finish(true);
+        for split in 0..=LINES.len() {
+            // Different interning orders in the parts must not matter.
+            let mut a = aggregate(&dims, &LINES[split..]);
+            let b = aggregate(&dims, &LINES[..split]);
+            a.merge(&b);
+            assert_eq!(a.finish(true), whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn undated_calls() {
+        let layout = LayoutParser::compile("%p %m").unwrap();
+        let header = layout.parse_header(b"INFO method=GET path=/a status=200").unwrap();
+        let mut reader = CallReader::new(None);
+        let call = reader.read(header.message).unwrap();
+        let mut p = PartialAggregate::new(&[Dim::Day, Dim::Day, Dim::Status]);
+        p.record_entry(&header);
+        p.record_call(header.local, &call);
+        let agg = p.finish(true);
+        assert_eq!(agg.dims, [Dim::Day, Dim::Status]);
+        assert_eq!(agg.undated_calls, 1);
+        assert!(agg.minutes.is_empty());
+        assert_eq!(keys(&agg.groups), [("-|200".into(), 1)]);
+        assert_eq!(agg.first, None);
+    }
+
+    #[test]
+    fn dim_names() {
+        assert_eq!(Dim::parse_list("user, Endpoint,user,,week").unwrap(), [Dim::User, Dim::Endpoint, Dim::Week]);
+        let err = Dim::parse_list("user,colour").unwrap_err();
+        assert_eq!(err.to_string(), "unknown dimension `colour`; known: user, endpoint, template, method, status, ip, hour, day, week");
+        for dim in Dim::ALL {
+            assert_eq!(dim.name().parse::<Dim>().unwrap(), dim);
+            assert_eq!(dim.to_string(), dim.name());
+        }
+    }
+}

@@ -1,0 +1,1208 @@
+//! The parallel streaming scan of integration.log inputs: line accounting per input and
+//! the aggregate of every REST call.
+//!
+//! Every input (plain file, gzip file, zip member, stdin) is read as a stream, in blocks of
+//! about `chunk_bytes`. A block is cut at its last entry boundary (the start of a complete
+//! line the layout accepts), so that an entry's continuation lines stay with it; the rest is
+//! carried into the next block. Only an entry longer than a block is cut between two of its
+//! lines, and then the next chunk is told it starts inside an entry, so the accounting does
+//! not change. Chunks are parsed on the rayon pool the scan runs in (the global one, or one
+//! installed by the caller) and their line accounting is merged per input in file order;
+//! calls go into one partial aggregate per worker thread, merged at the end.
+//!
+//! Memory stays flat whatever the input size: at most `threads + 2` blocks exist at a time
+//! (a reader waits for a free one; nothing blocks a pool thread, so a pool of one thread
+//! works too), buffers are reused, at most `threads` inputs are open at once, and a line
+//! longer than `max_line_bytes` is cut while it is read.
+//!
+//! Results are the same for any chunk size and any number of threads.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::io::{self, Cursor, Read};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::NaiveDateTime;
+use memchr::{memchr, memrchr};
+use rayon::Scope;
+
+use super::aggregate::{CallAggregate, Dim, PartialAggregate};
+use super::call::{CallReader, MessagePattern};
+use super::entry::{ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
+use super::layout::LayoutParser;
+use crate::accounting::ProblemLog;
+use crate::error::SourceError;
+use crate::ingest::IntegrationInput;
+
+/// The default block size.
+pub const DEFAULT_CHUNK_BYTES: usize = 8 << 20;
+
+/// The default longest line read whole.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Reading an input stops when this much of it holds no entry: the layout does not fit.
+pub const NO_ENTRY_LIMIT: u64 = 1 << 20;
+
+/// How much is read at a time while skipping the rest of an oversized line.
+const SKIP_READ: usize = 64 << 10;
+
+/// Called with the number of bytes (decompressed) just parsed, from any thread.
+pub type Progress = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// How to scan.
+#[derive(Clone)]
+pub struct ScanOptions {
+    /// The layout the entries were written with.
+    pub layout: Arc<LayoutParser>,
+    /// Reads messages with this pattern instead of as `key=value` pairs.
+    pub message_pattern: Option<Arc<MessagePattern>>,
+    /// What to group calls by, in order.
+    pub dims: Vec<Dim>,
+    /// Block size; any size gives the same results (small ones are slow).
+    pub chunk_bytes: usize,
+    /// Lines longer than this are read as their first `max_line_bytes` bytes and reported.
+    pub max_line_bytes: usize,
+    /// Redact secrets in the strings of the aggregate (formats.md section 3); problems'
+    /// line excerpts are always redacted.
+    pub redact: bool,
+    /// Told about progress, see [`Progress`].
+    pub progress: Option<Progress>,
+}
+
+impl ScanOptions {
+    /// Options with `layout` and the defaults: key=value messages, no grouping, 8 MiB
+    /// blocks, 1 MiB lines, redaction on, no progress.
+    pub fn new(layout: Arc<LayoutParser>) -> ScanOptions {
+        ScanOptions {
+            layout,
+            message_pattern: None,
+            dims: Vec::new(),
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            redact: true,
+            progress: None,
+        }
+    }
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions::new(Arc::new(LayoutParser::default()))
+    }
+}
+
+impl fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("layout", &self.layout.pattern())
+            .field("message_pattern", &self.message_pattern.as_ref().map(|p| p.to_string()))
+            .field("dims", &self.dims)
+            .field("chunk_bytes", &self.chunk_bytes)
+            .field("max_line_bytes", &self.max_line_bytes)
+            .field("redact", &self.redact)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// An input in which the layout matched no line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoEntries {
+    /// Its first non-blank line, redacted and cut short.
+    pub first_line: String,
+    /// Reading stopped after [`NO_ENTRY_LIMIT`] bytes without an entry, so the line
+    /// counts cover only that much.
+    pub stopped_early: bool,
+}
+
+impl fmt::Display for NoEntries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the layout matched no line; first line: `{}`; give --layout with the pattern the log was written with",
+            self.first_line
+        )?;
+        if self.stopped_early {
+            write!(f, " (stopped reading after {} MiB)", NO_ENTRY_LIMIT >> 20)?;
+        }
+        Ok(())
+    }
+}
+
+/// What became of one input.
+#[derive(Debug, Clone, Default)]
+pub struct FileTally {
+    /// The input's name as the user knows it.
+    pub name: String,
+    /// Its line accounting.
+    pub lines: LineAccounting,
+    /// Its orphan, suspicious and oversized lines: the first few whole, all counted.
+    pub problems: ProblemLog,
+    /// Bytes read (decompressed).
+    pub bytes: u64,
+    /// The earliest wall-clock time of its entries.
+    pub first: Option<NaiveDateTime>,
+    /// The latest.
+    pub last: Option<NaiveDateTime>,
+    /// Set when it has lines but no entry: the layout does not fit it.
+    pub no_entries: Option<NoEntries>,
+}
+
+/// Everything a scan found.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    /// Every call of every input, aggregated.
+    pub calls: CallAggregate,
+    /// One per input, in the order given.
+    pub files: Vec<FileTally>,
+    /// Inputs that could not be opened or read to their end (what was read still counts),
+    /// in input order.
+    pub errors: Vec<SourceError>,
+}
+
+impl ScanResult {
+    /// The line accounting of all inputs together.
+    pub fn line_totals(&self) -> LineAccounting {
+        let mut total = LineAccounting::default();
+        for file in &self.files {
+            total.add(&file.lines);
+        }
+        total
+    }
+}
+
+/// Scans sniffed integration.log inputs. Runs on the rayon pool it is called from (use
+/// `ThreadPool::install` to choose one). Plain files, gzip files and zip members are
+/// opened again from their start; stdin goes on from its sniffed head.
+pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult {
+    let sources = inputs
+        .into_iter()
+        .map(|i| {
+            let name = i.input.name.clone();
+            let opener = match i.stream {
+                Some(stream) => Opener::Ready(
+                    Box::new(Cursor::new(i.head).chain(stream)),
+                    Box::new(move |e| i.input.classify_read_error(e)),
+                ),
+                None => Opener::Input(i.input),
+            };
+            (name, opener)
+        })
+        .collect();
+    run(sources, options)
+}
+
+/// Scans byte streams that are already open (for benchmarks and tests): read errors are
+/// reported as unreadable inputs.
+pub fn scan_readers(streams: Vec<(String, Box<dyn Read + Send>)>, options: &ScanOptions) -> ScanResult {
+    let sources = streams
+        .into_iter()
+        .map(|(name, stream)| {
+            let path = name.clone();
+            let classify: Classify = Box::new(move |source| SourceError::Unreadable {
+                path: path.clone(),
+                source,
+            });
+            (name, Opener::Ready(stream, classify))
+        })
+        .collect();
+    run(sources, options)
+}
+
+type Classify = Box<dyn Fn(io::Error) -> SourceError + Send>;
+
+enum Opener {
+    Input(crate::source::Input),
+    Ready(Box<dyn Read + Send>, Classify),
+}
+
+struct Pending {
+    index: usize,
+    name: String,
+    opener: Opener,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in a job is re-raised by the scope; the data is not looked at again then.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A worker thread's share of the calls.
+struct Worker {
+    partial: PartialAggregate,
+    calls: CallReader,
+}
+
+/// A block of input, cut at a line start, with what its parse needs to know.
+struct Chunk {
+    file: usize,
+    name: Arc<str>,
+    seq: u64,
+    buf: Vec<u8>,
+    len: usize,
+    start: ChunkStart,
+    /// Lines the reader cut to the maximum while reading: (offset, length).
+    cut_lines: Vec<(usize, u64)>,
+}
+
+/// What a chunk held, to be merged into its input's tally in file order.
+struct ChunkOutcome {
+    run: RunLines,
+    first: Option<NaiveDateTime>,
+    last: Option<NaiveDateTime>,
+}
+
+/// An input's tally under construction.
+#[derive(Default)]
+struct FileMerge {
+    tally: FileTally,
+    pending: BTreeMap<u64, ChunkOutcome>,
+    next: u64,
+    first_text: Option<String>,
+    stopped_early: bool,
+}
+
+impl FileMerge {
+    fn submit(&mut self, seq: u64, outcome: ChunkOutcome) {
+        self.pending.insert(seq, outcome);
+        while let Some(outcome) = self.pending.remove(&self.next) {
+            self.next += 1;
+            let base = self.tally.lines.lines;
+            let mut problems = outcome.run.problems;
+            for problem in &mut problems.kept {
+                problem.line += base;
+            }
+            self.tally.problems.extend(problems);
+            self.tally.lines.add(&outcome.run.counts);
+            if self.first_text.is_none() {
+                self.first_text = outcome.run.first_text;
+            }
+            let tally = &mut self.tally;
+            tally.first = match (tally.first, outcome.first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            tally.last = tally.last.max(outcome.last);
+        }
+    }
+
+    fn finish(mut self) -> FileTally {
+        debug_assert!(self.pending.is_empty(), "every chunk was merged");
+        if self.tally.lines.entries == 0 {
+            if let Some(first_line) = self.first_text {
+                self.tally.no_entries = Some(NoEntries {
+                    first_line,
+                    stopped_early: self.stopped_early,
+                });
+            }
+        }
+        self.tally
+    }
+}
+
+/// Blocks that may exist at once, and the readers waiting for one.
+struct Slots {
+    free: usize,
+    parked: VecDeque<FileReader>,
+}
+
+/// What the jobs of one scan share.
+struct Shared<'o> {
+    options: &'o ScanOptions,
+    entries: EntryReader,
+    workers: Vec<Mutex<Worker>>,
+    slots: Mutex<Slots>,
+    queue: Mutex<VecDeque<Pending>>,
+    files: Vec<Mutex<FileMerge>>,
+    buffers: Mutex<Vec<Vec<u8>>>,
+    errors: Mutex<Vec<(usize, SourceError)>>,
+}
+
+fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
+    let threads = rayon::current_num_threads().max(1);
+    let pattern = options.message_pattern.as_deref();
+    let shared = Shared {
+        options,
+        entries: EntryReader::new(options.layout.clone(), options.max_line_bytes),
+        workers: (0..threads)
+            .map(|_| {
+                Mutex::new(Worker {
+                    partial: PartialAggregate::new(&options.dims),
+                    calls: CallReader::new(pattern),
+                })
+            })
+            .collect(),
+        slots: Mutex::new(Slots {
+            free: threads + 2,
+            parked: VecDeque::new(),
+        }),
+        files: sources
+            .iter()
+            .map(|(name, _)| {
+                Mutex::new(FileMerge {
+                    tally: FileTally {
+                        name: name.clone(),
+                        ..FileTally::default()
+                    },
+                    ..FileMerge::default()
+                })
+            })
+            .collect(),
+        queue: Mutex::new(
+            sources
+                .into_iter()
+                .enumerate()
+                .map(|(index, (name, opener))| Pending {
+                    index,
+                    name,
+                    opener,
+                })
+                .collect(),
+        ),
+        buffers: Mutex::new(Vec::new()),
+        errors: Mutex::new(Vec::new()),
+    };
+    rayon::in_place_scope(|scope| {
+        let shared = &shared;
+        for _ in 0..threads {
+            scope.spawn(move |scope| {
+                if let Some(reader) = shared.open_next() {
+                    shared.run_reader(scope, reader, false);
+                }
+            });
+        }
+    });
+
+    let Shared {
+        workers,
+        files,
+        errors,
+        ..
+    } = shared;
+    let mut workers = workers
+        .into_iter()
+        .map(|w| w.into_inner().unwrap_or_else(PoisonError::into_inner).partial);
+    let mut partial = workers
+        .next()
+        .unwrap_or_else(|| PartialAggregate::new(&options.dims));
+    for other in workers {
+        partial.merge(&other);
+    }
+    let mut errors = errors.into_inner().unwrap_or_else(PoisonError::into_inner);
+    errors.sort_by_key(|(index, _)| *index);
+    ScanResult {
+        calls: partial.finish(options.redact),
+        files: files
+            .into_iter()
+            .map(|f| f.into_inner().unwrap_or_else(PoisonError::into_inner).finish())
+            .collect(),
+        errors: errors.into_iter().map(|(_, e)| e).collect(),
+    }
+}
+
+impl<'o> Shared<'o> {
+    /// Opens the next input not yet read; inputs that cannot be opened are reported.
+    fn open_next(&self) -> Option<FileReader> {
+        loop {
+            let pending = lock(&self.queue).pop_front()?;
+            let (source, classify): (Box<dyn Read + Send>, Classify) = match pending.opener {
+                Opener::Ready(source, classify) => (source, classify),
+                Opener::Input(input) => match input.open() {
+                    Ok(source) => (source, Box::new(move |e| input.classify_read_error(e))),
+                    Err(e) => {
+                        lock(&self.errors).push((pending.index, e));
+                        continue;
+                    }
+                },
+            };
+            return Some(FileReader::new(pending.index, pending.name, source, classify));
+        }
+    }
+
+    /// Takes a block for `reader`, or parks it until one is freed.
+    fn acquire_or_park(&self, reader: FileReader) -> Option<FileReader> {
+        let mut slots = lock(&self.slots);
+        if slots.free > 0 {
+            slots.free -= 1;
+            Some(reader)
+        } else {
+            slots.parked.push_back(reader);
+            None
+        }
+    }
+
+    /// Frees a block: a parked reader gets it at once.
+    fn release<'s>(&'s self, scope: &Scope<'s>) {
+        let woken = {
+            let mut slots = lock(&self.slots);
+            let woken = slots.parked.pop_front();
+            if woken.is_none() {
+                slots.free += 1;
+            }
+            woken
+        };
+        if let Some(reader) = woken {
+            scope.spawn(move |scope| self.run_reader(scope, reader, true));
+        }
+    }
+
+    /// Reads blocks of an input while blocks are free, handing each to a parse job; then
+    /// goes on with the next input.
+    fn run_reader<'s>(&'s self, scope: &Scope<'s>, mut reader: FileReader, mut has_slot: bool) {
+        loop {
+            if !has_slot {
+                match self.acquire_or_park(reader) {
+                    Some(r) => reader = r,
+                    None => return,
+                }
+            }
+            has_slot = false;
+            match reader.next_chunk(self) {
+                Some(chunk) => scope.spawn(move |scope| self.run_chunk(scope, chunk)),
+                None => {
+                    self.release(scope);
+                    self.finish_reader(reader);
+                    match self.open_next() {
+                        Some(next) => reader = next,
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish_reader(&self, reader: FileReader) {
+        let mut file = lock(&self.files[reader.index]);
+        file.tally.bytes = reader.read;
+        file.stopped_early = reader.stopped_early;
+        if let Some(error) = reader.error {
+            lock(&self.errors).push((reader.index, error));
+        }
+    }
+
+    fn run_chunk<'s>(&'s self, scope: &Scope<'s>, chunk: Chunk) {
+        let outcome = self.parse(&chunk);
+        let Chunk {
+            file, seq, buf, len, ..
+        } = chunk;
+        lock(&self.buffers).push(buf);
+        lock(&self.files[file]).submit(seq, outcome);
+        self.release(scope);
+        if let Some(progress) = &self.options.progress {
+            progress(len as u64);
+        }
+    }
+
+    /// Parses a chunk into this thread's partial aggregate.
+    fn parse(&self, chunk: &Chunk) -> ChunkOutcome {
+        let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
+        let mut worker = lock(&self.workers[index]);
+        let Worker { partial, calls } = &mut *worker;
+        parse_run(
+            &self.entries,
+            partial,
+            calls,
+            &chunk.buf[..chunk.len],
+            chunk.start,
+            &chunk.cut_lines,
+            &chunk.name,
+        )
+    }
+
+    fn take_buffer(&self) -> Vec<u8> {
+        lock(&self.buffers).pop().unwrap_or_default()
+    }
+}
+
+/// Reads the entries of a run of lines into `partial`; returns its accounting.
+fn parse_run(
+    entries: &EntryReader,
+    partial: &mut PartialAggregate,
+    calls: &mut CallReader,
+    run: &[u8],
+    start: ChunkStart,
+    cut_lines: &[(usize, u64)],
+    name: &str,
+) -> ChunkOutcome {
+    let mut call_count = 0;
+    let mut informational = LevelCounts::default();
+    let mut first: Option<NaiveDateTime> = None;
+    let mut last: Option<NaiveDateTime> = None;
+    let mut lines = entries.read(run, start, cut_lines, name, |entry| {
+        let header = &entry.header;
+        partial.record_entry(header);
+        if let Some(time) = header.local {
+            first = Some(first.map_or(time, |f| f.min(time)));
+            last = Some(last.map_or(time, |l| l.max(time)));
+        }
+        match calls.read(header.message) {
+            Some(call) => {
+                call_count += 1;
+                partial.record_call(header.local, &call);
+            }
+            None => informational.add(header.level),
+        }
+    });
+    lines.counts.calls = call_count;
+    lines.counts.informational = informational;
+    ChunkOutcome {
+        run: lines,
+        first,
+        last,
+    }
+}
+
+/// Parses a whole buffer as one input on the current thread, without chunking: the
+/// reference the chunked scan must agree with, and a way to time the parse alone.
+pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTally, CallAggregate) {
+    let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
+    let mut partial = PartialAggregate::new(&options.dims);
+    let mut calls = CallReader::new(options.message_pattern.as_deref());
+    let outcome = parse_run(
+        &entries,
+        &mut partial,
+        &mut calls,
+        bytes,
+        ChunkStart::FILE,
+        &[],
+        name,
+    );
+    let mut file = FileMerge {
+        tally: FileTally {
+            name: name.to_owned(),
+            bytes: bytes.len() as u64,
+            ..FileTally::default()
+        },
+        ..FileMerge::default()
+    };
+    file.submit(0, outcome);
+    (file.finish(), partial.finish(options.redact))
+}
+
+/// Reads one input block by block and cuts it into chunks.
+struct FileReader {
+    index: usize,
+    name: Arc<str>,
+    source: Box<dyn Read + Send>,
+    classify: Classify,
+    /// `buf[..filled]` is read and not yet handed out.
+    buf: Vec<u8>,
+    filled: usize,
+    /// Where the unterminated last line of `buf[..filled]` starts.
+    line_start: usize,
+    /// Lines cut to the maximum in `buf`: (offset, length).
+    cut_lines: Vec<(usize, u64)>,
+    seq: u64,
+    /// An entry has started in the chunks handed out so far.
+    seen_entry: bool,
+    eof: bool,
+    done: bool,
+    /// Bytes handed out in chunks.
+    consumed: u64,
+    /// Bytes the source gave, the dropped parts of oversized lines included.
+    read: u64,
+    stopped_early: bool,
+    error: Option<SourceError>,
+}
+
+impl FileReader {
+    fn new(index: usize, name: String, source: Box<dyn Read + Send>, classify: Classify) -> FileReader {
+        FileReader {
+            index,
+            name: name.into(),
+            source,
+            classify,
+            buf: Vec::new(),
+            filled: 0,
+            line_start: 0,
+            cut_lines: Vec::new(),
+            seq: 0,
+            seen_entry: false,
+            eof: false,
+            done: false,
+            consumed: 0,
+            read: 0,
+            stopped_early: false,
+            error: None,
+        }
+    }
+
+    /// The next chunk, or None at the end of the input.
+    fn next_chunk(&mut self, shared: &Shared<'_>) -> Option<Chunk> {
+        if self.done {
+            return None;
+        }
+        let entries = &shared.entries;
+        let max_line = entries.max_line();
+        let chunk_bytes = shared.options.chunk_bytes.max(1);
+        let start = ChunkStart {
+            starts_file: self.seq == 0,
+            in_entry: self.seen_entry,
+        };
+        let mut target = self.filled + chunk_bytes;
+        let cut = loop {
+            self.fill(target, max_line);
+            if self.eof {
+                self.done = true;
+                if self.filled == 0 {
+                    return None;
+                }
+                break self.filled;
+            }
+            if self.line_start == 0 {
+                // Not one whole line yet: read on (the line is cut at the maximum).
+                target = self.filled + chunk_bytes.max(self.filled);
+                continue;
+            }
+            match self.last_entry_start(entries) {
+                Some(cut) => {
+                    self.seen_entry = true;
+                    break cut;
+                }
+                None => {
+                    // One entry fills the block: cut after its last whole line.
+                    if !self.seen_entry {
+                        let end = memchr(b'\n', &self.buf[..self.filled]).unwrap_or(0);
+                        self.seen_entry = entries.starts_entry(&self.buf[..end], start.starts_file);
+                    }
+                    break self.line_start;
+                }
+            }
+        };
+        let chunk = self.emit(cut, start, shared);
+        if !self.seen_entry && self.consumed >= NO_ENTRY_LIMIT && !self.done {
+            self.done = true;
+            self.stopped_early = true;
+        }
+        Some(chunk)
+    }
+
+    /// The start of the last whole line, after the first, that starts an entry.
+    fn last_entry_start(&self, entries: &EntryReader) -> Option<usize> {
+        let whole = &self.buf[..self.line_start];
+        let mut end = whole.len() - 1;
+        loop {
+            let start = memrchr(b'\n', &whole[..end]).map_or(0, |p| p + 1);
+            if start == 0 {
+                return None;
+            }
+            if entries.starts_entry(&whole[start..end], false) {
+                return Some(start);
+            }
+            end = start - 1;
+        }
+    }
+
+    /// Hands out `buf[..cut]`; the rest moves to a fresh buffer.
+    fn emit(&mut self, cut: usize, start: ChunkStart, shared: &Shared<'_>) -> Chunk {
+        let rest = self.filled - cut;
+        let mut next = shared.take_buffer();
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&self.buf[cut..self.filled]);
+        let buf = std::mem::replace(&mut self.buf, next);
+        let split = self.cut_lines.partition_point(|&(offset, _)| offset < cut);
+        let cut_lines: Vec<(usize, u64)> = self.cut_lines.drain(..split).collect();
+        for line in &mut self.cut_lines {
+            line.0 -= cut;
+        }
+        self.filled = rest;
+        self.line_start = self.line_start.saturating_sub(cut);
+        self.consumed += cut as u64;
+        let seq = self.seq;
+        self.seq += 1;
+        Chunk {
+            file: self.index,
+            name: self.name.clone(),
+            seq,
+            buf,
+            len: cut,
+            start,
+            cut_lines,
+        }
+    }
+
+    /// Reads until `buf[..filled]` holds `target` bytes or the input ends.
+    fn fill(&mut self, target: usize, max_line: usize) {
+        if self.buf.len() < target {
+            self.buf.resize(target, 0);
+        }
+        while !self.eof && self.filled < target {
+            match self.source.read(&mut self.buf[self.filled..target]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.read += n as u64;
+                    let new = self.filled..self.filled + n;
+                    if let Some(p) = memrchr(b'\n', &self.buf[new.clone()]) {
+                        self.line_start = new.start + p + 1;
+                    }
+                    self.filled += n;
+                    while self.filled - self.line_start > max_line + 1 {
+                        self.skip_rest_of_line(max_line);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => self.fail(e),
+            }
+        }
+    }
+
+    fn fail(&mut self, error: io::Error) {
+        self.error = Some((self.classify)(error));
+        self.eof = true;
+    }
+
+    /// The unterminated last line is longer than the maximum: keeps its first `max_line`
+    /// bytes, drops the rest of it as it is read, and notes its length.
+    fn skip_rest_of_line(&mut self, max_line: usize) {
+        let start = self.line_start;
+        let keep = start + max_line;
+        let mut length = (self.filled - start) as u64;
+        let mut last = self.buf[self.filled - 1];
+        if self.buf.len() < keep + SKIP_READ {
+            self.buf.resize(keep + SKIP_READ, 0);
+        }
+        let mut end = keep + 1;
+        while !self.eof {
+            let n = match self.source.read(&mut self.buf[keep + 1..keep + 1 + SKIP_READ - 1]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    self.read += n as u64;
+                    n
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.fail(e);
+                    break;
+                }
+            };
+            let read = keep + 1..keep + 1 + n;
+            match memchr(b'\n', &self.buf[read.clone()]) {
+                Some(q) => {
+                    length += q as u64;
+                    if q > 0 {
+                        last = self.buf[read.start + q - 1];
+                    }
+                    // The next line's bytes follow the kept part's newline.
+                    self.buf.copy_within(read.start + q + 1..read.end, keep + 1);
+                    end = keep + 1 + (n - q - 1);
+                    break;
+                }
+                None => {
+                    length += n as u64;
+                    last = self.buf[read.end - 1];
+                }
+            }
+        }
+        if last == b'\r' {
+            length -= 1;
+        }
+        self.buf[keep] = b'\n';
+        self.cut_lines.push((start, length));
+        self.filled = end;
+        self.line_start = memrchr(b'\n', &self.buf[keep..end]).map_or(keep + 1, |p| keep + p + 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::ingest;
+    use crate::source::discover;
+    use std::io::Write;
+
+    const L1: &str = "2023-04-11 20:34:00,635 INFO  [http-nio-8443-exec-7] com.efecte.rest.RestApiLogger - user=CRM_SYNC ip=10.20.0.10 method=GET path=/rest-api/itsm/v1/dc/incident/data/123 status=200 duration=143ms";
+    const L2: &str = "2023-04-11 20:34:01,002 WARN  [http-nio-8443-exec-3] com.efecte.rest.RestApiLogger - user=CRM_SYNC ip=10.20.0.10 method=POST path=/rest-api/itsm/v1/dc/incident/data status=429 duration=2ms error=\"Too many requests\"";
+    const L3: &str = "2023-04-11 20:34:02,117 ERROR [http-nio-8443-exec-1] com.efecte.rest.RestApiLogger - user=HR_IMPORT ip=10.20.1.11 method=PUT path=/rest-api/itsm/v1/dc/person/data status=500 duration=812ms";
+    const TRACE: &str = "java.lang.IllegalStateException: datacard lock timeout\n\tat com.efecte.datamodel.DataCardService.save(DataCardService.java:412)\n\t... 42 more\n";
+    const INFO: &str = "2023-04-11 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - REST API module started";
+    const BAD: &str = "2023-02-30 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - impossible";
+
+    /// A log with every kind of line: orphans and a byte-order mark at the start, stack
+    /// traces, CRLF, blank and suspicious lines, invalid UTF-8, long entries, an oversized
+    /// line, and no newline at the end.
+    fn tricky_log(max_line: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice("\u{feff}\tat orphan.Frame(X.java:1)\n\n".as_bytes());
+        let mut n = 0u64;
+        for i in 0..400 {
+            n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let line = match i % 9 {
+                0 => L1.replace("123", &(n % 1000).to_string()),
+                1 => L2.to_owned(),
+                2 => format!("{L3}\n{TRACE}"),
+                3 => format!("{INFO}\r"),
+                4 => format!("{L1}\n{BAD}\n   "),
+                5 => L1.replace("CRM_SYNC", &format!("user{}", n % 7)),
+                6 => format!("{L3}\n{}", "\tat deep.Frame(F.java:1)\n".repeat(30)).trim_end().to_owned(),
+                7 => L2.replace("2ms", "not-a-duration").replace("status=429", ""),
+                _ => L1.replace("20:34", &format!("2{}:{:02}", n % 4, n % 60)),
+            };
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+            if i == 200 {
+                out.extend_from_slice(b"\xff\xfe not utf-8 \xc3\n");
+                let long = format!("{L1} {}", "x".repeat(max_line * 2 + 7));
+                out.extend_from_slice(long.as_bytes());
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice("y".repeat(max_line + 1).as_bytes());
+                out.push(b'\n');
+            }
+        }
+        out.extend_from_slice(INFO.as_bytes());
+        out
+    }
+
+    fn options(chunk_bytes: usize, max_line: usize) -> ScanOptions {
+        ScanOptions {
+            dims: vec![Dim::User, Dim::Endpoint, Dim::Status, Dim::Hour],
+            chunk_bytes,
+            max_line_bytes: max_line,
+            ..ScanOptions::default()
+        }
+    }
+
+    fn scan_bytes(files: &[Vec<u8>], options: &ScanOptions) -> ScanResult {
+        let streams = files
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (format!("f{i}"), Box::new(Cursor::new(b.clone())) as Box<dyn Read + Send>))
+            .collect();
+        scan_readers(streams, options)
+    }
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+    }
+
+    fn problems(tally: &FileTally) -> (u64, Vec<(u64, String, String)>) {
+        let kept = tally
+            .problems
+            .kept
+            .iter()
+            .map(|p| (p.line, p.reason.clone(), p.text.clone()))
+            .collect();
+        (tally.problems.total, kept)
+    }
+
+    fn assert_same_tally(a: &FileTally, b: &FileTally, ctx: &str) {
+        assert_eq!(a.lines, b.lines, "{ctx}");
+        assert_eq!(problems(a), problems(b), "{ctx}");
+        assert_eq!((a.first, a.last, &a.no_entries), (b.first, b.last, &b.no_entries), "{ctx}");
+        assert_eq!((a.name.as_str(), a.bytes), (b.name.as_str(), b.bytes), "{ctx}");
+    }
+
+    #[test]
+    fn same_result_for_every_chunk_size_and_thread_count() {
+        let max_line = 1000;
+        let log = tricky_log(max_line);
+        let (reference, calls) = scan_buffer("f0", &log, &options(1, max_line));
+        let lines = &reference.lines;
+        assert!(lines.is_consistent(), "{lines:?}");
+        assert_eq!((lines.orphans, lines.oversized), (1, 2), "{lines:?}");
+        assert!(lines.suspicious > 0 && lines.continuation > lines.suspicious && lines.blank > 0);
+        assert_eq!(lines.calls, calls.totals.calls);
+        assert!(calls.totals.no_status > 0);
+        for threads in [1, 4] {
+            let pool = pool(threads);
+            for chunk in [64, 100, 257, 1000, 4096, 65_536, 1 << 20] {
+                let got = pool.install(|| scan_bytes(std::slice::from_ref(&log), &options(chunk, max_line)));
+                let ctx = format!("{threads} threads, {chunk} byte chunks");
+                assert!(got.errors.is_empty(), "{ctx}");
+                assert_same_tally(&got.files[0], &reference, &ctx);
+                assert_eq!(got.calls, calls, "{ctx}");
+            }
+        }
+    }
+
+    #[test]
+    fn many_inputs_at_once() {
+        let max_line = 1000;
+        let logs: Vec<Vec<u8>> = (0..7)
+            .map(|i| {
+                let mut log = tricky_log(max_line);
+                log.truncate(log.len() * (i + 1) / 7);
+                log
+            })
+            .collect();
+        let one = pool(1).install(|| scan_bytes(&logs, &options(8192, max_line)));
+        let four = pool(4).install(|| scan_bytes(&logs, &options(300, max_line)));
+        assert_eq!(one.calls, four.calls);
+        let mut merged = PartialAggregate::new(&options(1, max_line).dims);
+        for (i, log) in logs.iter().enumerate() {
+            assert_same_tally(&one.files[i], &four.files[i], &format!("file {i}"));
+            let (tally, _) = scan_buffer(&format!("f{i}"), log, &options(1, max_line));
+            assert_same_tally(&one.files[i], &tally, &format!("file {i}"));
+            let entries = EntryReader::new(Arc::new(LayoutParser::default()), max_line);
+            let mut calls = CallReader::new(None);
+            parse_run(&entries, &mut merged, &mut calls, log, ChunkStart::FILE, &[], "x");
+        }
+        assert_eq!(one.calls, merged.finish(true));
+        assert_eq!(one.line_totals().lines, one.files.iter().map(|f| f.lines.lines).sum::<u64>());
+    }
+
+    #[test]
+    fn matches_the_generators_truth() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 7,
+            weeks: 1,
+            calls_per_hour: 200,
+            size: None,
+            tz: "Europe/Helsinki".into(),
+            start: "2023-10-10".parse().unwrap(),
+            truth: None,
+            rate_limit: 30,
+        };
+        let truth = crate::generate::generate(&args).unwrap();
+        let layout = LayoutParser::default();
+        let found = ingest(&[dir.path().display().to_string()], &layout);
+        assert!(found.errors.is_empty());
+        assert!(found.integration.len() >= 2, "rotated, gzipped files");
+        let options = ScanOptions {
+            dims: vec![Dim::User, Dim::Endpoint, Dim::Status],
+            chunk_bytes: 256 << 10,
+            ..ScanOptions::default()
+        };
+        let result = pool(2).install(|| scan(found.integration, &options));
+        assert!(result.errors.is_empty(), "{:?}", result.errors);
+        let calls = &result.calls;
+        let users: BTreeMap<String, (u64, u64, u64, u64)> = calls
+            .rollup(&[Dim::User])
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.key[0].clone(), (g.stats.calls, g.stats.successful, g.stats.unsuccessful, g.stats.logins)))
+            .collect();
+        let want: BTreeMap<String, (u64, u64, u64, u64)> = truth
+            .users
+            .iter()
+            .map(|(u, c)| (u.clone(), (c.calls, c.successful, c.unsuccessful, c.logins)))
+            .collect();
+        assert_eq!(users, want);
+        let endpoints: BTreeMap<String, (u64, u64, u64)> = calls
+            .rollup(&[Dim::Endpoint])
+            .unwrap()
+            .into_iter()
+            .map(|g| (g.key[0].clone(), (g.stats.calls, g.stats.successful, g.stats.unsuccessful)))
+            .collect();
+        let want: BTreeMap<String, (u64, u64, u64)> = truth
+            .endpoints
+            .iter()
+            .map(|(e, c)| (e.clone(), (c.calls, c.successful, c.unsuccessful)))
+            .collect();
+        assert_eq!(endpoints, want);
+        assert_eq!(calls.statuses, truth.statuses);
+        assert_eq!(calls.totals.calls, truth.calls.calls);
+        assert_eq!(calls.totals.successful, truth.calls.successful);
+        assert_eq!(calls.totals.no_status, 0);
+        let minute_calls: u64 = calls.minutes.iter().map(|m| u64::from(m.counts.calls)).sum();
+        assert_eq!(minute_calls, truth.calls.calls);
+        let lines = result.line_totals();
+        assert!(lines.is_consistent());
+        assert_eq!(lines.calls, truth.calls.calls);
+        assert_eq!((lines.orphans, lines.suspicious, lines.oversized), (0, 0, 0));
+        assert_eq!(lines.informational.get("INFO"), lines.entries - lines.calls);
+        // The same with one thread and small blocks.
+        let again = ingest(&[dir.path().display().to_string()], &layout);
+        let small = ScanOptions {
+            chunk_bytes: 4096,
+            ..options.clone()
+        };
+        let result1 = pool(1).install(|| scan(again.integration, &small));
+        assert_eq!(&result1.calls, calls);
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    fn inputs_of(paths: &[&std::path::Path]) -> Vec<IntegrationInput> {
+        let found = discover(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
+        assert!(found.errors.is_empty());
+        found
+            .inputs
+            .into_iter()
+            .map(|input| IntegrationInput {
+                input,
+                head: Vec::new(),
+                stream: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gzip_and_truncated_gzip() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = tricky_log(DEFAULT_MAX_LINE_BYTES).repeat(20);
+        let plain = dir.path().join("integration.log");
+        let whole = dir.path().join("integration.log.1.gz");
+        let cut = dir.path().join("integration.log.2.gz");
+        std::fs::write(&plain, &log).unwrap();
+        let gz = gzip(&log);
+        std::fs::write(&whole, &gz).unwrap();
+        std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
+        let options = options(16 << 10, DEFAULT_MAX_LINE_BYTES);
+        let result = scan(inputs_of(&[&plain, &whole, &cut]), &options);
+        let by_name = |suffix: &str| result.files.iter().find(|f| f.name.ends_with(suffix)).unwrap();
+        let (p, w, c) = (by_name(".log"), by_name(".1.gz"), by_name(".2.gz"));
+        assert_eq!(p.lines, w.lines);
+        assert_eq!(p.bytes, log.len() as u64);
+        // What was read of the truncated file still counts; its error is reported.
+        assert!(c.lines.entries > 0 && c.lines.lines < p.lines.lines, "{:?}", c.lines);
+        assert_eq!(result.errors.len(), 1);
+        assert!(matches!(result.errors[0], SourceError::CorruptGzip { .. }), "{}", result.errors[0]);
+        assert!(result.errors[0].path().ends_with(".2.gz"));
+        assert!(result.line_totals().is_consistent());
+    }
+
+    #[test]
+    fn stdin_goes_on_from_its_head() {
+        let log = tricky_log(DEFAULT_MAX_LINE_BYTES);
+        let input = discover(&["-".into()]).inputs.remove(0);
+        let head = log[..5000].to_vec();
+        let rest = log[5000..].to_vec();
+        let result = scan(
+            vec![IntegrationInput {
+                input,
+                head,
+                stream: Some(Box::new(Cursor::new(rest))),
+            }],
+            &options(1000, DEFAULT_MAX_LINE_BYTES),
+        );
+        let (reference, calls) = scan_buffer("-", &log, &options(1000, DEFAULT_MAX_LINE_BYTES));
+        assert_same_tally(&result.files[0], &reference, "stdin");
+        assert_eq!(result.calls, calls);
+    }
+
+    #[test]
+    fn unopenable_input_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone.log");
+        std::fs::write(&gone, INFO).unwrap();
+        let inputs = inputs_of(&[&gone]);
+        std::fs::remove_file(&gone).unwrap();
+        let result = scan(inputs, &ScanOptions::default());
+        assert_eq!(result.errors.len(), 1);
+        assert_eq!(result.files.len(), 1);
+        assert_eq!(result.files[0].lines.lines, 0);
+    }
+
+    #[test]
+    fn oversized_lines_keep_memory_flat() {
+        // A 6 MB line in 64 KiB blocks: the buffer holds its first MiB only.
+        let mut log = format!("{L1}\n{L2} ").into_bytes();
+        log.extend(std::iter::repeat_n(b'z', 6_000_000));
+        log.extend_from_slice(format!("\r\n{L3}\n{TRACE}{INFO}\n").as_bytes());
+        for chunk in [64 << 10, 8 << 20] {
+            let options = options(chunk, DEFAULT_MAX_LINE_BYTES);
+            let result = pool(2).install(|| scan_bytes(std::slice::from_ref(&log), &options));
+            let tally = &result.files[0];
+            assert_eq!(tally.lines.lines, 7);
+            assert_eq!((tally.lines.entries, tally.lines.oversized, tally.lines.calls), (4, 1, 3));
+            let (_, kept) = problems(tally);
+            assert_eq!(kept.len(), 1);
+            assert_eq!(kept[0].0, 2);
+            let length = L2.len() + 1 + 6_000_000;
+            assert_eq!(kept[0].1, format!("line of {length} bytes, longer than the 1048576 byte limit; only its start was read"));
+            assert!(kept[0].2.len() < 300);
+            // The cut line's fields were still read.
+            assert_eq!(result.calls.statuses.get(&429), Some(&1));
+            assert_eq!(tally.bytes, log.len() as u64);
+        }
+        // An oversized line at the very end without a newline.
+        let mut log = format!("{L1}\n").into_bytes();
+        log.extend(std::iter::repeat_n(b'q', 3_000_000));
+        let result = scan_bytes(&[log], &options(64 << 10, DEFAULT_MAX_LINE_BYTES));
+        assert_eq!((result.files[0].lines.lines, result.files[0].lines.oversized), (2, 1));
+        assert_eq!(result.files[0].lines.continuation, 1);
+    }
+
+    #[test]
+    fn a_file_the_layout_does_not_fit() {
+        let small = b"hello\nworld\n".repeat(10);
+        let big = b"this is not a log4j line at all\n".repeat(200_000);
+        let result = scan_bytes(&[small, big.clone(), Vec::new()], &options(1 << 16, 1000));
+        let flag = result.files[0].no_entries.as_ref().unwrap();
+        assert_eq!(flag.first_line, "hello");
+        assert!(!flag.stopped_early);
+        assert_eq!(result.files[0].lines.orphans, 20);
+        assert_eq!(
+            flag.to_string(),
+            "the layout matched no line; first line: `hello`; give --layout with the pattern the log was written with"
+        );
+        let flag = result.files[1].no_entries.as_ref().unwrap();
+        assert!(flag.stopped_early, "{flag}");
+        assert!(flag.to_string().ends_with("(stopped reading after 1 MiB)"));
+        assert!(result.files[1].bytes < big.len() as u64 / 2);
+        assert_eq!(result.files[2].no_entries, None);
+        assert_eq!(result.files[2].lines, LineAccounting::default());
+    }
+
+    #[test]
+    fn progress_adds_up_and_patterns_apply() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let text = "2023-04-11 20:34:00,635 INFO  [t] c - GET /rest-api/itsm/v1/dc/incident/data by TEST_RESTAPI -> 200 in 143 ms\n".repeat(1000);
+        let done = Arc::new(AtomicU64::new(0));
+        let counter = done.clone();
+        let options = ScanOptions {
+            dims: vec![Dim::User, Dim::Endpoint],
+            message_pattern: Some(Arc::new(
+                MessagePattern::new(r"(?P<method>[A-Z]+) (?P<path>\S+) by (?P<user>\S+) -> (?P<status>\d{3}) in (?P<duration>\d+) ms").unwrap(),
+            )),
+            chunk_bytes: 10_000,
+            progress: Some(Arc::new(move |n| {
+                counter.fetch_add(n, Ordering::Relaxed);
+            })),
+            ..ScanOptions::default()
+        };
+        let result = scan_bytes(&[text.clone().into_bytes()], &options);
+        assert_eq!(done.load(Ordering::Relaxed), text.len() as u64);
+        assert_eq!(result.calls.groups.len(), 1);
+        assert_eq!(result.calls.groups[0].key, ["TEST_RESTAPI", "GET /dc/incident/data"]);
+        assert_eq!(result.calls.groups[0].stats.latency.p50(), Some(143_000));
+        assert!(format!("{options:?}").contains("by (?P<user>"));
+    }
+
+    /// Throughput of the whole pipeline on a generated log, in release builds:
+    /// `cargo test --release --lib scan::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = crate::generate::GenerateArgs {
+            out: dir.path().to_path_buf(),
+            seed: 1,
+            weeks: 4,
+            calls_per_hour: 120,
+            size: Some(std::env::var("ESMLOG_BENCH_SIZE").unwrap_or_else(|_| "400MB".into())),
+            tz: "Europe/Helsinki".into(),
+            start: "2023-10-10".parse().unwrap(),
+            truth: None,
+            rate_limit: 30,
+        };
+        crate::generate::generate(&args).unwrap();
+        let path = dir.path().join("integration.log");
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        for threads in [1, 2] {
+            for dims in [vec![], vec![Dim::User, Dim::Endpoint, Dim::Status, Dim::Hour]] {
+                let options = ScanOptions { dims: dims.clone(), ..ScanOptions::default() };
+                let started = std::time::Instant::now();
+                let result = pool(threads).install(|| scan(inputs_of(&[&path]), &options));
+                let seconds = started.elapsed().as_secs_f64();
+                println!(
+                    "{threads} thread(s), dims {dims:?}: {} MB in {seconds:.2} s = {:.0} MB/s ({} calls)",
+                    bytes / 1_000_000,
+                    bytes as f64 / 1e6 / seconds,
+                    result.calls.totals.calls
+                );
+            }
+        }
+    }
+}
