@@ -1,26 +1,37 @@
-//! Calendar buckets on the server's local wall clock: ISO weeks (Monday to Sunday) and months.
+//! Calendar buckets on the server's local wall clock: hours, days, ISO weeks (Monday to
+//! Sunday) and months.
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 /// The size of a report bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grain {
+    Hour,
+    Day,
     Week,
     Month,
 }
 
+fn midnight(date: NaiveDate) -> NaiveDateTime {
+    date.and_time(NaiveTime::MIN)
+}
+
 impl Grain {
-    /// The first day of the bucket holding `date`.
-    pub fn bucket_start(self, date: NaiveDate) -> NaiveDate {
+    /// The start of the bucket holding `t`.
+    pub fn floor(self, t: NaiveDateTime) -> NaiveDateTime {
         match self {
-            Grain::Week => date - Days::new(u64::from(date.weekday().num_days_from_monday())),
-            Grain::Month => date.with_day(1).expect("day 1 exists"),
+            Grain::Hour => t.date().and_hms_opt(t.hour(), 0, 0).expect("whole hour"),
+            Grain::Day => midnight(t.date()),
+            Grain::Week => midnight(self.first_day(t.date())),
+            Grain::Month => midnight(self.first_day(t.date())),
         }
     }
 
-    /// The first day of the bucket after the one starting at `start`.
-    pub fn next_start(self, start: NaiveDate) -> NaiveDate {
+    /// The start of the bucket after the one starting at `start`.
+    pub fn next(self, start: NaiveDateTime) -> NaiveDateTime {
         match self {
+            Grain::Hour => start + chrono::Duration::hours(1),
+            Grain::Day => start + Days::new(1),
             Grain::Week => start + Days::new(7),
             Grain::Month => start
                 .checked_add_months(chrono::Months::new(1))
@@ -28,11 +39,22 @@ impl Grain {
         }
     }
 
-    /// `2023-W15` for weeks, `2023-04` for months.
-    pub fn label(self, start: NaiveDate) -> String {
+    /// The first day of the day, week or month holding `date` (the day itself for hours).
+    pub fn first_day(self, date: NaiveDate) -> NaiveDate {
         match self {
+            Grain::Hour | Grain::Day => date,
+            Grain::Week => date - Days::new(u64::from(date.weekday().num_days_from_monday())),
+            Grain::Month => date.with_day(1).expect("day 1 exists"),
+        }
+    }
+
+    /// `2023-04-11 20:00`, `2023-04-11`, `2023-W15` or `2023-04`.
+    pub fn label(self, start: NaiveDateTime) -> String {
+        match self {
+            Grain::Hour => start.format("%Y-%m-%d %H:00").to_string(),
+            Grain::Day => start.format("%Y-%m-%d").to_string(),
             Grain::Week => {
-                let week = start.iso_week();
+                let week = start.date().iso_week();
                 format!("{:04}-W{:02}", week.year(), week.week())
             }
             Grain::Month => start.format("%Y-%m").to_string(),
@@ -52,6 +74,11 @@ impl DateRange {
         self.since.is_none_or(|s| date >= s) && self.until.is_none_or(|u| date <= u)
     }
 
+    /// Whether the range lies wholly inside the days `from..=to`.
+    pub fn within(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        self.since.is_some_and(|s| s >= from) && self.until.is_some_and(|u| u <= to)
+    }
+
     /// The local midnights where the range starts and ends.
     pub fn edges(&self) -> impl Iterator<Item = NaiveDate> {
         self.since
@@ -68,16 +95,68 @@ mod tests {
         s.parse().unwrap()
     }
 
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
     #[test]
-    fn weeks_and_months() {
-        assert_eq!(Grain::Week.bucket_start(d("2023-04-16")), d("2023-04-10"));
-        assert_eq!(Grain::Week.bucket_start(d("2023-04-17")), d("2023-04-17"));
-        assert_eq!(Grain::Week.label(d("2023-04-10")), "2023-W15");
-        assert_eq!(Grain::Week.label(d("2021-01-04")), "2021-W01");
-        assert_eq!(Grain::Week.label(d("2020-12-28")), "2020-W53");
-        assert_eq!(Grain::Month.bucket_start(d("2023-04-16")), d("2023-04-01"));
-        assert_eq!(Grain::Month.next_start(d("2023-12-01")), d("2024-01-01"));
-        assert_eq!(Grain::Month.label(d("2023-04-01")), "2023-04");
+    fn buckets_and_labels() {
+        const CASES: &[(Grain, &str, &str, &str, &str)] = &[
+            (
+                Grain::Hour,
+                "2023-04-16 20:34",
+                "2023-04-16 20:00",
+                "2023-04-16 21:00",
+                "2023-04-16 20:00",
+            ),
+            (
+                Grain::Day,
+                "2023-04-16 20:34",
+                "2023-04-16 00:00",
+                "2023-04-17 00:00",
+                "2023-04-16",
+            ),
+            (
+                Grain::Week,
+                "2023-04-16 20:34",
+                "2023-04-10 00:00",
+                "2023-04-17 00:00",
+                "2023-W15",
+            ),
+            (
+                Grain::Week,
+                "2023-04-17 00:00",
+                "2023-04-17 00:00",
+                "2023-04-24 00:00",
+                "2023-W16",
+            ),
+            (
+                Grain::Week,
+                "2021-01-04 09:00",
+                "2021-01-04 00:00",
+                "2021-01-11 00:00",
+                "2021-W01",
+            ),
+            (
+                Grain::Week,
+                "2020-12-28 09:00",
+                "2020-12-28 00:00",
+                "2021-01-04 00:00",
+                "2020-W53",
+            ),
+            (
+                Grain::Month,
+                "2023-12-16 20:34",
+                "2023-12-01 00:00",
+                "2024-01-01 00:00",
+                "2023-12",
+            ),
+        ];
+        for &(grain, at, floor, next, label) in CASES {
+            assert_eq!(grain.floor(t(at)), t(floor), "{grain:?} {at}");
+            assert_eq!(grain.next(t(floor)), t(next), "{grain:?} {at}");
+            assert_eq!(grain.label(t(floor)), label, "{grain:?} {at}");
+        }
     }
 
     #[test]

@@ -439,12 +439,12 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
 
     let start_local = args.start.and_hms_opt(11, 51, 27).expect("valid time");
     let start_ms = local_ms(start_local);
-    let first_monday = Grain::Week.bucket_start(args.start);
+    let first_monday = Grain::Week.first_day(args.start);
     let end_local = (first_monday + chrono::Days::new(7 * u64::from(args.weeks) + 2))
         .and_hms_opt(15, 20, 0)
         .expect("valid time");
     let end_ms = local_ms(end_local);
-    let last_week = Grain::Week.bucket_start(end_local.date());
+    let last_week = Grain::Week.first_day(end_local.date());
 
     let bytes_per_call = 205.0;
     let calls_per_hour = match &args.size {
@@ -510,7 +510,7 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
     let user_weights: u32 = USERS.iter().map(|u| u.weight).sum();
 
     info_entry(
-        log.writer(Grain::Week.bucket_start(start_local.date()))?
+        log.writer(Grain::Week.first_day(start_local.date()))?
             .as_mut(),
         start_local,
         "REST API module started",
@@ -520,7 +520,7 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
     let mut calls: Vec<Call> = Vec::new();
     while minute < end_ms {
         let local_minute = to_local(minute);
-        let week = Grain::Week.bucket_start(local_minute.date());
+        let week = Grain::Week.first_day(local_minute.date());
 
         // ESM's weekly reset at Monday 00:00: the final total, then `Statistics reset`.
         if local_minute.weekday() == chrono::Weekday::Mon
@@ -634,7 +634,7 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         }
         for call in calls.iter().filter(|c| c.status != 0) {
             let local = to_local(call.instant_ms);
-            let week = Grain::Week.bucket_start(local.date());
+            let week = Grain::Week.first_day(local.date());
             write_entry(log.writer(week)?.as_mut(), local, call, &mut rng)?;
             let ok = call.status < 400;
             let user = users.entry(USERS[call.user].name.to_string()).or_default();
@@ -710,7 +710,7 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         weeks: week_truth
             .into_iter()
             .map(|(start, (consumed, rejected, complete))| TruthWeek {
-                week: Grain::Week.label(start),
+                week: Grain::Week.label(start.and_time(chrono::NaiveTime::MIN)),
                 start,
                 consumed,
                 rejected,

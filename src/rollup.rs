@@ -14,7 +14,7 @@ pub const RESET_GRACE: Duration = Duration::seconds(60);
 /// The share of one interval (or tail) that falls in one bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Piece {
-    pub bucket: NaiveDate,
+    pub bucket: NaiveDateTime,
     pub period: u32,
     pub status: PeriodStatus,
     /// Calls of intervals wholly inside the bucket.
@@ -32,7 +32,7 @@ pub struct Piece {
 /// Figures of one bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketTotals {
-    pub start: NaiveDate,
+    pub start: NaiveDateTime,
     /// Calls certainly in the bucket.
     pub consumed_min: u64,
     /// Best estimate: certain calls plus proportional shares of straddling intervals.
@@ -99,9 +99,7 @@ fn interval_pieces(
     let mut end = interval.end;
     let instant_of = |local: NaiveDateTime| clock.instant(local, offset, Some(start.instant));
     if interval.closes_period {
-        let edge = grain
-            .bucket_start(end.local.date())
-            .and_time(chrono::NaiveTime::MIN);
+        let edge = grain.floor(end.local);
         if start.local < edge && end.local - edge <= RESET_GRACE {
             let local = edge - Duration::milliseconds(1);
             end = Moment {
@@ -112,10 +110,10 @@ fn interval_pieces(
     }
     let mut edges: Vec<NaiveDateTime> = Vec::new();
     let midnight = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN);
-    let mut edge = grain.next_start(grain.bucket_start(start.local.date()));
-    while midnight(edge) < end.local {
-        edges.push(midnight(edge));
-        edge = grain.next_start(edge);
+    let mut edge = grain.next(grain.floor(start.local));
+    while edge < end.local {
+        edges.push(edge);
+        edge = grain.next(edge);
     }
     edges.extend(
         range
@@ -127,7 +125,7 @@ fn interval_pieces(
     edges.dedup();
 
     let base = Piece {
-        bucket: grain.bucket_start(start.local.date()),
+        bucket: grain.floor(start.local),
         period: interval.period as u32,
         status,
         consumed_firm: 0,
@@ -164,7 +162,7 @@ fn interval_pieces(
             continue;
         }
         out.push(Piece {
-            bucket: grain.bucket_start(local.date()),
+            bucket: grain.floor(local),
             consumed_share: consumed[i],
             consumed_spread: interval.consumed,
             rejected_share: rejected[i],
@@ -183,14 +181,16 @@ fn tail_pieces(
     if tail.consumed_max == 0 {
         return;
     }
-    let first = grain.bucket_start(tail.start.local.date());
-    let last = tail
-        .end
-        .map_or(first, |e| grain.bucket_start(e.local.date()).max(first));
+    // The unobserved calls happened somewhere between the last line and the next period's
+    // start (or, for the open period, after the last line): every bucket in that stretch may
+    // hold all of them.
+    let first = grain.floor(tail.start.local);
+    let last = tail.end.map_or(first, |e| grain.floor(e.local).max(first));
     let mut bucket = first;
     while bucket <= last {
-        let in_range = range.contains(bucket.max(tail.start.local.date()))
-            || range.contains(grain.next_start(bucket).pred_opt().unwrap_or(bucket));
+        let from = bucket.max(tail.start.local).date();
+        let to = (grain.next(bucket) - Duration::milliseconds(1)).date();
+        let in_range = range.contains(from) || range.contains(to) || range.within(from, to);
         if in_range {
             out.push(Piece {
                 bucket,
@@ -204,7 +204,7 @@ fn tail_pieces(
                 rejected_share: 0,
             });
         }
-        bucket = grain.next_start(bucket);
+        bucket = grain.next(bucket);
     }
 }
 
@@ -255,19 +255,26 @@ fn status_from_code(code: u64) -> PeriodStatus {
     }
 }
 
+/// Bucket starts as seconds since 1970 on the wall clock, the frame's grouping key.
+fn bucket_key(start: NaiveDateTime) -> i64 {
+    start.and_utc().timestamp()
+}
+
+fn bucket_of_key(key: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp(key, 0)
+        .unwrap_or_default()
+        .naive_utc()
+}
+
 fn pieces_frame(pieces: &[Piece]) -> PolarsResult<DataFrame> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let days: Vec<i32> = pieces
-        .iter()
-        .map(|p| (p.bucket - epoch).num_days() as i32)
-        .collect();
+    let keys: Vec<i64> = pieces.iter().map(|p| bucket_key(p.bucket)).collect();
     let u64_column = |name: &str, f: fn(&Piece) -> u64| {
         Column::new(name.into(), pieces.iter().map(f).collect::<Vec<u64>>())
     };
     DataFrame::new(
         pieces.len(),
         vec![
-            Column::new("bucket".into(), days).cast(&DataType::Date)?,
+            Column::new("bucket".into(), keys),
             Column::new(
                 "period".into(),
                 pieces.iter().map(|p| p.period).collect::<Vec<u32>>(),
@@ -311,7 +318,7 @@ fn totals_exprs() -> Vec<Expr> {
     ]
 }
 
-fn read_totals(df: &DataFrame, row: usize, start: NaiveDate) -> PolarsResult<BucketTotals> {
+fn read_totals(df: &DataFrame, row: usize, start: NaiveDateTime) -> PolarsResult<BucketTotals> {
     let u64_at = |name: &str| -> PolarsResult<u64> {
         Ok(df
             .column(name)?
@@ -345,16 +352,14 @@ pub fn roll_up(pieces: &[Piece]) -> PolarsResult<(Vec<BucketTotals>, Option<Buck
         .agg(totals_exprs())
         .sort(["bucket"], SortMultipleOptions::default())
         .collect()?;
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let days = by_bucket.column("bucket")?.cast(&DataType::Int32)?;
-    let days = days.i32()?;
+    let keys = by_bucket.column("bucket")?.i64()?;
     let mut rows = Vec::with_capacity(by_bucket.height());
     for row in 0..by_bucket.height() {
-        let start = epoch + chrono::Days::new(days.get(row).unwrap_or(0) as u64);
+        let start = bucket_of_key(keys.get(row).unwrap_or(0));
         rows.push(read_totals(&by_bucket, row, start)?);
     }
     let total = frame.lazy().select(totals_exprs()).collect()?;
-    let first = rows.first().map_or(epoch, |r| r.start);
+    let first = rows.first().map_or_else(|| bucket_of_key(0), |r| r.start);
     Ok((rows, Some(read_totals(&total, 0, first)?)))
 }
 

@@ -49,8 +49,9 @@ pub struct QuotaStatus {
 fn period_bounds(period: QuotaPeriod, at: NaiveDate) -> (NaiveDate, NaiveDate) {
     match period {
         QuotaPeriod::Month => {
-            let start = Grain::Month.bucket_start(at);
-            (start, Grain::Month.next_start(start))
+            let start = Grain::Month.first_day(at);
+            let next = Grain::Month.next(start.and_time(chrono::NaiveTime::MIN));
+            (start, next.date())
         }
         QuotaPeriod::Year => {
             let start = NaiveDate::from_ymd_opt(at.year(), 1, 1).expect("1 January");

@@ -70,7 +70,7 @@ pub fn weekly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResul
             let (consumed, consumed_max, rejection_rate, exact) = row_status(w);
             WeekRow {
                 week: Grain::Week.label(w.start),
-                start: w.start.to_string(),
+                start: w.start.date().to_string(),
                 consumed,
                 consumed_max,
                 rejected: w.rejected_min,
