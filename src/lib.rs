@@ -18,4 +18,5 @@ pub mod render;
 pub mod report;
 pub mod rollup;
 pub mod source;
+pub mod spike;
 pub mod usage;
