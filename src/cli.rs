@@ -23,6 +23,9 @@ pub enum Command {
     Weekly(UsageArgs),
     /// Transactions per calendar month: best estimate with a min and max that hold the truth.
     Monthly(UsageArgs),
+    /// REST calls from integration.log by user, endpoint, status…: counts, latency
+    /// percentiles, the busiest minute, the rate limit and avoidable logins.
+    Calls(CallsArgs),
     /// Writes deterministic synthetic logs and their truth.json (for tests and benchmarks).
     Generate(crate::generate::GenerateArgs),
 }
@@ -75,4 +78,39 @@ pub struct UsageArgs {
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
     pub quota_period: QuotaPeriod,
+}
+
+/// Flags of `esmlog calls`.
+#[derive(Debug, Args)]
+pub struct CallsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Group by these dimensions, in order: user, endpoint, template, method, status, ip,
+    /// hour, day, week (repeat the flag or separate with commas).
+    #[arg(
+        long,
+        value_name = "DIM",
+        value_delimiter = ',',
+        default_value = "user"
+    )]
+    pub by: Vec<String>,
+    /// Read messages with this regular expression instead of as key=value pairs; its named
+    /// groups carry the fields (user, ip, method, path, status, duration, cards, error).
+    #[arg(long, value_name = "REGEX")]
+    pub message_pattern: Option<String>,
+    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub rate_limit: u64,
+    /// `security.external.api.token.expiration.time` in minutes: logins beyond one per
+    /// token lifetime are avoidable.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    pub token_minutes: i64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print secrets found in the logs instead of [REDACTED] (the output then must not be shared).
+    #[arg(long)]
+    pub no_redact: bool,
 }

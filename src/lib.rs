@@ -13,6 +13,7 @@ pub mod integration;
 pub mod lines;
 pub mod messages;
 pub mod output;
+pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let outcome = match &cli.command {
         Command::Weekly(args) => cmd::weekly::run(args),
         Command::Monthly(args) => cmd::monthly::run(args),
+        Command::Calls(args) => cmd::calls::run(args),
         Command::Generate(args) => cmd::generate::run(args),
     };
     match outcome {

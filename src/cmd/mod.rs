@@ -1,5 +1,6 @@
 //! One module per subcommand; this one holds the plumbing the usage commands share.
 
+pub mod calls;
 pub mod generate;
 pub mod monthly;
 pub mod weekly;
@@ -36,6 +37,14 @@ pub enum CommandError {
     Layout(#[from] LayoutError),
     #[error("no usage log (Matrix42_rest_rest_api_usage.log) among the inputs: {inputs}; a usage log's lines look like `2023-04-11 20:34:00,635|Usage,consumed,1000,rejected,0,since,2023-04-11T11:51:27+0300`")]
     NoUsageLog { inputs: String },
+    #[error("--by: {0}")]
+    Dimension(#[from] crate::integration::aggregate::UnknownDim),
+    #[error("--message-pattern: {0}")]
+    MessagePattern(#[from] crate::integration::call::MessagePatternError),
+    #[error("no integration.log among the inputs: {inputs}; its lines look like `2023-04-11 20:34:00,635 INFO  [http-nio-8443-exec-7] com.efecte.rest.RestApiLogger - user=CRM_SYNC method=GET path=/rest-api/itsm/v1/dc/incident/data status=200 duration=143ms` (give --layout if it is written with another Log4j pattern)")]
+    NoIntegrationLog { inputs: String },
+    #[error("--threads {0}: {1}")]
+    Threads(usize, String),
     #[error("aggregation failed: {0}")]
     Frame(#[from] polars::prelude::PolarsError),
     #[error("{0}")]

@@ -105,7 +105,9 @@ impl fmt::Display for Dim {
 
 /// A dimension name that is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown dimension `{0}`; known: user, endpoint, template, method, status, ip, hour, day, week")]
+#[error(
+    "unknown dimension `{0}`; known: user, endpoint, template, method, status, ip, hour, day, week"
+)]
 pub struct UnknownDim(pub String);
 
 impl FromStr for Dim {
@@ -438,7 +440,10 @@ impl PartialAggregate {
 
     /// Adds everything `other` counted. Both must group by the same dimensions.
     pub fn merge(&mut self, other: &PartialAggregate) {
-        assert_eq!(self.dims, other.dims, "merging aggregates of different dimensions");
+        assert_eq!(
+            self.dims, other.dims,
+            "merging aggregates of different dimensions"
+        );
         let remap: Vec<u32> = other
             .strings
             .strings
@@ -508,7 +513,9 @@ impl PartialAggregate {
                     Dim::Status => v.to_string(),
                     Dim::Hour => date_of_day(v / 24)
                         .map_or_else(|| MISSING.to_owned(), |d| format!("{d} {:02}", v % 24)),
-                    Dim::Day => date_of_day(v).map_or_else(|| MISSING.to_owned(), |d| d.to_string()),
+                    Dim::Day => {
+                        date_of_day(v).map_or_else(|| MISSING.to_owned(), |d| d.to_string())
+                    }
                     Dim::Week => format!("{:04}-W{:02}", v / 100, v % 100),
                     _ => unreachable!("text dimensions are handled above"),
                 })
@@ -523,7 +530,10 @@ impl PartialAggregate {
         let mut minutes: BTreeMap<(NaiveDateTime, String), MinuteCounts> = BTreeMap::new();
         for ((minute, user), counts) in self.minutes {
             if let Some(time) = time_of_minute(minute) {
-                minutes.entry((time, text(user))).or_default().merge(&counts);
+                minutes
+                    .entry((time, text(user)))
+                    .or_default()
+                    .merge(&counts);
             }
         }
         CallAggregate {
@@ -596,15 +606,28 @@ mod tests {
     fn groups_by_every_dimension() {
         let all = aggregate(&Dim::ALL, LINES).finish(true);
         assert_eq!(all.totals.calls, 5);
-        assert_eq!((all.totals.successful, all.totals.unsuccessful, all.totals.no_status), (2, 2, 1));
+        assert_eq!(
+            (
+                all.totals.successful,
+                all.totals.unsuccessful,
+                all.totals.no_status
+            ),
+            (2, 2, 1)
+        );
         assert_eq!((all.totals.rate_limited, all.totals.logins), (1, 1));
         assert_eq!(all.totals.latency.count(), 4);
         assert_eq!(all.statuses, BTreeMap::from([(200, 2), (404, 1), (429, 1)]));
-        assert_eq!(all.levels.iter().collect::<Vec<_>>(), [("INFO", 4), ("WARN", 2)]);
+        assert_eq!(
+            all.levels.iter().collect::<Vec<_>>(),
+            [("INFO", 4), ("WARN", 2)]
+        );
         assert_eq!(all.first.unwrap().to_string(), "2023-04-09 23:59:59");
         assert_eq!(all.last.unwrap().to_string(), "2023-04-10 01:10:00");
         let one = |dims: &[Dim]| keys(&all.rollup(dims).unwrap());
-        assert_eq!(one(&[Dim::User]), [("-".into(), 1), ("A".into(), 3), ("B".into(), 1)]);
+        assert_eq!(
+            one(&[Dim::User]),
+            [("-".into(), 1), ("A".into(), 3), ("B".into(), 1)]
+        );
         assert_eq!(
             one(&[Dim::Endpoint]),
             [
@@ -614,22 +637,50 @@ mod tests {
                 ("POST /users/login".into(), 1),
             ]
         );
-        assert_eq!(one(&[Dim::Template]), [("-".into(), 2), ("incident".into(), 2), ("person".into(), 1)]);
+        assert_eq!(
+            one(&[Dim::Template]),
+            [
+                ("-".into(), 2),
+                ("incident".into(), 2),
+                ("person".into(), 1)
+            ]
+        );
         assert_eq!(one(&[Dim::Method]), [("GET".into(), 4), ("POST".into(), 1)]);
-        assert_eq!(one(&[Dim::Status]), [("-".into(), 1), ("200".into(), 2), ("404".into(), 1), ("429".into(), 1)]);
+        assert_eq!(
+            one(&[Dim::Status]),
+            [
+                ("-".into(), 1),
+                ("200".into(), 2),
+                ("404".into(), 1),
+                ("429".into(), 1)
+            ]
+        );
         assert_eq!(one(&[Dim::Ip]), [("-".into(), 2), ("1.1.1.1".into(), 3)]);
         assert_eq!(
             one(&[Dim::Hour]),
-            [("2023-04-09 23".into(), 1), ("2023-04-10 00".into(), 3), ("2023-04-10 01".into(), 1)]
+            [
+                ("2023-04-09 23".into(), 1),
+                ("2023-04-10 00".into(), 3),
+                ("2023-04-10 01".into(), 1)
+            ]
         );
-        assert_eq!(one(&[Dim::Day]), [("2023-04-09".into(), 1), ("2023-04-10".into(), 4)]);
-        assert_eq!(one(&[Dim::Week]), [("2023-W14".into(), 1), ("2023-W15".into(), 4)]);
-        assert_eq!(one(&[Dim::Week, Dim::User]), [
-            ("2023-W14|A".into(), 1),
-            ("2023-W15|-".into(), 1),
-            ("2023-W15|A".into(), 2),
-            ("2023-W15|B".into(), 1),
-        ]);
+        assert_eq!(
+            one(&[Dim::Day]),
+            [("2023-04-09".into(), 1), ("2023-04-10".into(), 4)]
+        );
+        assert_eq!(
+            one(&[Dim::Week]),
+            [("2023-W14".into(), 1), ("2023-W15".into(), 4)]
+        );
+        assert_eq!(
+            one(&[Dim::Week, Dim::User]),
+            [
+                ("2023-W14|A".into(), 1),
+                ("2023-W15|-".into(), 1),
+                ("2023-W15|A".into(), 2),
+                ("2023-W15|B".into(), 1),
+            ]
+        );
         assert_eq!(all.rollup(&[]).unwrap()[0].stats, all.totals);
         let by_user = aggregate(&[Dim::User], LINES).finish(true);
         assert_eq!(by_user.rollup(&[Dim::Day]), None);
@@ -647,7 +698,15 @@ mod tests {
             .iter()
             .map(|r| {
                 let c = r.counts;
-                (r.minute.to_string(), r.user.as_str(), c.calls, c.successful, c.unsuccessful, c.rate_limited, c.logins)
+                (
+                    r.minute.to_string(),
+                    r.user.as_str(),
+                    c.calls,
+                    c.successful,
+                    c.unsuccessful,
+                    c.rate_limited,
+                    c.logins,
+                )
             })
             .collect();
         assert_eq!(
@@ -660,7 +719,10 @@ mod tests {
             ]
         );
         let (minute, counts) = agg.busiest_minute().unwrap();
-        assert_eq!((minute.to_string().as_str(), counts.calls), ("2023-04-10 00:00:00", 3));
+        assert_eq!(
+            (minute.to_string().as_str(), counts.calls),
+            ("2023-04-10 00:00:00", 3)
+        );
         assert_eq!(agg.minute_totals().len(), 3);
         assert_eq!(agg.groups.len(), 1);
         assert!(agg.groups[0].key.is_empty());
@@ -682,7 +744,9 @@ mod tests {
     #[test]
     fn undated_calls() {
         let layout = LayoutParser::compile("%p %m").unwrap();
-        let header = layout.parse_header(b"INFO method=GET path=/a status=200").unwrap();
+        let header = layout
+            .parse_header(b"INFO method=GET path=/a status=200")
+            .unwrap();
         let mut reader = CallReader::new(None);
         let call = reader.read(header.message).unwrap();
         let mut p = PartialAggregate::new(&[Dim::Day, Dim::Day, Dim::Status]);
@@ -698,7 +762,10 @@ mod tests {
 
     #[test]
     fn dim_names() {
-        assert_eq!(Dim::parse_list("user, Endpoint,user,,week").unwrap(), [Dim::User, Dim::Endpoint, Dim::Week]);
+        assert_eq!(
+            Dim::parse_list("user, Endpoint,user,,week").unwrap(),
+            [Dim::User, Dim::Endpoint, Dim::Week]
+        );
         let err = Dim::parse_list("user,colour").unwrap_err();
         assert_eq!(err.to_string(), "unknown dimension `colour`; known: user, endpoint, template, method, status, ip, hour, day, week");
         for dim in Dim::ALL {

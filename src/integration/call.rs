@@ -18,7 +18,10 @@ pub enum MessagePatternError {
     #[error("not a valid regular expression: {0}")]
     Regex(String),
     /// A named group whose name is not a field.
-    #[error("unknown group name `{name}`; the named groups must be among: {}", known_fields())]
+    #[error(
+        "unknown group name `{name}`; the named groups must be among: {}",
+        known_fields()
+    )]
     UnknownGroup {
         /// The group's name as written.
         name: String,
@@ -230,7 +233,11 @@ mod tests {
             (Some(got), Some(want)) => {
                 assert_eq!(text(got.user), own(want.user), "{message}");
                 assert_eq!(text(got.ip), own(want.ip), "{message}");
-                assert_eq!(text(Some(got.endpoint)).unwrap(), want.endpoint, "{message}");
+                assert_eq!(
+                    text(Some(got.endpoint)).unwrap(),
+                    want.endpoint,
+                    "{message}"
+                );
                 assert_eq!(text(got.template), own(want.template), "{message}");
                 assert_eq!(got.status, want.status, "{message}");
                 assert_eq!(got.duration_us, want.duration_us, "{message}");
@@ -280,8 +287,7 @@ mod tests {
         }
     }
 
-    const PATTERN: &str =
-        r"(?P<method>[A-Z]+) (?P<path>\S+) by (?P<user>\S+) -> (?P<status>\d{3}) in (?P<duration>\d+) ms";
+    const PATTERN: &str = r"(?P<method>[A-Z]+) (?P<path>\S+) by (?P<user>\S+) -> (?P<status>\d{3}) in (?P<duration>\d+) ms";
 
     #[test]
     fn pattern_calls() {
@@ -291,26 +297,59 @@ mod tests {
         check(
             &mut r,
             "GET /rest-api/itsm/v1/dc/incident/data by TEST_RESTAPI -> 200 in 143 ms",
-            Some(Want { user: Some("TEST_RESTAPI"), endpoint: "GET /dc/incident/data", template: Some("incident"), status: Some(200), duration_us: Some(143_000), ..W }),
+            Some(Want {
+                user: Some("TEST_RESTAPI"),
+                endpoint: "GET /dc/incident/data",
+                template: Some("incident"),
+                status: Some(200),
+                duration_us: Some(143_000),
+                ..W
+            }),
         );
         check(
             &mut r,
             "prefix POST /rest-api/itsm/v1/users/login by X -> 401 in 3 ms",
-            Some(Want { user: Some("X"), endpoint: "POST /users/login", status: Some(401), duration_us: Some(3_000), login: true, ..W }),
+            Some(Want {
+                user: Some("X"),
+                endpoint: "POST /users/login",
+                status: Some(401),
+                duration_us: Some(3_000),
+                login: true,
+                ..W
+            }),
         );
         // No match: informational, even if it has key=value pairs.
         check(&mut r, "method=GET path=/x status=200", None);
         // Optional groups that did not take part leave their field empty.
-        let optional = MessagePattern::new(r"(?P<method>\w+) (?P<path>\S+)(?: (?P<status>\d+))?").unwrap();
+        let optional =
+            MessagePattern::new(r"(?P<method>\w+) (?P<path>\S+)(?: (?P<status>\d+))?").unwrap();
         let mut r = CallReader::new(Some(&optional));
-        check(&mut r, "GET /a/b", Some(Want { endpoint: "GET /a/b", ..W }));
-        check(&mut r, "GET /a/b 204", Some(Want { endpoint: "GET /a/b", status: Some(204), ..W }));
+        check(
+            &mut r,
+            "GET /a/b",
+            Some(Want {
+                endpoint: "GET /a/b",
+                ..W
+            }),
+        );
+        check(
+            &mut r,
+            "GET /a/b 204",
+            Some(Want {
+                endpoint: "GET /a/b",
+                status: Some(204),
+                ..W
+            }),
+        );
     }
 
     #[test]
     fn pattern_errors() {
         let err = MessagePattern::new(r"(?P<method>\w+) (?P<path>\S+) (?P<who>\S+)").unwrap_err();
-        assert_eq!(err, MessagePatternError::UnknownGroup { name: "who".into() });
+        assert_eq!(
+            err,
+            MessagePatternError::UnknownGroup { name: "who".into() }
+        );
         assert_eq!(
             err.to_string(),
             "unknown group name `who`; the named groups must be among: user, ip, method, path, status, duration, cards, error"
@@ -332,6 +371,9 @@ mod tests {
             MessagePattern::new(r"(?P<method>"),
             Err(MessagePatternError::Regex(_))
         ));
-        assert!(MessagePattern::from_regex(Regex::new(r"(?P<method>\w+) (?P<path>\S+)").unwrap()).is_ok());
+        assert!(
+            MessagePattern::from_regex(Regex::new(r"(?P<method>\w+) (?P<path>\S+)").unwrap())
+                .is_ok()
+        );
     }
 }

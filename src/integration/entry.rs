@@ -376,7 +376,8 @@ mod tests {
     const L2: &str = "2023-04-11 20:34:02,117 ERROR [http-nio-8443-exec-1] com.efecte.rest.RestApiLogger - user=HR_IMPORT ip=10.20.1.11 method=PUT path=/rest-api/itsm/v1/dc/person/data status=500 duration=812ms";
     const TRACE: &str = "java.lang.IllegalStateException: datacard lock timeout\n\tat com.efecte.datamodel.DataCardService.save(DataCardService.java:412)\n\t... 42 more";
     const L3: &str = "2023-04-11 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - REST API module started";
-    const BAD_DATE: &str = "2023-02-30 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - impossible";
+    const BAD_DATE: &str =
+        "2023-02-30 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - impossible";
 
     fn reader() -> EntryReader {
         EntryReader::new(Arc::new(LayoutParser::default()), 1 << 20)
@@ -385,15 +386,34 @@ mod tests {
     /// (lines, entries, continuation, orphans, blank, suspicious, oversized)
     type Counts = (u64, u64, u64, u64, u64, u64, u64);
 
-    fn read(r: &EntryReader, text: &[u8], start: ChunkStart) -> (Counts, Vec<(u64, String)>, RunLines) {
+    fn read(
+        r: &EntryReader,
+        text: &[u8],
+        start: ChunkStart,
+    ) -> (Counts, Vec<(u64, String)>, RunLines) {
         let mut entries = Vec::new();
         let run = r.read(text, start, &[], "integration.log", |e| {
-            entries.push((e.line, String::from_utf8_lossy(e.header.message).into_owned()));
+            entries.push((
+                e.line,
+                String::from_utf8_lossy(e.header.message).into_owned(),
+            ));
         });
         let c = &run.counts;
-        assert_eq!(c.lines, c.entries + c.continuation + c.orphans + c.blank, "{c:?}");
+        assert_eq!(
+            c.lines,
+            c.entries + c.continuation + c.orphans + c.blank,
+            "{c:?}"
+        );
         (
-            (c.lines, c.entries, c.continuation, c.orphans, c.blank, c.suspicious, c.oversized),
+            (
+                c.lines,
+                c.entries,
+                c.continuation,
+                c.orphans,
+                c.blank,
+                c.suspicious,
+                c.oversized,
+            ),
             entries,
             run,
         )
@@ -408,17 +428,44 @@ mod tests {
             // Last line without a newline.
             (format!("{L1}\n{L3}"), (2, 2, 0, 0, 0, 0, 0), vec![1, 2]),
             // A stack trace continues the entry above it.
-            (format!("{L1}\n{L2}\n{TRACE}\n{L3}\n"), (6, 3, 3, 0, 0, 0, 0), vec![1, 2, 6]),
+            (
+                format!("{L1}\n{L2}\n{TRACE}\n{L3}\n"),
+                (6, 3, 3, 0, 0, 0, 0),
+                vec![1, 2, 6],
+            ),
             // CRLF.
-            (format!("{L1}\r\n{L2}\r\n{}\r\n{L3}\r\n", TRACE.replace('\n', "\r\n")), (6, 3, 3, 0, 0, 0, 0), vec![1, 2, 6]),
+            (
+                format!(
+                    "{L1}\r\n{L2}\r\n{}\r\n{L3}\r\n",
+                    TRACE.replace('\n', "\r\n")
+                ),
+                (6, 3, 3, 0, 0, 0, 0),
+                vec![1, 2, 6],
+            ),
             // Orphans before the first entry; blank lines anywhere.
-            (format!("{TRACE}\n\n{L1}\n   \n\t\n{L3}\n\n"), (8, 2, 0, 3, 4, 0, 0), vec![5, 7]),
+            (
+                format!("{TRACE}\n\n{L1}\n   \n\t\n{L3}\n\n"),
+                (9, 2, 0, 3, 4, 0, 0),
+                vec![5, 8],
+            ),
             // A header with an impossible date: a suspicious continuation line.
-            (format!("{L1}\n{BAD_DATE}\n{L3}\n"), (3, 2, 1, 0, 0, 1, 0), vec![1, 3]),
+            (
+                format!("{L1}\n{BAD_DATE}\n{L3}\n"),
+                (3, 2, 1, 0, 0, 1, 0),
+                vec![1, 3],
+            ),
             // The same before any entry: an orphan.
-            (format!("{BAD_DATE}\n{L3}\n"), (2, 1, 0, 1, 0, 0, 0), vec![2]),
+            (
+                format!("{BAD_DATE}\n{L3}\n"),
+                (2, 1, 0, 1, 0, 0, 0),
+                vec![2],
+            ),
             // A byte-order mark before the first line.
-            (format!("\u{feff}{L1}\n{L3}\n"), (2, 2, 0, 0, 0, 0, 0), vec![1, 2]),
+            (
+                format!("\u{feff}{L1}\n{L3}\n"),
+                (2, 2, 0, 0, 0, 0, 0),
+                vec![1, 2],
+            ),
             (format!("\u{feff}\n{L1}\n"), (2, 1, 0, 0, 1, 0, 0), vec![2]),
             // A lone `\r` line is blank; CR alone does not end a line.
             ("\r\n\r\n".to_owned(), (2, 0, 0, 0, 2, 0, 0), vec![]),
@@ -427,7 +474,11 @@ mod tests {
         for (text, want, lines) in cases {
             let (got, entries, _) = read(&r, text.as_bytes(), ChunkStart::FILE);
             assert_eq!(got, want, "{text:?}");
-            assert_eq!(entries.iter().map(|e| e.0).collect::<Vec<_>>(), lines, "{text:?}");
+            assert_eq!(
+                entries.iter().map(|e| e.0).collect::<Vec<_>>(),
+                lines,
+                "{text:?}"
+            );
         }
     }
 
@@ -438,17 +489,33 @@ mod tests {
         text.extend_from_slice(b"\xff\xfe password=hunter2\n");
         let (_, entries, run) = read(&r, &text, ChunkStart::FILE);
         assert_eq!(entries.len(), 1);
-        assert!(entries[0].1.starts_with("user=CRM_SYNC ip=10.20.0.10 method=GET"));
-        let problems: Vec<(u64, &str)> =
-            run.problems.kept.iter().map(|p| (p.line, p.reason.as_str())).collect();
+        assert!(entries[0]
+            .1
+            .starts_with("user=CRM_SYNC ip=10.20.0.10 method=GET"));
+        let problems: Vec<(u64, &str)> = run
+            .problems
+            .kept
+            .iter()
+            .map(|p| (p.line, p.reason.as_str()))
+            .collect();
         assert_eq!(problems.len(), 4);
-        assert_eq!(problems.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 2, 3, 5]);
+        assert_eq!(
+            problems.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [1, 2, 3, 5]
+        );
         assert!(problems[0].1.contains("before the file's first entry"));
         assert!(problems[3].1.contains("looks like an entry header"));
         assert_eq!(run.problems.kept[0].file, "integration.log");
-        assert_eq!(run.first_text.as_deref(), Some(TRACE.lines().next().unwrap()));
+        assert_eq!(
+            run.first_text.as_deref(),
+            Some(TRACE.lines().next().unwrap())
+        );
         // The invalid bytes are a continuation line; the secret never shows.
-        let (_, _, run) = read(&r, format!("{L1}\ntoken=abc\n").as_bytes(), ChunkStart::FILE);
+        let (_, _, run) = read(
+            &r,
+            format!("{L1}\ntoken=abc\n").as_bytes(),
+            ChunkStart::FILE,
+        );
         assert_eq!(run.counts.continuation, 1);
         let mut text = b"password=hunter2 \xff\n".to_vec();
         text.extend_from_slice(L1.as_bytes());
@@ -460,14 +527,18 @@ mod tests {
     fn a_run_inside_an_entry() {
         let r = reader();
         let text = format!("{TRACE}\n{L3}\n");
-        let start = ChunkStart { starts_file: false, in_entry: true };
+        let start = ChunkStart {
+            starts_file: false,
+            in_entry: true,
+        };
         let (got, entries, _) = read(&r, text.as_bytes(), start);
         assert_eq!(got, (4, 1, 3, 0, 0, 0, 0));
         assert_eq!(entries[0].0, 4);
-        // Not the start of the file: a byte-order mark is just bytes.
-        let text = format!("\u{feff}{L1}\n");
+        // The layout skips a byte-order mark before a header anywhere (concatenated
+        // files); a line of only a mark is not blank.
+        let text = format!("\u{feff}{L1}\n\u{feff}\n");
         let (got, _, _) = read(&r, text.as_bytes(), start);
-        assert_eq!(got, (1, 0, 1, 0, 0, 0, 0));
+        assert_eq!(got, (2, 1, 1, 0, 0, 0, 0));
     }
 
     #[test]
@@ -479,17 +550,36 @@ mod tests {
         assert_eq!(got, (3, 2, 1, 0, 0, 0, 2));
         let header = L1.find(" - ").unwrap() + 3;
         assert_eq!(entries[0].1.len(), 300 - header);
-        let reasons: Vec<&str> = run.problems.kept.iter().map(|p| p.reason.as_str()).collect();
-        assert_eq!(reasons[0], format!("line of {} bytes, longer than the 300 byte limit; only its start was read", long.len()));
+        let reasons: Vec<&str> = run
+            .problems
+            .kept
+            .iter()
+            .map(|p| p.reason.as_str())
+            .collect();
+        assert_eq!(
+            reasons[0],
+            format!(
+                "line of {} bytes, longer than the 300 byte limit; only its start was read",
+                long.len()
+            )
+        );
         // Lines the chunker cut already are reported with their full length.
         let (got, _, run) = {
             let mut entries = 0;
             let text = format!("{L1}\n{}\n", "z".repeat(300));
-            let run = r.read(text.as_bytes(), ChunkStart::FILE, &[(L1.len() + 1, 5000)], "f", |_| entries += 1);
+            let run = r.read(
+                text.as_bytes(),
+                ChunkStart::FILE,
+                &[(L1.len() + 1, 5000)],
+                "f",
+                |_| entries += 1,
+            );
             (run.counts.clone(), entries, run)
         };
         assert_eq!((got.oversized, got.continuation), (1, 1));
-        assert!(run.problems.kept[0].reason.starts_with("line of 5000 bytes"));
+        assert!(run.problems.kept[0]
+            .reason
+            .starts_with("line of 5000 bytes"));
     }
 
     #[test]
@@ -520,11 +610,20 @@ mod tests {
         levels.add(Some(b"INFO"));
         levels.add(Some(b"ERROR"));
         levels.add(None);
-        assert_eq!(levels.iter().collect::<Vec<_>>(), [("INFO", 2), ("ERROR", 1), ("-", 1)]);
-        assert_eq!((levels.get("INFO"), levels.get("WARN"), levels.total()), (2, 0, 4));
+        assert_eq!(
+            levels.iter().collect::<Vec<_>>(),
+            [("INFO", 2), ("ERROR", 1), ("-", 1)]
+        );
+        assert_eq!(
+            (levels.get("INFO"), levels.get("WARN"), levels.total()),
+            (2, 0, 4)
+        );
         let mut twice = levels;
         twice.merge(&levels);
         assert_eq!(twice.get("-"), 2);
-        assert_eq!(serde_json::to_string(&levels).unwrap(), r#"{"INFO":2,"ERROR":1,"-":1}"#);
+        assert_eq!(
+            serde_json::to_string(&levels).unwrap(),
+            r#"{"INFO":2,"ERROR":1,"-":1}"#
+        );
     }
 }

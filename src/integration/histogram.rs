@@ -191,6 +191,12 @@ impl LatencyHistogram {
         }
         let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
         let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank == 1 {
+            return Some(self.min);
+        }
+        if rank == self.count {
+            return Some(self.max);
+        }
         let mut seen = 0;
         for (bucket, n) in self.buckets.iter() {
             seen += n;
@@ -284,7 +290,10 @@ mod tests {
             assert_eq!(bucket_of(low), bucket);
             assert_eq!(bucket_of(high), bucket);
             // Width at most 1/64 of the lower bound: the midpoint is within 1/128.
-            assert!(low < EXACT_BELOW || (high - low + 1) * 64 <= low, "bucket {bucket}");
+            assert!(
+                low < EXACT_BELOW || (high - low + 1) * 64 <= low,
+                "bucket {bucket}"
+            );
             expected_low = high.wrapping_add(1);
         }
         assert_eq!(expected_low, 0, "the last bucket ends at u64::MAX");
@@ -353,7 +362,10 @@ mod tests {
     #[test]
     fn empty_and_edge_values() {
         let mut h = LatencyHistogram::new();
-        assert_eq!((h.p50(), h.min(), h.max(), h.mean()), (None, None, None, None));
+        assert_eq!(
+            (h.p50(), h.min(), h.max(), h.mean()),
+            (None, None, None, None)
+        );
         assert_eq!(h, LatencyHistogram::default());
         h.merge(&LatencyHistogram::new());
         assert_eq!(h.count(), 0);

@@ -95,7 +95,10 @@ impl fmt::Debug for ScanOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ScanOptions")
             .field("layout", &self.layout.pattern())
-            .field("message_pattern", &self.message_pattern.as_ref().map(|p| p.to_string()))
+            .field(
+                "message_pattern",
+                &self.message_pattern.as_ref().map(|p| p.to_string()),
+            )
             .field("dims", &self.dims)
             .field("chunk_bytes", &self.chunk_bytes)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -194,7 +197,10 @@ pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult 
 
 /// Scans byte streams that are already open (for benchmarks and tests): read errors are
 /// reported as unreadable inputs.
-pub fn scan_readers(streams: Vec<(String, Box<dyn Read + Send>)>, options: &ScanOptions) -> ScanResult {
+pub fn scan_readers(
+    streams: Vec<(String, Box<dyn Read + Send>)>,
+    options: &ScanOptions,
+) -> ScanResult {
     let sources = streams
         .into_iter()
         .map(|(name, stream)| {
@@ -379,9 +385,11 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         errors,
         ..
     } = shared;
-    let mut workers = workers
-        .into_iter()
-        .map(|w| w.into_inner().unwrap_or_else(PoisonError::into_inner).partial);
+    let mut workers = workers.into_iter().map(|w| {
+        w.into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .partial
+    });
     let mut partial = workers
         .next()
         .unwrap_or_else(|| PartialAggregate::new(&options.dims));
@@ -394,7 +402,11 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         calls: partial.finish(options.redact),
         files: files
             .into_iter()
-            .map(|f| f.into_inner().unwrap_or_else(PoisonError::into_inner).finish())
+            .map(|f| {
+                f.into_inner()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .finish()
+            })
             .collect(),
         errors: errors.into_iter().map(|(_, e)| e).collect(),
     }
@@ -415,7 +427,12 @@ impl<'o> Shared<'o> {
                     }
                 },
             };
-            return Some(FileReader::new(pending.index, pending.name, source, classify));
+            return Some(FileReader::new(
+                pending.index,
+                pending.name,
+                source,
+                classify,
+            ));
         }
     }
 
@@ -483,7 +500,11 @@ impl<'o> Shared<'o> {
     fn run_chunk<'s>(&'s self, scope: &Scope<'s>, chunk: Chunk) {
         let outcome = self.parse(&chunk);
         let Chunk {
-            file, seq, buf, len, ..
+            file,
+            seq,
+            buf,
+            len,
+            ..
         } = chunk;
         lock(&self.buffers).push(buf);
         lock(&self.files[file]).submit(seq, outcome);
@@ -606,7 +627,12 @@ struct FileReader {
 }
 
 impl FileReader {
-    fn new(index: usize, name: String, source: Box<dyn Read + Send>, classify: Classify) -> FileReader {
+    fn new(
+        index: usize,
+        name: String,
+        source: Box<dyn Read + Send>,
+        classify: Classify,
+    ) -> FileReader {
         FileReader {
             index,
             name: name.into(),
@@ -765,7 +791,10 @@ impl FileReader {
         }
         let mut end = keep + 1;
         while !self.eof {
-            let n = match self.source.read(&mut self.buf[keep + 1..keep + 1 + SKIP_READ - 1]) {
+            let n = match self
+                .source
+                .read(&mut self.buf[keep + 1..keep + 1 + SKIP_READ - 1])
+            {
                 Ok(0) => {
                     self.eof = true;
                     break;
@@ -820,7 +849,8 @@ mod tests {
     const L3: &str = "2023-04-11 20:34:02,117 ERROR [http-nio-8443-exec-1] com.efecte.rest.RestApiLogger - user=HR_IMPORT ip=10.20.1.11 method=PUT path=/rest-api/itsm/v1/dc/person/data status=500 duration=812ms";
     const TRACE: &str = "java.lang.IllegalStateException: datacard lock timeout\n\tat com.efecte.datamodel.DataCardService.save(DataCardService.java:412)\n\t... 42 more\n";
     const INFO: &str = "2023-04-11 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - REST API module started";
-    const BAD: &str = "2023-02-30 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - impossible";
+    const BAD: &str =
+        "2023-02-30 20:35:00,000 INFO  [main] com.efecte.integration.IntegrationLog - impossible";
 
     /// A log with every kind of line: orphans and a byte-order mark at the start, stack
     /// traces, CRLF, blank and suspicious lines, invalid UTF-8, long entries, an oversized
@@ -830,7 +860,9 @@ mod tests {
         out.extend_from_slice("\u{feff}\tat orphan.Frame(X.java:1)\n\n".as_bytes());
         let mut n = 0u64;
         for i in 0..400 {
-            n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            n = n
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let line = match i % 9 {
                 0 => L1.replace("123", &(n % 1000).to_string()),
                 1 => L2.to_owned(),
@@ -838,13 +870,17 @@ mod tests {
                 3 => format!("{INFO}\r"),
                 4 => format!("{L1}\n{BAD}\n   "),
                 5 => L1.replace("CRM_SYNC", &format!("user{}", n % 7)),
-                6 => format!("{L3}\n{}", "\tat deep.Frame(F.java:1)\n".repeat(30)).trim_end().to_owned(),
-                7 => L2.replace("2ms", "not-a-duration").replace("status=429", ""),
+                6 => format!("{L3}\n{}", "\tat deep.Frame(F.java:1)\n".repeat(30))
+                    .trim_end()
+                    .to_owned(),
+                7 => L2
+                    .replace("2ms", "not-a-duration")
+                    .replace("status=429", ""),
                 _ => L1.replace("20:34", &format!("2{}:{:02}", n % 4, n % 60)),
             };
             out.extend_from_slice(line.as_bytes());
             out.push(b'\n');
-            if i == 200 {
+            if i == 2 || i == 200 {
                 out.extend_from_slice(b"\xff\xfe not utf-8 \xc3\n");
                 let long = format!("{L1} {}", "x".repeat(max_line * 2 + 7));
                 out.extend_from_slice(long.as_bytes());
@@ -870,13 +906,21 @@ mod tests {
         let streams = files
             .iter()
             .enumerate()
-            .map(|(i, b)| (format!("f{i}"), Box::new(Cursor::new(b.clone())) as Box<dyn Read + Send>))
+            .map(|(i, b)| {
+                (
+                    format!("f{i}"),
+                    Box::new(Cursor::new(b.clone())) as Box<dyn Read + Send>,
+                )
+            })
             .collect();
         scan_readers(streams, options)
     }
 
     fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
     }
 
     fn problems(tally: &FileTally) -> (u64, Vec<(u64, String, String)>) {
@@ -892,8 +936,16 @@ mod tests {
     fn assert_same_tally(a: &FileTally, b: &FileTally, ctx: &str) {
         assert_eq!(a.lines, b.lines, "{ctx}");
         assert_eq!(problems(a), problems(b), "{ctx}");
-        assert_eq!((a.first, a.last, &a.no_entries), (b.first, b.last, &b.no_entries), "{ctx}");
-        assert_eq!((a.name.as_str(), a.bytes), (b.name.as_str(), b.bytes), "{ctx}");
+        assert_eq!(
+            (a.first, a.last, &a.no_entries),
+            (b.first, b.last, &b.no_entries),
+            "{ctx}"
+        );
+        assert_eq!(
+            (a.name.as_str(), a.bytes),
+            (b.name.as_str(), b.bytes),
+            "{ctx}"
+        );
     }
 
     #[test]
@@ -903,14 +955,15 @@ mod tests {
         let (reference, calls) = scan_buffer("f0", &log, &options(1, max_line));
         let lines = &reference.lines;
         assert!(lines.is_consistent(), "{lines:?}");
-        assert_eq!((lines.orphans, lines.oversized), (1, 2), "{lines:?}");
+        assert_eq!((lines.orphans, lines.oversized), (1, 4), "{lines:?}");
         assert!(lines.suspicious > 0 && lines.continuation > lines.suspicious && lines.blank > 0);
         assert_eq!(lines.calls, calls.totals.calls);
         assert!(calls.totals.no_status > 0);
         for threads in [1, 4] {
             let pool = pool(threads);
             for chunk in [64, 100, 257, 1000, 4096, 65_536, 1 << 20] {
-                let got = pool.install(|| scan_bytes(std::slice::from_ref(&log), &options(chunk, max_line)));
+                let got = pool
+                    .install(|| scan_bytes(std::slice::from_ref(&log), &options(chunk, max_line)));
                 let ctx = format!("{threads} threads, {chunk} byte chunks");
                 assert!(got.errors.is_empty(), "{ctx}");
                 assert_same_tally(&got.files[0], &reference, &ctx);
@@ -939,10 +992,21 @@ mod tests {
             assert_same_tally(&one.files[i], &tally, &format!("file {i}"));
             let entries = EntryReader::new(Arc::new(LayoutParser::default()), max_line);
             let mut calls = CallReader::new(None);
-            parse_run(&entries, &mut merged, &mut calls, log, ChunkStart::FILE, &[], "x");
+            parse_run(
+                &entries,
+                &mut merged,
+                &mut calls,
+                log,
+                ChunkStart::FILE,
+                &[],
+                "x",
+            );
         }
         assert_eq!(one.calls, merged.finish(true));
-        assert_eq!(one.line_totals().lines, one.files.iter().map(|f| f.lines.lines).sum::<u64>());
+        assert_eq!(
+            one.line_totals().lines,
+            one.files.iter().map(|f| f.lines.lines).sum::<u64>()
+        );
     }
 
     #[test]
@@ -976,7 +1040,17 @@ mod tests {
             .rollup(&[Dim::User])
             .unwrap()
             .into_iter()
-            .map(|g| (g.key[0].clone(), (g.stats.calls, g.stats.successful, g.stats.unsuccessful, g.stats.logins)))
+            .map(|g| {
+                (
+                    g.key[0].clone(),
+                    (
+                        g.stats.calls,
+                        g.stats.successful,
+                        g.stats.unsuccessful,
+                        g.stats.logins,
+                    ),
+                )
+            })
             .collect();
         let want: BTreeMap<String, (u64, u64, u64, u64)> = truth
             .users
@@ -988,7 +1062,12 @@ mod tests {
             .rollup(&[Dim::Endpoint])
             .unwrap()
             .into_iter()
-            .map(|g| (g.key[0].clone(), (g.stats.calls, g.stats.successful, g.stats.unsuccessful)))
+            .map(|g| {
+                (
+                    g.key[0].clone(),
+                    (g.stats.calls, g.stats.successful, g.stats.unsuccessful),
+                )
+            })
             .collect();
         let want: BTreeMap<String, (u64, u64, u64)> = truth
             .endpoints
@@ -1000,12 +1079,19 @@ mod tests {
         assert_eq!(calls.totals.calls, truth.calls.calls);
         assert_eq!(calls.totals.successful, truth.calls.successful);
         assert_eq!(calls.totals.no_status, 0);
-        let minute_calls: u64 = calls.minutes.iter().map(|m| u64::from(m.counts.calls)).sum();
+        let minute_calls: u64 = calls
+            .minutes
+            .iter()
+            .map(|m| u64::from(m.counts.calls))
+            .sum();
         assert_eq!(minute_calls, truth.calls.calls);
         let lines = result.line_totals();
         assert!(lines.is_consistent());
         assert_eq!(lines.calls, truth.calls.calls);
-        assert_eq!((lines.orphans, lines.suspicious, lines.oversized), (0, 0, 0));
+        assert_eq!(
+            (lines.orphans, lines.suspicious, lines.oversized),
+            (0, 0, 0)
+        );
         assert_eq!(lines.informational.get("INFO"), lines.entries - lines.calls);
         // The same with one thread and small blocks.
         let again = ingest(&[dir.path().display().to_string()], &layout);
@@ -1024,7 +1110,12 @@ mod tests {
     }
 
     fn inputs_of(paths: &[&std::path::Path]) -> Vec<IntegrationInput> {
-        let found = discover(&paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>());
+        let found = discover(
+            &paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>(),
+        );
         assert!(found.errors.is_empty());
         found
             .inputs
@@ -1050,14 +1141,28 @@ mod tests {
         std::fs::write(&cut, &gz[..gz.len() / 2]).unwrap();
         let options = options(16 << 10, DEFAULT_MAX_LINE_BYTES);
         let result = scan(inputs_of(&[&plain, &whole, &cut]), &options);
-        let by_name = |suffix: &str| result.files.iter().find(|f| f.name.ends_with(suffix)).unwrap();
+        let by_name = |suffix: &str| {
+            result
+                .files
+                .iter()
+                .find(|f| f.name.ends_with(suffix))
+                .unwrap()
+        };
         let (p, w, c) = (by_name(".log"), by_name(".1.gz"), by_name(".2.gz"));
         assert_eq!(p.lines, w.lines);
         assert_eq!(p.bytes, log.len() as u64);
         // What was read of the truncated file still counts; its error is reported.
-        assert!(c.lines.entries > 0 && c.lines.lines < p.lines.lines, "{:?}", c.lines);
+        assert!(
+            c.lines.entries > 0 && c.lines.lines < p.lines.lines,
+            "{:?}",
+            c.lines
+        );
         assert_eq!(result.errors.len(), 1);
-        assert!(matches!(result.errors[0], SourceError::CorruptGzip { .. }), "{}", result.errors[0]);
+        assert!(
+            matches!(result.errors[0], SourceError::CorruptGzip { .. }),
+            "{}",
+            result.errors[0]
+        );
         assert!(result.errors[0].path().ends_with(".2.gz"));
         assert!(result.line_totals().is_consistent());
     }
@@ -1105,7 +1210,14 @@ mod tests {
             let result = pool(2).install(|| scan_bytes(std::slice::from_ref(&log), &options));
             let tally = &result.files[0];
             assert_eq!(tally.lines.lines, 7);
-            assert_eq!((tally.lines.entries, tally.lines.oversized, tally.lines.calls), (4, 1, 3));
+            assert_eq!(
+                (
+                    tally.lines.entries,
+                    tally.lines.oversized,
+                    tally.lines.calls
+                ),
+                (4, 1, 3)
+            );
             let (_, kept) = problems(tally);
             assert_eq!(kept.len(), 1);
             assert_eq!(kept[0].0, 2);
@@ -1120,7 +1232,10 @@ mod tests {
         let mut log = format!("{L1}\n").into_bytes();
         log.extend(std::iter::repeat_n(b'q', 3_000_000));
         let result = scan_bytes(&[log], &options(64 << 10, DEFAULT_MAX_LINE_BYTES));
-        assert_eq!((result.files[0].lines.lines, result.files[0].lines.oversized), (2, 1));
+        assert_eq!(
+            (result.files[0].lines.lines, result.files[0].lines.oversized),
+            (2, 1)
+        );
         assert_eq!(result.files[0].lines.continuation, 1);
     }
 
@@ -1165,7 +1280,10 @@ mod tests {
         let result = scan_bytes(&[text.clone().into_bytes()], &options);
         assert_eq!(done.load(Ordering::Relaxed), text.len() as u64);
         assert_eq!(result.calls.groups.len(), 1);
-        assert_eq!(result.calls.groups[0].key, ["TEST_RESTAPI", "GET /dc/incident/data"]);
+        assert_eq!(
+            result.calls.groups[0].key,
+            ["TEST_RESTAPI", "GET /dc/incident/data"]
+        );
         assert_eq!(result.calls.groups[0].stats.latency.p50(), Some(143_000));
         assert!(format!("{options:?}").contains("by (?P<user>"));
     }
@@ -1191,8 +1309,14 @@ mod tests {
         let path = dir.path().join("integration.log");
         let bytes = std::fs::metadata(&path).unwrap().len();
         for threads in [1, 2] {
-            for dims in [vec![], vec![Dim::User, Dim::Endpoint, Dim::Status, Dim::Hour]] {
-                let options = ScanOptions { dims: dims.clone(), ..ScanOptions::default() };
+            for dims in [
+                vec![],
+                vec![Dim::User, Dim::Endpoint, Dim::Status, Dim::Hour],
+            ] {
+                let options = ScanOptions {
+                    dims: dims.clone(),
+                    ..ScanOptions::default()
+                };
                 let started = std::time::Instant::now();
                 let result = pool(threads).install(|| scan(inputs_of(&[&path]), &options));
                 let seconds = started.elapsed().as_secs_f64();

@@ -1,7 +1,10 @@
 //! Reports built from the usage timeline: weekly and monthly transactions, quota use.
 
+pub mod calls;
+pub mod logins;
 pub mod monthly;
 pub mod quota;
+pub mod rate_limit;
 pub mod weekly;
 
 use crate::calendar::DateRange;

@@ -1,0 +1,105 @@
+//! `esmlog calls`.
+
+use super::{read_inputs, write_report, CommandError, Status};
+use crate::cli::CallsArgs;
+use crate::integration::aggregate::Dim;
+use crate::integration::call::MessagePattern;
+use crate::integration::layout::LayoutParser;
+use crate::integration::scan::{scan, ScanOptions, ScanResult};
+use crate::messages;
+use crate::progress::ProgressBar;
+use crate::report::calls::{calls_report, CallsSettings};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
+    let mut by = Vec::new();
+    for name in &args.by {
+        for dim in Dim::parse_list(name)? {
+            if !by.contains(&dim) {
+                by.push(dim);
+            }
+        }
+    }
+    let ingest = read_inputs(&args.input)?;
+    if ingest.integration.is_empty() {
+        return Err(CommandError::NoIntegrationLog {
+            inputs: args.input.paths.join(", "),
+        });
+    }
+    let input_paths: Vec<PathBuf> = ingest
+        .integration
+        .iter()
+        .filter_map(|i| i.input.disk_path().map(PathBuf::from))
+        .collect();
+    let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.input.layout)?));
+    options.dims = by.clone();
+    options.redact = !args.no_redact;
+    if let Some(pattern) = &args.message_pattern {
+        options.message_pattern = Some(Arc::new(MessagePattern::new(pattern)?));
+    }
+    if args.no_redact {
+        messages::warn(
+            "--no-redact: secrets in the logs are printed as they are; do not share this output",
+        );
+    }
+    let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
+    options.progress = progress.callback();
+    let result = scan_with_threads(ingest.integration, &options, args.threads)?;
+    progress.finish();
+    report_scan_problems(&result);
+    let report = calls_report(
+        &result,
+        &by,
+        CallsSettings {
+            rate_limit: args.rate_limit,
+            token_minutes: args.token_minutes,
+            top_minutes: 10,
+        },
+    )?;
+    write_report(&report, &args.output, &input_paths)?;
+    Ok(Status::Clean)
+}
+
+/// Scans on a pool of `threads` workers, or on the global pool (one per core).
+pub fn scan_with_threads(
+    inputs: Vec<crate::ingest::IntegrationInput>,
+    options: &ScanOptions,
+    threads: Option<usize>,
+) -> Result<ScanResult, CommandError> {
+    match threads {
+        None => Ok(scan(inputs, options)),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| CommandError::Threads(n, e.to_string()))?;
+            Ok(pool.install(|| scan(inputs, options)))
+        }
+    }
+}
+
+/// Unreadable inputs are errors; orphans, suspicious and oversized lines and layouts that
+/// match nothing are warnings.
+pub fn report_scan_problems(result: &ScanResult) {
+    for error in &result.errors {
+        messages::error(&error.to_string());
+    }
+    for file in &result.files {
+        if let Some(none) = &file.no_entries {
+            messages::warn(&format!("{}: {none}", file.name));
+        }
+    }
+    let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
+    if total > 0 {
+        messages::warn(&format!(
+            "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
+        ));
+        for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
+            eprintln!(
+                "  {}:{}: {}: {}",
+                problem.file, problem.line, problem.reason, problem.text
+            );
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! `esmlog calls`: REST calls from integration.log grouped by any dimensions, with latency
+//! percentiles, the busiest minute, the rate limit, avoidable logins and line accounting.
+
+use super::logins::{login_report, UserLogins};
+use super::rate_limit::{rate_limit_report, RateLimitReport};
+use super::round_rate;
+use crate::integration::aggregate::{Dim, Group, GroupStats};
+use crate::integration::entry::LineAccounting;
+use crate::integration::scan::ScanResult;
+use crate::render::{rate, Align, Cell, Report, Table};
+use polars::prelude::PolarsResult;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+/// One group of calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRow {
+    /// One (dimension, value) per `--by`.
+    pub key: Vec<(Dim, String)>,
+    pub calls: u64,
+    pub successful: u64,
+    pub unsuccessful: u64,
+    pub rejection_rate: Option<f64>,
+    pub p50_ms: Option<u64>,
+    pub p95_ms: Option<u64>,
+    pub p99_ms: Option<u64>,
+    pub max_ms: Option<u64>,
+}
+
+impl Serialize for CallRow {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.key.len() + 8))?;
+        for (dim, value) in &self.key {
+            map.serialize_entry(dim.name(), value)?;
+        }
+        map.serialize_entry("calls", &self.calls)?;
+        map.serialize_entry("successful", &self.successful)?;
+        map.serialize_entry("unsuccessful", &self.unsuccessful)?;
+        map.serialize_entry("rejection_rate", &self.rejection_rate)?;
+        map.serialize_entry("p50_ms", &self.p50_ms)?;
+        map.serialize_entry("p95_ms", &self.p95_ms)?;
+        map.serialize_entry("p99_ms", &self.p99_ms)?;
+        map.serialize_entry("max_ms", &self.max_ms)?;
+        map.end()
+    }
+}
+
+/// The minute with the most calls.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PeakMinute {
+    pub minute: String,
+    pub calls: u64,
+}
+
+/// The calls report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CallsReport {
+    pub by: Vec<Dim>,
+    pub rows: Vec<CallRow>,
+    pub total: CallRow,
+    pub peak_minute: Option<PeakMinute>,
+    pub rate_limit: RateLimitReport,
+    pub logins: Vec<UserLogins>,
+    pub lines: LineAccounting,
+}
+
+/// Microseconds to whole milliseconds, rounded.
+fn ms(us: Option<u64>) -> Option<u64> {
+    us.map(|u| (u + 500) / 1000)
+}
+
+fn call_row(key: Vec<(Dim, String)>, stats: &GroupStats) -> CallRow {
+    CallRow {
+        key,
+        calls: stats.calls,
+        successful: stats.successful,
+        unsuccessful: stats.unsuccessful,
+        rejection_rate: round_rate(rate(
+            stats.unsuccessful,
+            stats.successful + stats.unsuccessful,
+        )),
+        p50_ms: ms(stats.latency.p50()),
+        p95_ms: ms(stats.latency.p95()),
+        p99_ms: ms(stats.latency.p99()),
+        max_ms: ms(stats.latency.max()),
+    }
+}
+
+/// Settings of the analyses beside the grouping.
+#[derive(Debug, Clone, Copy)]
+pub struct CallsSettings {
+    pub rate_limit: u64,
+    pub token_minutes: i64,
+    /// How many busiest minutes to list.
+    pub top_minutes: usize,
+}
+
+/// Builds the report from a scan grouped by `by`.
+pub fn calls_report(
+    scan: &ScanResult,
+    by: &[Dim],
+    settings: CallsSettings,
+) -> PolarsResult<CallsReport> {
+    let groups: Vec<Group> = scan.calls.rollup(by).unwrap_or_default();
+    let mut rows: Vec<CallRow> = groups
+        .iter()
+        .map(|g| {
+            call_row(
+                by.iter().copied().zip(g.key.iter().cloned()).collect(),
+                &g.stats,
+            )
+        })
+        .collect();
+    // Most calls first; ties in key order, so that the output is the same every run.
+    rows.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+    Ok(CallsReport {
+        by: by.to_vec(),
+        rows,
+        total: call_row(Vec::new(), &scan.calls.totals),
+        peak_minute: scan
+            .calls
+            .busiest_minute()
+            .map(|(minute, counts)| PeakMinute {
+                minute: minute.format("%Y-%m-%d %H:%M").to_string(),
+                calls: u64::from(counts.calls),
+            }),
+        rate_limit: rate_limit_report(
+            &scan.calls.minutes,
+            settings.rate_limit,
+            settings.top_minutes,
+        )?,
+        logins: login_report(&scan.calls.minutes, settings.token_minutes),
+        lines: scan.line_totals(),
+    })
+}
+
+fn ms_cell(v: Option<u64>) -> Cell {
+    v.map_or(Cell::Empty, Cell::Count)
+}
+
+fn stats_cells(row: &CallRow) -> Vec<Cell> {
+    vec![
+        Cell::Count(row.calls),
+        Cell::Count(row.successful),
+        Cell::Count(row.unsuccessful),
+        Cell::Rate(row.rejection_rate),
+        ms_cell(row.p50_ms),
+        ms_cell(row.p95_ms),
+        ms_cell(row.p99_ms),
+        ms_cell(row.max_ms),
+    ]
+}
+
+const STATS_COLUMNS: [(&str, Align); 8] = [
+    ("calls", Align::Right),
+    ("successful", Align::Right),
+    ("unsuccessful", Align::Right),
+    ("rejected %", Align::Right),
+    ("p50 ms", Align::Right),
+    ("p95 ms", Align::Right),
+    ("p99 ms", Align::Right),
+    ("max ms", Align::Right),
+];
+
+impl CallsReport {
+    fn groups_table(&self, machine: bool) -> Table {
+        let mut columns: Vec<(&'static str, Align)> =
+            self.by.iter().map(|d| (d.name(), Align::Left)).collect();
+        columns.extend(STATS_COLUMNS);
+        if machine {
+            for (name, _) in columns.iter_mut().skip(self.by.len()) {
+                *name = match *name {
+                    "rejected %" => "rejection_rate",
+                    "p50 ms" => "p50_ms",
+                    "p95 ms" => "p95_ms",
+                    "p99 ms" => "p99_ms",
+                    "max ms" => "max_ms",
+                    other => other,
+                };
+            }
+        }
+        let row_cells = |row: &CallRow| -> Vec<Cell> {
+            let mut cells: Vec<Cell> = row.key.iter().map(|(_, v)| Cell::Text(v.clone())).collect();
+            cells.extend(stats_cells(row));
+            cells
+        };
+        let mut total: Vec<Cell> = vec![Cell::Text("total".into())];
+        total.extend((1..self.by.len()).map(|_| Cell::Text(String::new())));
+        total.extend(stats_cells(&self.total));
+        Table {
+            title: if self.by.is_empty() {
+                "REST calls (integration.log)".into()
+            } else {
+                let names: Vec<&str> = self.by.iter().map(|d| d.name()).collect();
+                format!("REST calls by {} (integration.log)", names.join(", "))
+            },
+            columns,
+            rows: self.rows.iter().map(row_cells).collect(),
+            total: (!machine && !self.by.is_empty()).then_some(total),
+        }
+    }
+}
+
+impl Report for CallsReport {
+    fn tables(&self) -> Vec<Table> {
+        let mut tables = vec![self.groups_table(false)];
+        if !self.rate_limit.users.is_empty() {
+            tables.push(Table {
+                title: format!(
+                    "Rate limit: users at or over {} calls per minute",
+                    self.rate_limit.limit
+                ),
+                columns: vec![
+                    ("user", Align::Left),
+                    ("minutes at or over", Align::Right),
+                    ("calls in them", Align::Right),
+                    ("429 answers", Align::Right),
+                ],
+                rows: self
+                    .rate_limit
+                    .users
+                    .iter()
+                    .map(|u| {
+                        vec![
+                            Cell::Text(u.user.clone()),
+                            Cell::Count(u.minutes_at_or_over),
+                            Cell::Count(u.calls_in_those_minutes),
+                            Cell::Count(u.rate_limited),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            });
+        }
+        if self.logins.iter().any(|l| l.avoidable > 0) {
+            tables.push(Table {
+                title: "Logins beyond one per token lifetime".into(),
+                columns: vec![
+                    ("user", Align::Left),
+                    ("logins", Align::Right),
+                    ("needed", Align::Right),
+                    ("avoidable", Align::Right),
+                    ("of transactions", Align::Right),
+                ],
+                rows: self
+                    .logins
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            Cell::Text(l.user.clone()),
+                            Cell::Count(l.logins),
+                            Cell::Count(l.needed),
+                            Cell::Count(l.avoidable),
+                            Cell::Rate(l.share_of_transactions),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            });
+        }
+        tables
+    }
+
+    fn csv(&self) -> Table {
+        self.groups_table(true)
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(peak) = &self.peak_minute {
+            notes.push(format!(
+                "Busiest minute: {} with {} calls.",
+                peak.minute,
+                crate::render::thousands(peak.calls)
+            ));
+        }
+        let l = &self.lines;
+        notes.push(format!(
+            "Lines: {} read = {} entries + {} continuation + {} orphan + {} blank; {} calls, {} informational entries{}.",
+            crate::render::thousands(l.lines),
+            crate::render::thousands(l.entries),
+            crate::render::thousands(l.continuation),
+            crate::render::thousands(l.orphans),
+            crate::render::thousands(l.blank),
+            crate::render::thousands(l.calls),
+            crate::render::thousands(l.informational.total()),
+            if l.suspicious > 0 {
+                format!(", {} suspicious lines (header-shaped but not matching the layout)", l.suspicious)
+            } else {
+                String::new()
+            }
+        ));
+        notes
+    }
+}
