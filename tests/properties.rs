@@ -113,10 +113,10 @@ proptest! {
         }
         // Weeks and months partition the same calls: their bounds hold the observed total.
         let observed: u64 = timeline.periods.iter().map(|p| p.last().consumed).sum();
-        let weekly = weekly_report(&timeline, &options()).unwrap();
+        let weekly = weekly_report(&timeline, &options(), None).unwrap();
         let total = weekly.total.unwrap();
         prop_assert!(total.consumed <= observed && observed <= total.consumed_max);
-        let monthly = monthly_report(&timeline, &options()).unwrap();
+        let monthly = monthly_report(&timeline, &options(), None).unwrap();
         let month_total = monthly.total.unwrap();
         prop_assert_eq!(month_total.consumed, observed);
         prop_assert!(month_total.consumed_min <= observed && observed <= month_total.consumed_max);
@@ -154,7 +154,7 @@ proptest! {
         }
         let split = build_timeline(&files_of(&parts), ServerClock::PeriodOffsets);
         prop_assert_eq!(&whole.intervals, &split.intervals);
-        prop_assert_eq!(weekly_report(&whole, &options()).unwrap(), weekly_report(&split, &options()).unwrap());
-        prop_assert_eq!(monthly_report(&whole, &options()).unwrap(), monthly_report(&split, &options()).unwrap());
+        prop_assert_eq!(weekly_report(&whole, &options(), None).unwrap(), weekly_report(&split, &options(), None).unwrap());
+        prop_assert_eq!(monthly_report(&whole, &options(), None).unwrap(), monthly_report(&split, &options(), None).unwrap());
     }
 }

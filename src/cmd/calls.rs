@@ -1,11 +1,13 @@
 //! `esmlog calls`.
 
-use super::{read_inputs, write_report, CommandError, Status};
+use super::{
+    read_inputs, report_scan_problems, scan_with_threads, write_report, CommandError, Status,
+};
 use crate::cli::CallsArgs;
 use crate::integration::aggregate::Dim;
 use crate::integration::call::MessagePattern;
 use crate::integration::layout::LayoutParser;
-use crate::integration::scan::{scan, ScanOptions, ScanResult};
+use crate::integration::scan::ScanOptions;
 use crate::messages;
 use crate::progress::ProgressBar;
 use crate::report::calls::{calls_report, CallsSettings};
@@ -59,47 +61,4 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
     )?;
     write_report(&report, &args.output, &input_paths)?;
     Ok(Status::Clean)
-}
-
-/// Scans on a pool of `threads` workers, or on the global pool (one per core).
-pub fn scan_with_threads(
-    inputs: Vec<crate::ingest::IntegrationInput>,
-    options: &ScanOptions,
-    threads: Option<usize>,
-) -> Result<ScanResult, CommandError> {
-    match threads {
-        None => Ok(scan(inputs, options)),
-        Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| CommandError::Threads(n, e.to_string()))?;
-            Ok(pool.install(|| scan(inputs, options)))
-        }
-    }
-}
-
-/// Unreadable inputs are errors; orphans, suspicious and oversized lines and layouts that
-/// match nothing are warnings.
-pub fn report_scan_problems(result: &ScanResult) {
-    for error in &result.errors {
-        messages::error(&error.to_string());
-    }
-    for file in &result.files {
-        if let Some(none) = &file.no_entries {
-            messages::warn(&format!("{}: {none}", file.name));
-        }
-    }
-    let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
-    if total > 0 {
-        messages::warn(&format!(
-            "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
-        ));
-        for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
-            eprintln!(
-                "  {}:{}: {}: {}",
-                problem.file, problem.line, problem.reason, problem.text
-            );
-        }
-    }
 }

@@ -11,13 +11,17 @@ use crate::clock::ServerClock;
 use crate::error::UsageError;
 use crate::ingest::{ingest, Ingest};
 use crate::integration::layout::{LayoutError, LayoutParser};
+use crate::integration::scan::{scan, ScanOptions, ScanResult};
 use crate::messages;
+use crate::progress::ProgressBar;
 use crate::render::{emit, Report};
 use crate::report::quota::Quota;
+use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
 use crate::usage::period::{build_timeline, Timeline};
 use chrono::NaiveDate;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,4 +196,72 @@ pub fn write_report<R: Report>(
 ) -> Result<(), CommandError> {
     crate::output::write_output(&output.output, inputs, |w| emit(report, output.format, w))?;
     Ok(())
+}
+
+/// Scans on a pool of `threads` workers, or on the global pool (one per core).
+pub fn scan_with_threads(
+    inputs: Vec<crate::ingest::IntegrationInput>,
+    options: &ScanOptions,
+    threads: Option<usize>,
+) -> Result<ScanResult, CommandError> {
+    match threads {
+        None => Ok(scan(inputs, options)),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| CommandError::Threads(n, e.to_string()))?;
+            Ok(pool.install(|| scan(inputs, options)))
+        }
+    }
+}
+
+/// Unreadable inputs are errors; orphans, suspicious and oversized lines and layouts that
+/// match nothing are warnings.
+pub fn report_scan_problems(result: &ScanResult) {
+    for error in &result.errors {
+        messages::error(&error.to_string());
+    }
+    for file in &result.files {
+        if let Some(none) = &file.no_entries {
+            messages::warn(&format!("{}: {none}", file.name));
+        }
+    }
+    let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
+    if total > 0 {
+        messages::warn(&format!(
+            "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
+        ));
+        for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
+            eprintln!(
+                "  {}:{}: {}: {}",
+                problem.file, problem.line, problem.reason, problem.text
+            );
+        }
+    }
+}
+
+/// integration.log's calls per minute, for reconciling with the usage log; none when no
+/// integration.log was given.
+pub fn integration_counts(
+    ingest: &mut Ingest,
+    args: &InputArgs,
+) -> Result<Option<IntegrationCounts>, CommandError> {
+    if ingest.integration.is_empty() {
+        return Ok(None);
+    }
+    let options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
+    let options = ScanOptions {
+        progress: progress.callback(),
+        ..options
+    };
+    let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, None)?;
+    progress.finish();
+    report_scan_problems(&result);
+    Ok(Some(IntegrationCounts {
+        minutes: result.calls.minute_totals(),
+        first: result.calls.first,
+        last: result.calls.last,
+    }))
 }

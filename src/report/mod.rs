@@ -5,6 +5,7 @@ pub mod logins;
 pub mod monthly;
 pub mod quota;
 pub mod rate_limit;
+pub mod reconcile;
 pub mod weekly;
 
 use crate::calendar::DateRange;

@@ -1,6 +1,8 @@
 //! `esmlog monthly`: transactions per calendar month, with a best estimate and firm bounds.
 
 use super::quota::{quota_status, QuotaStatus};
+use super::reconcile::{IntegrationCounts, Reconciled};
+use super::weekly::{reconciled_cell, reconciled_rows, reconciliation_note, verdict_name};
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
@@ -27,6 +29,9 @@ pub struct MonthRow {
     pub exact: bool,
     pub status: PeriodStatus,
     pub periods: u32,
+    /// integration.log's counts for the month, when it was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Reconciled>,
 }
 
 /// The monthly report.
@@ -50,17 +55,23 @@ fn month_row(label: String, t: &BucketTotals) -> MonthRow {
         exact: t.exact(),
         status: t.status,
         periods: t.periods,
+        integration: None,
     }
 }
 
 /// Builds the monthly report from the timeline.
-pub fn monthly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResult<MonthlyReport> {
+pub fn monthly_report(
+    timeline: &Timeline,
+    options: &UsageOptions,
+    integration: Option<&IntegrationCounts>,
+) -> PolarsResult<MonthlyReport> {
     let (months, total) = roll_up(&pieces(
         timeline,
         options.clock,
         Grain::Month,
         options.range,
     ))?;
+    let reconciled = reconciled_rows(timeline, integration, Grain::Month, &months);
     let quota = match options.quota {
         Some(q) => quota_status(timeline, options, q)?,
         None => None,
@@ -68,7 +79,11 @@ pub fn monthly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResu
     Ok(MonthlyReport {
         months: months
             .iter()
-            .map(|m| month_row(Grain::Month.label(m.start), m))
+            .zip(reconciled)
+            .map(|(m, integration)| MonthRow {
+                integration,
+                ..month_row(Grain::Month.label(m.start), m)
+            })
             .collect(),
         total: total.map(|t| month_row("total".into(), &t)),
         step: timeline.step,
@@ -94,7 +109,7 @@ fn cells(m: &MonthRow) -> Vec<Cell> {
 
 impl Report for MonthlyReport {
     fn tables(&self) -> Vec<Table> {
-        let mut tables = vec![Table {
+        let mut table = Table {
             title: "Transactions per month (server calendar)".into(),
             columns: vec![
                 ("month", Align::Left),
@@ -108,7 +123,17 @@ impl Report for MonthlyReport {
             ],
             rows: self.months.iter().map(cells).collect(),
             total: self.total.as_ref().map(cells),
-        }];
+        };
+        if self.months.iter().any(|m| m.integration.is_some()) {
+            table.columns.push(("integration.log", Align::Right));
+            for (row, month) in table.rows.iter_mut().zip(&self.months) {
+                row.push(reconciled_cell(&month.integration));
+            }
+            if let Some(total) = table.total.as_mut() {
+                total.push(Cell::Empty);
+            }
+        }
+        let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
     }
@@ -127,11 +152,15 @@ impl Report for MonthlyReport {
                 ("exact", Align::Left),
                 ("status", Align::Left),
                 ("periods", Align::Right),
+                ("integration_successful", Align::Right),
+                ("integration_unsuccessful", Align::Right),
+                ("reconciliation", Align::Left),
             ],
             rows: self
                 .months
                 .iter()
                 .map(|m| {
+                    let integration = m.integration.as_ref();
                     vec![
                         Cell::Text(m.month.clone()),
                         Cell::Count(m.consumed),
@@ -143,6 +172,9 @@ impl Report for MonthlyReport {
                         Cell::Text(m.exact.to_string()),
                         Cell::Text(m.status.as_str().into()),
                         Cell::Count(u64::from(m.periods)),
+                        integration.map_or(Cell::Empty, |r| Cell::Count(r.successful)),
+                        integration.map_or(Cell::Empty, |r| Cell::Count(r.unsuccessful)),
+                        integration.map_or(Cell::Empty, |r| Cell::Text(verdict_name(r.verdict))),
                     ]
                 })
                 .collect(),
@@ -170,6 +202,11 @@ impl Report for MonthlyReport {
                 self.step - 1
             ));
         }
+        notes.extend(reconciliation_note(
+            self.months
+                .iter()
+                .filter_map(|m| m.integration.as_ref().map(|r| r.verdict)),
+        ));
         notes.extend(self.quota.iter().flat_map(QuotaStatus::notes));
         notes
     }

@@ -1,6 +1,7 @@
 //! `esmlog weekly`: transactions per ISO week of the server's calendar.
 
 use super::quota::{quota_status, QuotaStatus};
+use super::reconcile::{reconcile, IntegrationCounts, Reconciled, Verdict};
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
@@ -25,6 +26,9 @@ pub struct WeekRow {
     pub exact: bool,
     pub status: PeriodStatus,
     pub periods: u32,
+    /// integration.log's counts for the week, when it was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Reconciled>,
 }
 
 /// All weeks together.
@@ -62,8 +66,13 @@ fn row_status(totals: &BucketTotals) -> (u64, u64, Option<f64>, bool) {
 }
 
 /// Builds the weekly report from the timeline.
-pub fn weekly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResult<WeeklyReport> {
+pub fn weekly_report(
+    timeline: &Timeline,
+    options: &UsageOptions,
+    integration: Option<&IntegrationCounts>,
+) -> PolarsResult<WeeklyReport> {
     let (weeks, total) = roll_up(&pieces(timeline, options.clock, Grain::Week, options.range))?;
+    let mut reconciled = reconciled_rows(timeline, integration, Grain::Week, &weeks).into_iter();
     let rows = weeks
         .iter()
         .map(|w| {
@@ -78,6 +87,7 @@ pub fn weekly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResul
                 exact,
                 status: w.status,
                 periods: w.periods,
+                integration: reconciled.next().flatten(),
             }
         })
         .collect::<Vec<_>>();
@@ -106,6 +116,74 @@ pub fn weekly_report(timeline: &Timeline, options: &UsageOptions) -> PolarsResul
     })
 }
 
+/// integration.log's counts per bucket, none each when it was not given.
+pub fn reconciled_rows(
+    timeline: &Timeline,
+    integration: Option<&IntegrationCounts>,
+    grain: Grain,
+    buckets: &[BucketTotals],
+) -> Vec<Option<Reconciled>> {
+    let Some(counts) = integration else {
+        return vec![None; buckets.len()];
+    };
+    let spans: Vec<_> = timeline
+        .periods
+        .iter()
+        .map(|p| {
+            (
+                p.start.local,
+                p.reset.unwrap_or(p.last().at).max(p.last().at).local,
+            )
+        })
+        .collect();
+    reconcile(counts, grain, buckets, &spans)
+        .into_iter()
+        .map(Some)
+        .collect()
+}
+
+/// integration.log's successful calls and how they compare, for a table cell.
+pub fn reconciled_cell(reconciled: &Option<Reconciled>) -> Cell {
+    match reconciled {
+        None => Cell::Empty,
+        Some(r) => Cell::Text(format!(
+            "{} {}",
+            crate::render::thousands(r.successful),
+            match r.verdict {
+                Verdict::Agrees => "agrees",
+                Verdict::Differs => "DIFFERS",
+                Verdict::Partial => "(partial)",
+            }
+        )),
+    }
+}
+
+/// The verdict as written in CSV.
+pub fn verdict_name(verdict: Verdict) -> String {
+    serde_json::to_value(verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The note that explains the integration.log column.
+pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<String> {
+    let verdicts: Vec<Verdict> = verdicts.collect();
+    if verdicts.is_empty() {
+        return None;
+    }
+    let differs = verdicts.iter().filter(|v| **v == Verdict::Differs).count();
+    Some(format!(
+        "integration.log: its successful calls per bucket; \"agrees\" when they lie within the usage log's bounds, \
+         \"(partial)\" when it does not cover the whole span.{}",
+        if differs > 0 {
+            format!(" {differs} bucket(s) DIFFER beyond what the bounds explain: calls missing from one log, or logs of different servers.")
+        } else {
+            String::new()
+        }
+    ))
+}
+
 /// A consumed figure as people should read it: exact, or a lower bound.
 fn consumed_cell(consumed: u64, exact: bool) -> Cell {
     if exact {
@@ -117,7 +195,8 @@ fn consumed_cell(consumed: u64, exact: bool) -> Cell {
 
 impl Report for WeeklyReport {
     fn tables(&self) -> Vec<Table> {
-        let mut tables = vec![Table {
+        let with_integration = self.weeks.iter().any(|w| w.integration.is_some());
+        let mut table = Table {
             title: "Transactions per week (server calendar)".into(),
             columns: vec![
                 ("week", Align::Left),
@@ -168,7 +247,17 @@ impl Report for WeeklyReport {
                     Cell::Text(t.status.as_str().into()),
                 ]
             }),
-        }];
+        };
+        if with_integration {
+            table.columns.push(("integration.log", Align::Right));
+            for (row, week) in table.rows.iter_mut().zip(&self.weeks) {
+                row.push(reconciled_cell(&week.integration));
+            }
+            if let Some(total) = table.total.as_mut() {
+                total.push(Cell::Empty);
+            }
+        }
+        let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
     }
@@ -186,11 +275,15 @@ impl Report for WeeklyReport {
                 ("exact", Align::Left),
                 ("status", Align::Left),
                 ("periods", Align::Right),
+                ("integration_successful", Align::Right),
+                ("integration_unsuccessful", Align::Right),
+                ("reconciliation", Align::Left),
             ],
             rows: self
                 .weeks
                 .iter()
                 .map(|w| {
+                    let integration = w.integration.as_ref();
                     vec![
                         Cell::Text(w.week.clone()),
                         Cell::Text(w.start.clone()),
@@ -201,6 +294,9 @@ impl Report for WeeklyReport {
                         Cell::Text(w.exact.to_string()),
                         Cell::Text(w.status.as_str().into()),
                         Cell::Count(u64::from(w.periods)),
+                        integration.map_or(Cell::Empty, |r| Cell::Count(r.successful)),
+                        integration.map_or(Cell::Empty, |r| Cell::Count(r.unsuccessful)),
+                        integration.map_or(Cell::Empty, |r| Cell::Text(verdict_name(r.verdict))),
                     ]
                 })
                 .collect(),
@@ -217,6 +313,11 @@ impl Report for WeeklyReport {
                 self.step - 1
             ));
         }
+        notes.extend(reconciliation_note(
+            self.weeks
+                .iter()
+                .filter_map(|w| w.integration.as_ref().map(|r| r.verdict)),
+        ));
         notes.extend(self.quota.iter().flat_map(QuotaStatus::notes));
         notes
     }

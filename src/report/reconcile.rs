@@ -1,0 +1,174 @@
+//! Reconciliation: where integration.log covers the same span as the usage log, its exact
+//! per-call counts stand beside the usage figures, and differences beyond what the bounds
+//! explain are flagged.
+
+use crate::calendar::Grain;
+use crate::integration::aggregate::MinuteCounts;
+use crate::rollup::BucketTotals;
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Calls written to integration.log in a span can start a little after the usage log's
+/// period does (nobody called yet), so coverage is judged with this slack.
+const COVERAGE_SLACK: Duration = Duration::minutes(15);
+
+/// How the two logs compare in one bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// integration.log's count lies within the usage log's bounds.
+    Agrees,
+    /// It does not: calls missing from one log, or a different server.
+    Differs,
+    /// integration.log does not cover the whole span the usage log covers in the bucket.
+    Partial,
+}
+
+/// integration.log's counts for one bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reconciled {
+    pub successful: u64,
+    pub unsuccessful: u64,
+    pub verdict: Verdict,
+}
+
+/// Calls per minute from integration.log, with the span it covers.
+#[derive(Debug, Clone, Default)]
+pub struct IntegrationCounts {
+    pub minutes: Vec<(NaiveDateTime, MinuteCounts)>,
+    pub first: Option<NaiveDateTime>,
+    pub last: Option<NaiveDateTime>,
+}
+
+impl IntegrationCounts {
+    /// Successful and unsuccessful calls per bucket start.
+    fn per_bucket(&self, grain: Grain) -> BTreeMap<NaiveDateTime, (u64, u64)> {
+        let mut out: BTreeMap<NaiveDateTime, (u64, u64)> = BTreeMap::new();
+        for (minute, counts) in &self.minutes {
+            let entry = out.entry(grain.floor(*minute)).or_default();
+            entry.0 += u64::from(counts.successful);
+            entry.1 += u64::from(counts.unsuccessful);
+        }
+        out
+    }
+}
+
+/// Compares each bucket's usage figures with integration.log's counts. `usage_spans` are
+/// the stretches the usage log's periods cover (wall clock, start to last line or reset).
+pub fn reconcile(
+    integration: &IntegrationCounts,
+    grain: Grain,
+    buckets: &[BucketTotals],
+    usage_spans: &[(NaiveDateTime, NaiveDateTime)],
+) -> Vec<Reconciled> {
+    let per_bucket = integration.per_bucket(grain);
+    buckets
+        .iter()
+        .map(|b| {
+            let (successful, unsuccessful) = per_bucket.get(&b.start).copied().unwrap_or_default();
+            let end = grain.next(b.start);
+            let inside = usage_spans
+                .iter()
+                .filter(|(s, e)| *s < end && *e >= b.start)
+                .map(|(s, e)| ((*s).max(b.start), (*e).min(end)));
+            let (from, to) =
+                inside.fold((end, b.start), |acc, (s, e)| (acc.0.min(s), acc.1.max(e)));
+            let covered = match (integration.first, integration.last) {
+                (Some(first), Some(last)) if from <= to => {
+                    first <= from + COVERAGE_SLACK && last + COVERAGE_SLACK >= to
+                }
+                _ => false,
+            };
+            let within = b.consumed_min <= successful
+                && successful <= b.consumed_max
+                && (!b.exact() || unsuccessful == b.rejected_min)
+                && unsuccessful >= b.rejected_min;
+            Reconciled {
+                successful,
+                unsuccessful,
+                verdict: match (covered, within) {
+                    (false, _) => Verdict::Partial,
+                    (true, true) => Verdict::Agrees,
+                    (true, false) => Verdict::Differs,
+                },
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::period::PeriodStatus;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    fn bucket(start: &str, min: u64, max: u64, rejected: u64) -> BucketTotals {
+        BucketTotals {
+            start: t(start),
+            consumed_min: min,
+            consumed_est: min,
+            consumed_max: max,
+            rejected_min: rejected,
+            rejected_est: rejected,
+            periods: 1,
+            status: if min == max {
+                PeriodStatus::Complete
+            } else {
+                PeriodStatus::Interrupted
+            },
+        }
+    }
+
+    fn minute(at: &str, successful: u32, unsuccessful: u32) -> (NaiveDateTime, MinuteCounts) {
+        (
+            t(at),
+            MinuteCounts {
+                calls: successful + unsuccessful,
+                successful,
+                unsuccessful,
+                rate_limited: 0,
+                logins: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn verdicts() {
+        let integration = IntegrationCounts {
+            minutes: vec![
+                minute("2023-04-11 12:00", 3, 1),
+                minute("2023-04-18 12:00", 5, 0),
+                minute("2023-04-25 12:00", 7, 0),
+            ],
+            first: Some(t("2023-04-11 11:55")),
+            last: Some(t("2023-04-30 23:59")),
+        };
+        let buckets = vec![
+            bucket("2023-04-10 00:00", 3, 3, 1),
+            bucket("2023-04-17 00:00", 4, 6, 0),
+            bucket("2023-04-24 00:00", 2, 2, 0),
+            bucket("2023-05-01 00:00", 0, 0, 0),
+        ];
+        let spans = [
+            (t("2023-04-11 11:51"), t("2023-04-17 00:00")),
+            (t("2023-04-17 00:00"), t("2023-05-02 10:00")),
+        ];
+        let got: Vec<Verdict> = reconcile(&integration, Grain::Week, &buckets, &spans)
+            .iter()
+            .map(|r| r.verdict)
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                Verdict::Agrees,
+                Verdict::Agrees,
+                Verdict::Differs,
+                Verdict::Partial
+            ]
+        );
+    }
+}
