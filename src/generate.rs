@@ -3,6 +3,7 @@
 //! plus a `truth.json` of the exact figures for tests and benchmarks to compare against.
 
 use crate::calendar::Grain;
+use crate::entry_writer::{EntryFields, EntryWriter};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use flate2::write::GzEncoder;
@@ -37,6 +38,9 @@ pub struct GenerateArgs {
     /// The day the server starts (the first period's `since`).
     #[arg(long, default_value = "2023-10-10")]
     pub start: NaiveDate,
+    /// The Log4j layout to write integration.log in.
+    #[arg(long, value_name = "PATTERN", default_value = crate::integration::layout::DEFAULT_LAYOUT)]
+    pub layout: String,
     /// Where to write truth.json (default: inside --out).
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
@@ -339,56 +343,75 @@ fn fake_jwt(rng: &mut Rng) -> String {
 
 fn write_entry(
     out: &mut dyn Write,
+    writer: &EntryWriter,
     local: NaiveDateTime,
+    offset_seconds: i32,
     call: &Call,
     rng: &mut Rng,
 ) -> io::Result<()> {
+    use std::fmt::Write as _;
     let level = match call.status {
         s if s >= 500 => "ERROR",
         s if s >= 400 => "WARN",
         _ => "INFO",
     };
     let user = &USERS[call.user];
-    write!(
-        out,
-        "{} {level:<5} [http-nio-8443-exec-{}] com.efecte.rest.RestApiLogger - user={} ip={} method={} path={API_BASE}{} status={} duration={}ms",
-        stamp(local),
-        1 + rng.below(24),
-        user.name,
-        user.ip,
-        call.method,
-        call.path,
-        call.status,
-        call.duration_ms
-    )?;
+    let thread = format!("http-nio-8443-exec-{}", 1 + rng.below(24));
+    let mut message = format!(
+        "user={} ip={} method={} path={API_BASE}{} status={} duration={}ms",
+        user.name, user.ip, call.method, call.path, call.status, call.duration_ms
+    );
     if let Some(cards) = call.cards {
-        write!(out, " cards={cards}")?;
+        let _ = write!(message, " cards={cards}");
     }
     match call.status {
-        429 => write!(out, " error=\"Too many requests\"")?,
-        401 => write!(out, " error=\"Invalid credentials\"")?,
-        404 => write!(out, " error=\"Data card not found\"")?,
-        400 => write!(
-            out,
-            " error=\"Validation failed: \\\"name\\\" is required\""
-        )?,
-        409 => write!(out, " error=\"Conflict\"")?,
-        s if s >= 500 => write!(out, " error=\"Internal error\"")?,
-        _ if call.login => write!(out, " token={}", fake_jwt(rng))?,
+        429 => message.push_str(" error=\"Too many requests\""),
+        401 => message.push_str(" error=\"Invalid credentials\""),
+        404 => message.push_str(" error=\"Data card not found\""),
+        400 => message.push_str(" error=\"Validation failed: \\\"name\\\" is required\""),
+        409 => message.push_str(" error=\"Conflict\""),
+        s if s >= 500 => message.push_str(" error=\"Internal error\""),
+        _ if call.login => {
+            let _ = write!(message, " token={}", fake_jwt(rng));
+        }
         _ => {}
     }
-    writeln!(out)?;
+    writer.write(
+        out,
+        &EntryFields {
+            local,
+            offset_seconds,
+            level,
+            thread: &thread,
+            logger: "com.efecte.rest.RestApiLogger",
+            mdc: &thread,
+            message: &message,
+        },
+    )?;
     if call.status >= 500 {
         out.write_all(STACK_TRACE.as_bytes())?;
     }
     Ok(())
 }
 
-fn info_entry(out: &mut dyn Write, local: NaiveDateTime, message: &str) -> io::Result<()> {
-    writeln!(
+fn info_entry(
+    out: &mut dyn Write,
+    writer: &EntryWriter,
+    local: NaiveDateTime,
+    offset_seconds: i32,
+    message: &str,
+) -> io::Result<()> {
+    writer.write(
         out,
-        "{} INFO  [main] com.efecte.integration.IntegrationLog - {message}",
-        stamp(local)
+        &EntryFields {
+            local,
+            offset_seconds,
+            level: "INFO",
+            thread: "main",
+            logger: "com.efecte.integration.IntegrationLog",
+            mdc: "-",
+            message,
+        },
     )
 }
 
@@ -415,6 +438,8 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
             format!("--tz {}: unknown zone", args.tz),
         )
     })?;
+    let writer = EntryWriter::new(&args.layout)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--layout: {e}")))?;
     fs::create_dir_all(&args.out)?;
     let mut rng = Rng(args.seed ^ 0x005E_ED0F_E5A1);
     let to_local = |ms: i64| -> NaiveDateTime {
@@ -512,7 +537,9 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
     info_entry(
         log.writer(Grain::Week.first_day(start_local.date()))?
             .as_mut(),
+        &writer,
         start_local,
+        offset_at(start_ms),
         "REST API module started",
     )?;
     let mut down_until: i64 = start_ms;
@@ -556,7 +583,9 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
             if minute == at {
                 info_entry(
                     log.writer(week)?.as_mut(),
+                    &writer,
                     local_minute,
+                    offset_at(minute),
                     "REST API module stopping",
                 )?;
                 periods.push(TruthPeriod {
@@ -583,7 +612,13 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         }
         if down_until > minute {
             let up = to_local(down_until);
-            info_entry(log.writer(week)?.as_mut(), up, "REST API module started")?;
+            info_entry(
+                log.writer(week)?.as_mut(),
+                &writer,
+                up,
+                offset_at(down_until),
+                "REST API module started",
+            )?;
         }
 
         calls.clear();
@@ -635,7 +670,14 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         for call in calls.iter().filter(|c| c.status != 0) {
             let local = to_local(call.instant_ms);
             let week = Grain::Week.first_day(local.date());
-            write_entry(log.writer(week)?.as_mut(), local, call, &mut rng)?;
+            write_entry(
+                log.writer(week)?.as_mut(),
+                &writer,
+                local,
+                offset_at(call.instant_ms),
+                call,
+                &mut rng,
+            )?;
             let ok = call.status < 400;
             let user = users.entry(USERS[call.user].name.to_string()).or_default();
             user.calls += 1;

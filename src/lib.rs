@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod cmd;
+pub mod entry_writer;
 pub mod error;
 pub mod generate;
 pub mod ingest;

@@ -17,6 +17,7 @@ fn args(out: &Path, seed: u64, weeks: u32, calls_per_hour: u32, start: &str) -> 
         start: start.parse().unwrap(),
         truth: None,
         rate_limit: 30,
+        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
     }
 }
 

@@ -1022,6 +1022,7 @@ mod tests {
             start: "2023-10-10".parse().unwrap(),
             truth: None,
             rate_limit: 30,
+            layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
         };
         let truth = crate::generate::generate(&args).unwrap();
         let layout = LayoutParser::default();
@@ -1304,6 +1305,7 @@ mod tests {
             start: "2023-10-10".parse().unwrap(),
             truth: None,
             rate_limit: 30,
+            layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
         };
         crate::generate::generate(&args).unwrap();
         let path = dir.path().join("integration.log");
