@@ -26,6 +26,9 @@ pub enum Command {
     /// REST calls from integration.log by user, endpoint, status…: counts, latency
     /// percentiles, the busiest minute, the rate limit and avoidable logins.
     Calls(CallsArgs),
+    /// Accounts for every line of every input: parsed, continuation, malformed, orphan,
+    /// blank, duplicate; lists the first problems. Exit 1 when problems were found.
+    Check(CheckArgs),
     /// Writes deterministic synthetic logs and their truth.json (for tests and benchmarks).
     Generate(crate::generate::GenerateArgs),
 }
@@ -113,4 +116,13 @@ pub struct CallsArgs {
     /// Print secrets found in the logs instead of [REDACTED] (the output then must not be shared).
     #[arg(long)]
     pub no_redact: bool,
+}
+
+/// Flags of `esmlog check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

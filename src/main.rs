@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         Command::Weekly(args) => cmd::weekly::run(args),
         Command::Monthly(args) => cmd::monthly::run(args),
         Command::Calls(args) => cmd::calls::run(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::Generate(args) => cmd::generate::run(args),
     };
     match outcome {

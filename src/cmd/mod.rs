@@ -1,6 +1,7 @@
 //! One module per subcommand; this one holds the plumbing the usage commands share.
 
 pub mod calls;
+pub mod check;
 pub mod generate;
 pub mod monthly;
 pub mod weekly;
@@ -178,7 +179,7 @@ fn report_line_problems(ingest: &Ingest) {
         return;
     }
     messages::warn(&format!(
-        "{malformed} usage-log line(s) could not be read and were skipped; the first:"
+        "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:"
     ));
     for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
         eprintln!(

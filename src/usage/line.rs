@@ -6,7 +6,7 @@ use nom::combinator::opt;
 use nom::{IResult, Parser};
 
 /// What a usage-log line says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UsageBody {
     /// Cumulative successful (`consumed`) and unsuccessful (`rejected`) calls since `since`.
     Counters {
