@@ -239,7 +239,7 @@ impl Report for CallsReport {
                     ("user", Align::Left),
                     ("logins", Align::Right),
                     ("needed", Align::Right),
-                    ("avoidable", Align::Right),
+                    ("avoidable, at least", Align::Right),
                     ("of transactions", Align::Right),
                 ],
                 rows: self
