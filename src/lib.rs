@@ -3,6 +3,7 @@
 
 pub mod accounting;
 pub mod calendar;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod cmd;

@@ -1,0 +1,85 @@
+//! Calls per minute against the REST API's rate limit: which minutes came close to it or hit it.
+
+use chrono::{Duration, NaiveDateTime};
+use plotters::prelude::*;
+
+use super::canvas::{self, LabelSide, LegendEntry, Swatch, HEIGHT, WIDTH};
+use super::downsample;
+use super::palette::{BLACK, BLUE, VERMILLION};
+use super::text::group_thousands;
+use super::time_axis::TimeAxis;
+use super::transactions::{count_label_area, headroom};
+
+/// Calls in one minute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MinuteLoad {
+    /// The minute, in server local time.
+    pub minute: NaiveDateTime,
+    /// Calls made in it.
+    pub calls: u64,
+}
+
+const TITLE: &str = "Calls per minute against the rate limit";
+/// Few enough minutes to mark each with a bigger dot.
+const SPARSE_MINUTES: usize = 120;
+
+/// Per-minute load: a dot per minute, vermillion when at or over `limit`, and a dashed line
+/// labelled `limit N/min`. Long series keep the busiest minute of each pixel column, so peaks
+/// stay visible and the file stays small; the legend's count of minutes at or over the limit is
+/// taken before thinning.
+pub fn minute_load(minutes: &[MinuteLoad], limit: u64) -> String {
+    let Some(axis) = TimeAxis::new(minutes.iter().map(|m| m.minute), Duration::minutes(30)) else {
+        return canvas::message_page((WIDTH, HEIGHT), TITLE, "no data");
+    };
+    let over = minutes.iter().filter(|m| m.calls >= limit).count();
+    let limit_label = format!("limit {}/min", group_thousands(limit));
+    let mut legend = vec![LegendEntry::new(Swatch::Dot(BLUE), "calls in a minute")];
+    if over > 0 {
+        let minutes_word = if over == 1 { "minute" } else { "minutes" };
+        legend.push(LegendEntry::new(
+            Swatch::Dot(VERMILLION),
+            format!(
+                "at or over the limit ({} {minutes_word})",
+                group_thousands(over as u64)
+            ),
+        ));
+    }
+    legend.push(LegendEntry::new(
+        Swatch::DashedLine(BLACK),
+        limit_label.clone(),
+    ));
+    canvas::render((WIDTH, HEIGHT), TITLE, &legend, |canvas, body| {
+        let busiest = minutes.iter().map(|m| m.calls).max().unwrap_or(0);
+        let top = headroom(busiest.max(limit));
+        let mut chart = ChartBuilder::on(body)
+            .margin_top(14)
+            .margin_right(30)
+            .margin_left(8)
+            .margin_bottom(6)
+            .x_label_area_size(52)
+            .y_label_area_size(count_label_area(top))
+            .build_cartesian_2d(axis.coordinate(), 0u64..top)?;
+        let tick_label = |at: &NaiveDateTime| axis.label(at);
+        let mut mesh = chart.configure_mesh();
+        canvas::style_mesh(&mut mesh);
+        mesh.y_labels(8)
+            .x_label_formatter(&tick_label)
+            .y_label_formatter(&|value| group_thousands(*value))
+            .x_desc(axis.description())
+            .y_desc("calls per minute")
+            .draw()?;
+
+        let (plot_x, _) = chart.plotting_area().get_pixel_range();
+        let columns = (plot_x.end - plot_x.start).max(1) as usize;
+        let points: Vec<(NaiveDateTime, u64)> =
+            minutes.iter().map(|m| (m.minute, m.calls)).collect();
+        let kept = downsample::max_per_column(&points, columns);
+        let radius = if kept.len() <= SPARSE_MINUTES { 3 } else { 2 };
+        chart.draw_series(kept.iter().map(|(minute, calls)| {
+            let colour = if *calls >= limit { VERMILLION } else { BLUE };
+            Circle::new((*minute, *calls), radius, colour.filled())
+        }))?;
+        canvas::reference_line(canvas, &chart, limit, &limit_label, LabelSide::Below)?;
+        Ok(String::new())
+    })
+}

@@ -1,0 +1,242 @@
+//! REST API transactions per week and per month as bars: what is known for sure as a bar, what
+//! is only bounded as a whisker (and, for weeks, a hatched bar), and the quota as a dashed line.
+
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::canvas::{self, LabelSide, LegendEntry, Swatch, HEIGHT, WIDTH};
+use super::palette::{BLACK, BLUE, INK};
+use super::text::{self, group_thousands, SMALL_SIZE, TICK_SIZE};
+
+/// One ISO week of transactions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeekBar {
+    /// The ISO week, such as `2023-W15`.
+    pub label: String,
+    /// Transactions consumed: exact, or a lower bound when `exact` is false.
+    pub consumed: u64,
+    /// The most the week can hold (equal to `consumed` when exact).
+    pub consumed_max: u64,
+    /// Whether `consumed` is the final total rather than a lower bound.
+    pub exact: bool,
+}
+
+/// One calendar month of transactions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonthBar {
+    /// The month, such as `2023-04`.
+    pub label: String,
+    /// The best estimate.
+    pub estimate: u64,
+    /// The least the true count can be.
+    pub min: u64,
+    /// The most the true count can be.
+    pub max: u64,
+}
+
+const WEEKLY_TITLE: &str = "REST API transactions per week";
+const MONTHLY_TITLE: &str = "REST API transactions per month";
+/// Category labels are short dates; anything longer is cut.
+const CATEGORY_CHARS: usize = 14;
+const QUOTA_LABEL_CHARS: usize = 48;
+/// Half the width of a bar, in slots (one slot per category).
+const HALF_BAR: f64 = 0.36;
+
+/// Weekly transactions as bars. Weeks whose count is only a lower bound (a server restart, or
+/// still open) are hatched and lighter, marked `≥`, with a whisker up to `consumed_max`;
+/// `quota_line` draws a dashed line at its value with its label, such as
+/// `quota 60,000 / week`.
+pub fn weekly_transactions(weeks: &[WeekBar], quota_line: Option<(u64, &str)>) -> String {
+    if weeks.is_empty() {
+        return canvas::message_page((WIDTH, HEIGHT), WEEKLY_TITLE, "no data");
+    }
+    let bars: Vec<Bar> = weeks
+        .iter()
+        .map(|week| Bar {
+            label: text::label(&week.label, CATEGORY_CHARS),
+            value: week.consumed,
+            range: (!week.exact).then_some((week.consumed, week.consumed_max.max(week.consumed))),
+            lower_bound: !week.exact,
+            value_text: if week.exact {
+                group_thousands(week.consumed)
+            } else {
+                format!("≥ {}", group_thousands(week.consumed))
+            },
+        })
+        .collect();
+    let mut legend = Vec::new();
+    if weeks.iter().any(|week| week.exact) {
+        legend.push(LegendEntry::new(Swatch::Bar(BLUE), "exact total"));
+    }
+    if weeks.iter().any(|week| !week.exact) {
+        legend.push(LegendEntry::new(
+            Swatch::HatchedBar(BLUE),
+            "lower bound (≥)",
+        ));
+        legend.push(LegendEntry::new(Swatch::Whisker(BLACK), "at most"));
+    }
+    bar_chart(
+        WEEKLY_TITLE,
+        "ISO week (server calendar)",
+        "transactions per week",
+        &bars,
+        quota_line,
+        legend,
+    )
+}
+
+/// Monthly transactions: bars of the estimate, whiskers from `min` to `max` (which always hold
+/// the true count), and an optional dashed quota line with its label.
+pub fn monthly_transactions(months: &[MonthBar], quota_line: Option<(u64, &str)>) -> String {
+    if months.is_empty() {
+        return canvas::message_page((WIDTH, HEIGHT), MONTHLY_TITLE, "no data");
+    }
+    let bars: Vec<Bar> = months
+        .iter()
+        .map(|month| {
+            let (low, high) = (month.min.min(month.max), month.min.max(month.max));
+            Bar {
+                label: text::label(&month.label, CATEGORY_CHARS),
+                value: month.estimate,
+                range: (low < high).then_some((low, high)),
+                lower_bound: false,
+                value_text: group_thousands(month.estimate),
+            }
+        })
+        .collect();
+    let mut legend = vec![LegendEntry::new(Swatch::Bar(BLUE), "estimate")];
+    if bars.iter().any(|bar| bar.range.is_some()) {
+        legend.push(LegendEntry::new(
+            Swatch::Whisker(BLACK),
+            "min–max (holds the true count)",
+        ));
+    }
+    bar_chart(
+        MONTHLY_TITLE,
+        "month (server calendar)",
+        "transactions per month",
+        &bars,
+        quota_line,
+        legend,
+    )
+}
+
+/// One bar as drawn.
+struct Bar {
+    label: String,
+    value: u64,
+    /// A whisker from the first to the second value.
+    range: Option<(u64, u64)>,
+    /// Drawn hatched: the bar is less than the truth.
+    lower_bound: bool,
+    value_text: String,
+}
+
+/// The top of a count axis: room above the highest mark for its value label.
+pub(crate) fn headroom(highest: u64) -> u64 {
+    let padded = (highest as f64 * 1.15).ceil();
+    if padded >= u64::MAX as f64 {
+        return u64::MAX;
+    }
+    (padded as u64).max(highest.saturating_add(1)).max(1)
+}
+
+/// Pixels the y tick labels and the axis description need left of the plot.
+pub(crate) fn count_label_area(top: u64) -> u32 {
+    (text::width_px(&group_thousands(top), TICK_SIZE) + 40.0).ceil() as u32
+}
+
+fn bar_chart(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    bars: &[Bar],
+    quota_line: Option<(u64, &str)>,
+    mut legend: Vec<LegendEntry>,
+) -> String {
+    let quota = quota_line.map(|(value, label)| (value, text::label(label, QUOTA_LABEL_CHARS)));
+    if let Some((_, label)) = &quota {
+        legend.push(LegendEntry::new(Swatch::DashedLine(BLACK), label.clone()));
+    }
+    canvas::render((WIDTH, HEIGHT), title, &legend, |canvas, body| {
+        let highest = bars
+            .iter()
+            .map(|bar| bar.range.map_or(bar.value, |(_, high)| high.max(bar.value)))
+            .chain(quota.as_ref().map(|(value, _)| *value))
+            .max()
+            .unwrap_or(0);
+        let top = headroom(highest);
+        let mut chart = ChartBuilder::on(body)
+            .margin_top(14)
+            .margin_right(24)
+            .margin_left(8)
+            .margin_bottom(6)
+            .x_label_area_size(52)
+            .y_label_area_size(count_label_area(top))
+            .build_cartesian_2d(-0.5..bars.len() as f64 - 0.5, 0u64..top)?;
+        let mut mesh = chart.configure_mesh();
+        canvas::style_mesh(&mut mesh);
+        mesh.disable_x_mesh()
+            .x_labels(0)
+            .y_labels(8)
+            .y_label_formatter(&|value| group_thousands(*value))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .draw()?;
+
+        let centre = |i: usize| chart.backend_coord(&(i as f64, 0)).0;
+        let y_px = |value: u64| chart.backend_coord(&(0.0, value)).1;
+        let slot = (chart.backend_coord(&(1.0, 0)).0 - centre(0)).max(1);
+        let widest_label = bars
+            .iter()
+            .map(|bar| text::width_px(&bar.label, TICK_SIZE))
+            .fold(0.0, f64::max);
+        let label_every = ((widest_label + 10.0) / f64::from(slot)).ceil().max(1.0) as usize;
+        let half_cap = (slot / 6).clamp(2, 7);
+        let mut label_spots = Vec::with_capacity(bars.len());
+        for (i, bar) in bars.iter().enumerate() {
+            let x = i as f64;
+            let (left, bottom) = chart.backend_coord(&(x - HALF_BAR, 0));
+            let (right, bar_top) = chart.backend_coord(&(x + HALF_BAR, bar.value));
+            if bar.lower_bound {
+                canvas::hatched_bar(canvas, [(left, bar_top), (right, bottom)], BLUE)?;
+            } else {
+                canvas.draw(&Rectangle::new(
+                    [(left, bar_top), (right.max(left + 1), bottom)],
+                    BLUE.filled(),
+                ))?;
+            }
+            let mut mark_top = bar_top;
+            if let Some((low, high)) = bar.range {
+                if high > low {
+                    canvas::whisker(canvas, centre(i), y_px(low), y_px(high), half_cap, BLACK)?;
+                    mark_top = mark_top.min(y_px(high));
+                }
+            }
+            label_spots.push((centre(i), mark_top, bottom));
+        }
+        // The quota line goes under the value labels, which sit on a white ground.
+        if let Some((value, label)) = &quota {
+            canvas::reference_line(canvas, &chart, *value, label, LabelSide::Above)?;
+        }
+        for (i, (bar, (x, mark_top, bottom))) in bars.iter().zip(label_spots).enumerate() {
+            if text::width_px(&bar.value_text, SMALL_SIZE) <= f64::from(slot) * 0.95 {
+                canvas::label_on_white(
+                    canvas,
+                    &bar.value_text,
+                    SMALL_SIZE,
+                    (x, mark_top - 4),
+                    Pos::new(HPos::Center, VPos::Bottom),
+                )?;
+            }
+            if i % label_every == 0 {
+                canvas.draw(&Text::new(
+                    bar.label.clone(),
+                    (x, bottom + 8),
+                    canvas::text_style(TICK_SIZE, INK).pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
+            }
+        }
+        Ok(String::new())
+    })
+}
