@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use super::canvas::{self, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::downsample;
 use super::palette::{BLACK, BLUE};
-use super::text::group_thousands;
 use super::time_axis::TimeAxis;
 use super::transactions::{count_label_area, headroom};
+use crate::render::thousands as group_thousands;
 
 /// The counter of one period at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]

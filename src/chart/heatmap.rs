@@ -8,7 +8,8 @@ use plotters::style::FontTransform;
 
 use super::canvas::{self, HEIGHT, WIDTH};
 use super::palette::{self, EMPTY_CELL, INK, MUTED};
-use super::text::{self, group_thousands, FONT, TICK_SIZE};
+use super::text::{self, FONT, TICK_SIZE};
+use crate::render::thousands as group_thousands;
 
 const TITLE: &str = "Calls by weekday and hour";
 const SUFFIX_CHARS: usize = 60;

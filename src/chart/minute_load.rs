@@ -6,9 +6,9 @@ use plotters::prelude::*;
 use super::canvas::{self, LabelSide, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::downsample;
 use super::palette::{BLACK, BLUE, VERMILLION};
-use super::text::group_thousands;
 use super::time_axis::TimeAxis;
 use super::transactions::{count_label_area, headroom};
+use crate::render::thousands as group_thousands;
 
 /// Calls in one minute.
 #[derive(Clone, Debug, PartialEq, Eq)]

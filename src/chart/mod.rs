@@ -23,7 +23,6 @@ pub use cumulative::{cumulative_consumption, CumulativePoint};
 pub use heatmap::weekday_hour_heatmap;
 pub use minute_load::{minute_load, MinuteLoad};
 pub use rejections::{rejection_trend, RatePoint, TimeSpan};
-pub use text::group_thousands;
 pub use transactions::{monthly_transactions, weekly_transactions, MonthBar, WeekBar};
 pub use users::{top_users, UserBar};
 

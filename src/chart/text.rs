@@ -16,19 +16,6 @@ pub(crate) const AXIS_DESC_SIZE: f64 = 17.0;
 pub(crate) const TICK_SIZE: f64 = 15.0;
 pub(crate) const SMALL_SIZE: f64 = 13.5;
 
-/// `1234567` as `1,234,567`.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
 /// A label from a log, fit to be drawn: characters XML cannot hold or that reorder the text
 /// around them (bidirectional overrides) become nothing or a space, and a label longer than
 /// `max_chars` ends in `…`. Not escaped: plotters escapes what it writes.
@@ -93,16 +80,6 @@ pub(crate) fn chars_fitting(pixels: f64, size: f64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(1000), "1,000");
-        assert_eq!(group_thousands(12_851), "12,851");
-        assert_eq!(group_thousands(1_234_567), "1,234,567");
-        assert_eq!(group_thousands(u64::MAX), "18,446,744,073,709,551,615");
-    }
 
     #[test]
     fn labels_are_cleaned_and_truncated() {

@@ -6,7 +6,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{self, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::palette::{BLUE, INK, VERMILLION};
-use super::text::{self, group_thousands, SMALL_SIZE, TICK_SIZE};
+use super::text::{self, SMALL_SIZE, TICK_SIZE};
+use crate::render::thousands as group_thousands;
 
 /// One user's calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
