@@ -81,6 +81,13 @@ pub struct UsageArgs {
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
     pub quota_period: QuotaPeriod,
+    /// Also draw the report as an SVG chart into this file (weeks as bars with lower bounds
+    /// marked, or months with min–max whiskers; the quota line with --quota).
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<String>,
+    /// Also draw the counters climbing within each period (the sawtooth) into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub cumulative_chart: Option<String>,
 }
 
 /// Flags of `esmlog calls`.
@@ -116,6 +123,15 @@ pub struct CallsArgs {
     /// Print secrets found in the logs instead of [REDACTED] (the output then must not be shared).
     #[arg(long)]
     pub no_redact: bool,
+    /// Also draw the users' successful and unsuccessful calls into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<String>,
+    /// Also draw calls by weekday and hour as a heatmap into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub heatmap: Option<String>,
+    /// Also draw calls per minute against --rate-limit into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub load_chart: Option<String>,
 }
 
 /// Flags of `esmlog check`.

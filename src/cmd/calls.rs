@@ -1,7 +1,8 @@
 //! `esmlog calls`.
 
 use super::{
-    read_inputs, report_scan_problems, scan_with_threads, write_report, CommandError, Status,
+    read_inputs, report_scan_problems, scan_with_threads, write_chart, write_report, CommandError,
+    Status,
 };
 use crate::cli::CallsArgs;
 use crate::integration::aggregate::Dim;
@@ -11,6 +12,7 @@ use crate::integration::scan::ScanOptions;
 use crate::messages;
 use crate::progress::ProgressBar;
 use crate::report::calls::{calls_report, CallsSettings};
+use crate::report::charts;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -35,7 +37,11 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
         .filter_map(|i| i.input.disk_path().map(PathBuf::from))
         .collect();
     let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.input.layout)?));
+    // Users are always counted: the users chart and the login analysis need them.
     options.dims = by.clone();
+    if !options.dims.contains(&Dim::User) {
+        options.dims.push(Dim::User);
+    }
     options.redact = !args.no_redact;
     if let Some(pattern) = &args.message_pattern {
         options.message_pattern = Some(Arc::new(MessagePattern::new(pattern)?));
@@ -60,5 +66,14 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
         },
     )?;
     write_report(&report, &args.output, &input_paths)?;
+    write_chart(&args.chart, &input_paths, || {
+        charts::top_users_chart(&result)
+    })?;
+    write_chart(&args.heatmap, &input_paths, || {
+        charts::heatmap_chart(&result)
+    })?;
+    write_chart(&args.load_chart, &input_paths, || {
+        charts::minute_load_chart(&result, args.rate_limit)
+    })?;
     Ok(Status::Clean)
 }

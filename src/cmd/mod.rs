@@ -189,6 +189,19 @@ fn report_line_problems(ingest: &Ingest) {
     }
 }
 
+/// Writes an SVG chart when the user asked for one.
+pub fn write_chart(
+    target: &Option<String>,
+    inputs: &[PathBuf],
+    svg: impl FnOnce() -> String,
+) -> Result<(), CommandError> {
+    if let Some(path) = target {
+        let svg = svg();
+        crate::output::write_output(path, inputs, |w| w.write_all(svg.as_bytes()))?;
+    }
+    Ok(())
+}
+
 /// Renders a report to the output the user asked for.
 pub fn write_report<R: Report>(
     report: &R,

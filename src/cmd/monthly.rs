@@ -1,7 +1,8 @@
 //! `esmlog monthly`.
 
-use super::{integration_counts, load_usage, write_report, CommandError, Status};
+use super::{integration_counts, load_usage, write_chart, write_report, CommandError, Status};
 use crate::cli::UsageArgs;
+use crate::report::charts;
 use crate::report::monthly::monthly_report;
 
 pub fn run(args: &UsageArgs) -> Result<Status, CommandError> {
@@ -9,5 +10,11 @@ pub fn run(args: &UsageArgs) -> Result<Status, CommandError> {
     let integration = integration_counts(&mut inputs.ingest, &args.input)?;
     let report = monthly_report(&inputs.timeline, &inputs.options, integration.as_ref())?;
     write_report(&report, &args.output, &inputs.input_paths)?;
+    write_chart(&args.chart, &inputs.input_paths, || {
+        charts::monthly_chart(&report)
+    })?;
+    write_chart(&args.cumulative_chart, &inputs.input_paths, || {
+        charts::cumulative_chart(&inputs.timeline)
+    })?;
     Ok(Status::Clean)
 }

@@ -1,6 +1,7 @@
 //! Reports built from the usage timeline: weekly and monthly transactions, quota use.
 
 pub mod calls;
+pub mod charts;
 pub mod check;
 pub mod logins;
 pub mod monthly;

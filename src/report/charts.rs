@@ -1,0 +1,175 @@
+//! From reports to chart data: the charts module draws plain data; this one decides which
+//! figures each chart shows.
+
+use super::monthly::MonthlyReport;
+use super::quota::{QuotaPeriod, QuotaStatus};
+use super::weekly::WeeklyReport;
+use crate::chart::{self, CumulativePoint, MinuteLoad, MonthBar, UserBar, WeekBar};
+use crate::integration::aggregate::{Dim, MinuteRow};
+use crate::integration::scan::ScanResult;
+use crate::render::thousands;
+use crate::usage::period::Timeline;
+use chrono::{Datelike, Timelike};
+
+/// The quota as a line on a chart of `per` buckets: the volume scaled to the bucket.
+fn quota_line(quota: &QuotaStatus, days_per_bucket: f64) -> (u64, String) {
+    let period_days = match quota.period {
+        QuotaPeriod::Month => 365.25 / 12.0,
+        QuotaPeriod::Year => 365.25,
+    };
+    let period_name = match quota.period {
+        QuotaPeriod::Month => "month",
+        QuotaPeriod::Year => "year",
+    };
+    if (days_per_bucket - period_days).abs() < 1.0 {
+        return (
+            quota.quota,
+            format!("quota {} / {period_name}", thousands(quota.quota)),
+        );
+    }
+    let scaled = (quota.quota as f64 * days_per_bucket / period_days).round() as u64;
+    let bucket = if days_per_bucket < 8.0 {
+        "week"
+    } else {
+        "month"
+    };
+    (
+        scaled,
+        format!(
+            "quota {} / {period_name} ≈ {} / {bucket}",
+            thousands(quota.quota),
+            thousands(scaled)
+        ),
+    )
+}
+
+/// Weekly transactions as bars, lower-bound weeks marked, the quota scaled to a week.
+pub fn weekly_chart(report: &WeeklyReport) -> String {
+    let bars: Vec<WeekBar> = report
+        .weeks
+        .iter()
+        .map(|w| WeekBar {
+            label: w.week.clone(),
+            consumed: w.consumed,
+            consumed_max: w.consumed_max,
+            exact: w.exact,
+        })
+        .collect();
+    let line = report.quota.as_ref().map(|q| quota_line(q, 7.0));
+    chart::weekly_transactions(&bars, line.as_ref().map(|(v, l)| (*v, l.as_str())))
+}
+
+/// Monthly transactions with min–max whiskers and the quota scaled to a month.
+pub fn monthly_chart(report: &MonthlyReport) -> String {
+    let bars: Vec<MonthBar> = report
+        .months
+        .iter()
+        .map(|m| MonthBar {
+            label: m.month.clone(),
+            estimate: m.consumed,
+            min: m.consumed_min,
+            max: m.consumed_max,
+        })
+        .collect();
+    let line = report.quota.as_ref().map(|q| quota_line(q, 365.25 / 12.0));
+    chart::monthly_transactions(&bars, line.as_ref().map(|(v, l)| (*v, l.as_str())))
+}
+
+/// The counters climbing within each period from zero at its start: the sawtooth.
+pub fn cumulative_chart(timeline: &Timeline) -> String {
+    let mut points = Vec::new();
+    for (index, period) in timeline.periods.iter().enumerate() {
+        points.push(CumulativePoint {
+            at: period.start.local,
+            consumed: 0,
+            period: index,
+        });
+        points.extend(period.observations.iter().map(|o| CumulativePoint {
+            at: o.at.local,
+            consumed: o.consumed,
+            period: index,
+        }));
+    }
+    chart::cumulative_consumption(&points)
+}
+
+/// Successful and unsuccessful calls of the busiest users.
+pub fn top_users_chart(scan: &ScanResult) -> String {
+    let mut bars: Vec<UserBar> = scan
+        .calls
+        .rollup(&[Dim::User])
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| UserBar {
+            user: g.key.into_iter().next().unwrap_or_default(),
+            successful: g.stats.successful,
+            unsuccessful: g.stats.unsuccessful,
+        })
+        .collect();
+    bars.sort_by(|a, b| {
+        (b.successful + b.unsuccessful)
+            .cmp(&(a.successful + a.unsuccessful))
+            .then(a.user.cmp(&b.user))
+    });
+    chart::top_users(&bars)
+}
+
+/// Calls per weekday (Monday first) and hour of the server's clock.
+pub fn weekday_hour_counts(minutes: &[MinuteRow]) -> [[u64; 24]; 7] {
+    let mut counts = [[0u64; 24]; 7];
+    for row in minutes {
+        let day = row.minute.weekday().num_days_from_monday() as usize;
+        counts[day][row.minute.hour() as usize] += u64::from(row.counts.calls);
+    }
+    counts
+}
+
+/// The weekday × hour heatmap of calls.
+pub fn heatmap_chart(scan: &ScanResult) -> String {
+    let span = match (scan.calls.first, scan.calls.last) {
+        (Some(a), Some(b)) => format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")),
+        _ => String::new(),
+    };
+    chart::weekday_hour_heatmap(&weekday_hour_counts(&scan.calls.minutes), &span)
+}
+
+/// Calls per minute against the rate limit.
+pub fn minute_load_chart(scan: &ScanResult, limit: u64) -> String {
+    let minutes: Vec<MinuteLoad> = scan
+        .calls
+        .minute_totals()
+        .into_iter()
+        .map(|(minute, counts)| MinuteLoad {
+            minute,
+            calls: u64::from(counts.calls),
+        })
+        .collect();
+    chart::minute_load(&minutes, limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integration::aggregate::MinuteCounts;
+
+    #[test]
+    fn heatmap_counts_by_weekday_and_hour() {
+        let row = |at: &str, calls| MinuteRow {
+            minute: chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").unwrap(),
+            user: "A".into(),
+            counts: MinuteCounts {
+                calls,
+                ..MinuteCounts::default()
+            },
+        };
+        // 2023-04-10 is a Monday, 2023-04-16 a Sunday.
+        let counts = weekday_hour_counts(&[
+            row("2023-04-10 09:01", 3),
+            row("2023-04-10 09:59", 2),
+            row("2023-04-16 23:00", 7),
+        ]);
+        assert_eq!(counts[0][9], 5);
+        assert_eq!(counts[6][23], 7);
+        assert_eq!(counts.iter().flatten().sum::<u64>(), 12);
+    }
+}
