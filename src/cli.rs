@@ -26,6 +26,9 @@ pub enum Command {
     /// REST calls from integration.log by user, endpoint, status…: counts, latency
     /// percentiles, the busiest minute, the rate limit and avoidable logins.
     Calls(CallsArgs),
+    /// Rejected calls over time and the spikes in them, each with its users, endpoints and
+    /// statuses. Exit 1 with --fail-on-spike when a spike is found.
+    Rejections(RejectionsArgs),
     /// Accounts for every line of every input: parsed, continuation, malformed, orphan,
     /// blank, duplicate; lists the first problems. Exit 1 when problems were found.
     Check(CheckArgs),
@@ -141,4 +144,34 @@ pub struct CheckArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// Flags of `esmlog rejections`.
+#[derive(Debug, Args)]
+pub struct RejectionsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// First local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Exit with code 1 when a spike is found (for cron and monitoring).
+    #[arg(long)]
+    pub fail_on_spike: bool,
+    /// Minutes before a minute that form its baseline (rolling median).
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub spike_window: usize,
+    /// How many scaled median absolute deviations above the baseline a minute must be.
+    #[arg(long, value_name = "N", default_value_t = 6.0)]
+    pub spike_threshold: f64,
+    /// The fewest rejected calls in a minute that can be part of a spike.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub spike_min: u64,
+    /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<String>,
 }

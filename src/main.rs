@@ -14,6 +14,7 @@ fn main() -> ExitCode {
         Command::Monthly(args) => cmd::monthly::run(args),
         Command::Calls(args) => cmd::calls::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Rejections(args) => cmd::rejections::run(args),
         Command::Generate(args) => cmd::generate::run(args),
     };
     match outcome {

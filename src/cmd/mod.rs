@@ -4,6 +4,7 @@ pub mod calls;
 pub mod check;
 pub mod generate;
 pub mod monthly;
+pub mod rejections;
 pub mod weekly;
 
 use crate::calendar::DateRange;
@@ -65,7 +66,10 @@ pub struct UsageInputs {
     pub ingest: Ingest,
 }
 
-fn parse_date(flag: &'static str, value: &Option<String>) -> Result<Option<NaiveDate>, UsageError> {
+pub fn parse_date(
+    flag: &'static str,
+    value: &Option<String>,
+) -> Result<Option<NaiveDate>, UsageError> {
     value
         .as_deref()
         .map(|v| {

@@ -229,6 +229,17 @@ pub struct MinuteRow {
     pub counts: MinuteCounts,
 }
 
+/// Unsuccessful calls of one user, endpoint and status in one minute: what names the cause
+/// of a rejection spike. Only failures are kept, so the table stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureRow {
+    pub minute: NaiveDateTime,
+    pub user: String,
+    pub endpoint: String,
+    pub status: u16,
+    pub count: u64,
+}
+
 /// Every call of a scan, aggregated. Tables are sorted by their keys; text that could
 /// hold a secret is redacted unless the scan was told not to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -242,6 +253,8 @@ pub struct CallAggregate {
     /// Calls per (minute, user), sorted by minute then user. Calls without a date (a
     /// layout without one) are only in `undated_calls`.
     pub minutes: Vec<MinuteRow>,
+    /// Unsuccessful calls per (minute, user, endpoint, status), sorted.
+    pub failures: Vec<FailureRow>,
     /// Calls per status.
     pub statuses: BTreeMap<u16, u64>,
     /// Entries (calls or not) per level.
@@ -354,6 +367,8 @@ pub struct PartialAggregate {
     strings: Interner,
     groups: FastMap<Key, GroupStats>,
     minutes: FastMap<(u32, u32), MinuteCounts>,
+    /// (minute, user, endpoint, status) → unsuccessful calls.
+    failures: FastMap<(u32, u32, u32, u16), u64>,
     statuses: Vec<u64>,
     levels: LevelCounts,
     first: Option<NaiveDateTime>,
@@ -375,6 +390,7 @@ impl PartialAggregate {
             strings: Interner::default(),
             groups: FastMap::default(),
             minutes: FastMap::default(),
+            failures: FastMap::default(),
             statuses: vec![0; STATUS_SLOTS],
             levels: LevelCounts::default(),
             first: None,
@@ -428,7 +444,16 @@ impl PartialAggregate {
         }
         self.groups.entry(key).or_default().record(call);
         match time.and_then(minute_number) {
-            Some(minute) => self.minutes.entry((minute, user)).or_default().record(call),
+            Some(minute) => {
+                self.minutes.entry((minute, user)).or_default().record(call);
+                if let (Some(false), Some(status)) = (call.successful(), call.status) {
+                    let endpoint = self.strings.intern(call.endpoint);
+                    *self
+                        .failures
+                        .entry((minute, user, endpoint, status))
+                        .or_default() += 1;
+                }
+            }
             None => self.undated_calls += 1,
         }
         if let Some(status) = call.status {
@@ -465,6 +490,12 @@ impl PartialAggregate {
                 .entry((minute, map(user)))
                 .or_default()
                 .merge(counts);
+        }
+        for (&(minute, user, endpoint, status), count) in &other.failures {
+            *self
+                .failures
+                .entry((minute, map(user), map(endpoint), status))
+                .or_default() += count;
         }
         for (a, b) in self.statuses.iter_mut().zip(&other.statuses) {
             *a += b;
@@ -536,8 +567,26 @@ impl PartialAggregate {
                     .merge(&counts);
             }
         }
+        let mut failures: BTreeMap<(NaiveDateTime, String, String, u16), u64> = BTreeMap::new();
+        for ((minute, user, endpoint, status), count) in self.failures {
+            if let Some(time) = time_of_minute(minute) {
+                *failures
+                    .entry((time, text(user), text(endpoint), status))
+                    .or_default() += count;
+            }
+        }
         CallAggregate {
             dims,
+            failures: failures
+                .into_iter()
+                .map(|((minute, user, endpoint, status), count)| FailureRow {
+                    minute,
+                    user,
+                    endpoint,
+                    status,
+                    count,
+                })
+                .collect(),
             groups: groups
                 .into_iter()
                 .map(|(key, stats)| Group { key, stats })

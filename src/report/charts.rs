@@ -3,8 +3,11 @@
 
 use super::monthly::MonthlyReport;
 use super::quota::{QuotaPeriod, QuotaStatus};
+use super::rejections::RejectionsReport;
 use super::weekly::WeeklyReport;
-use crate::chart::{self, CumulativePoint, MinuteLoad, MonthBar, UserBar, WeekBar};
+use crate::chart::{
+    self, CumulativePoint, MinuteLoad, MonthBar, RatePoint, TimeSpan, UserBar, WeekBar,
+};
 use crate::integration::aggregate::{Dim, MinuteRow};
 use crate::integration::scan::ScanResult;
 use crate::render::thousands;
@@ -145,6 +148,58 @@ pub fn minute_load_chart(scan: &ScanResult, limit: u64) -> String {
         })
         .collect();
     chart::minute_load(&minutes, limit)
+}
+
+fn local_of(iso: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(iso.get(..19).unwrap_or(iso), "%Y-%m-%dT%H:%M:%S")
+        .unwrap_or_default()
+}
+
+/// The rejection rate per hour (from integration.log when given, else the usage log), with
+/// the spikes shaded.
+pub fn rejection_chart(report: &RejectionsReport, scan: Option<&ScanResult>) -> String {
+    let points: Vec<RatePoint> = match scan {
+        Some(scan) => {
+            let mut hours: std::collections::BTreeMap<chrono::NaiveDateTime, (u64, u64)> =
+                std::collections::BTreeMap::new();
+            for (minute, counts) in scan.calls.minute_totals() {
+                let hour = crate::calendar::Grain::Hour.floor(minute);
+                let entry = hours.entry(hour).or_default();
+                entry.0 += u64::from(counts.unsuccessful);
+                entry.1 += u64::from(counts.successful + counts.unsuccessful);
+            }
+            hours
+                .into_iter()
+                .map(|(at, (rejected, total))| RatePoint {
+                    at,
+                    rejected,
+                    total,
+                })
+                .collect()
+        }
+        None => report
+            .hours
+            .iter()
+            .map(|h| RatePoint {
+                at: local_of(&h.hour),
+                rejected: h.rejected,
+                total: h.total,
+            })
+            .collect(),
+    };
+    let spikes: Vec<TimeSpan> = report
+        .spikes
+        .iter()
+        .map(|s| TimeSpan {
+            start: local_of(&s.start),
+            end: local_of(&s.end),
+            label: match s.top_users.first() {
+                Some(user) => format!("{} rejected, mostly {}", thousands(s.rejected), user.name),
+                None => format!("{} rejected", thousands(s.rejected)),
+            },
+        })
+        .collect();
+    chart::rejection_trend(&points, &spikes)
 }
 
 #[cfg(test)]

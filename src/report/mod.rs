@@ -8,6 +8,7 @@ pub mod monthly;
 pub mod quota;
 pub mod rate_limit;
 pub mod reconcile;
+pub mod rejections;
 pub mod weekly;
 
 use crate::calendar::DateRange;

@@ -1,0 +1,87 @@
+//! `esmlog rejections`.
+
+use super::{
+    clock_of, parse_date, read_inputs, report_scan_problems, scan_with_threads, write_chart,
+    write_report, CommandError, Status,
+};
+use crate::calendar::DateRange;
+use crate::cli::RejectionsArgs;
+use crate::integration::layout::LayoutParser;
+use crate::integration::scan::ScanOptions;
+use crate::messages;
+use crate::progress::ProgressBar;
+use crate::report::charts;
+use crate::report::rejections::{rejections_report, RejectionSettings};
+use crate::spike::SpikeParams;
+use crate::usage::period::build_timeline;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
+    let clock = clock_of(&args.input.tz)?;
+    let range = DateRange {
+        since: parse_date("--since", &args.since)?,
+        until: parse_date("--until", &args.until)?,
+    };
+    let mut ingest = read_inputs(&args.input)?;
+    if ingest.usage.is_empty() && ingest.integration.is_empty() {
+        return Err(CommandError::NoUsageLog {
+            inputs: args.input.paths.join(", "),
+        });
+    }
+    let input_paths: Vec<PathBuf> = ingest
+        .usage
+        .iter()
+        .map(|f| PathBuf::from(&f.name))
+        .chain(
+            ingest
+                .integration
+                .iter()
+                .filter_map(|i| i.input.disk_path().map(PathBuf::from)),
+        )
+        .collect();
+    let timeline = build_timeline(&ingest.usage, clock);
+    let scanned = if ingest.integration.is_empty() {
+        None
+    } else {
+        let options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.input.layout)?));
+        let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
+        let options = ScanOptions {
+            progress: progress.callback(),
+            ..options
+        };
+        let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, None)?;
+        progress.finish();
+        report_scan_problems(&result);
+        Some(result)
+    };
+    if args.input.tz.is_none() && timeline.periods.is_empty() {
+        messages::warn("no usage log and no --tz: times are shown without a UTC offset");
+    }
+    let report = rejections_report(
+        &timeline,
+        clock,
+        range,
+        scanned
+            .as_ref()
+            .map(|s| (s.calls.minutes.as_slice(), s.calls.failures.as_slice())),
+        RejectionSettings {
+            params: SpikeParams {
+                window: args.spike_window.max(1),
+                threshold: args.spike_threshold,
+                min_count: args.spike_min,
+                ..SpikeParams::default()
+            },
+            top: 3,
+        },
+    )?;
+    write_report(&report, &args.output, &input_paths)?;
+    write_chart(&args.chart, &input_paths, || {
+        charts::rejection_chart(&report, scanned.as_ref())
+    })?;
+    Ok(if args.fail_on_spike && !report.spikes.is_empty() {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
