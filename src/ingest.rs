@@ -36,6 +36,21 @@ pub struct Ingest {
     pub errors: Vec<SourceError>,
 }
 
+impl Ingest {
+    /// The files on disk behind the usage and integration.log inputs: never to be written over.
+    pub fn disk_paths(&self) -> Vec<std::path::PathBuf> {
+        self.usage
+            .iter()
+            .map(|f| std::path::PathBuf::from(&f.name))
+            .chain(
+                self.integration
+                    .iter()
+                    .filter_map(|i| i.input.disk_path().map(std::path::PathBuf::from)),
+            )
+            .collect()
+    }
+}
+
 enum Sniffed {
     Usage(UsageFile, Option<SourceError>),
     Integration(IntegrationInput),

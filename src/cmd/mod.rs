@@ -151,17 +151,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
              for exact instants and the repeated autumn hour.",
         );
     }
-    let input_paths = ingest
-        .usage
-        .iter()
-        .map(|f| PathBuf::from(&f.name))
-        .chain(
-            ingest
-                .integration
-                .iter()
-                .filter_map(|i| i.input.disk_path().map(PathBuf::from)),
-        )
-        .collect();
+    let input_paths = ingest.disk_paths();
     Ok(UsageInputs {
         timeline,
         options: UsageOptions {
@@ -259,27 +249,38 @@ pub fn report_scan_problems(result: &ScanResult) {
     }
 }
 
+/// Scans the integration.log inputs (taking them out of `ingest`) with a progress bar and
+/// reports their problems; none when there are none.
+pub fn scan_integration(
+    ingest: &mut Ingest,
+    args: &InputArgs,
+    configure: impl FnOnce(&mut ScanOptions),
+    threads: Option<usize>,
+) -> Result<Option<ScanResult>, CommandError> {
+    if ingest.integration.is_empty() {
+        return Ok(None);
+    }
+    let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    configure(&mut options);
+    let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
+    options.progress = progress.callback();
+    let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, threads)?;
+    progress.finish();
+    report_scan_problems(&result);
+    Ok(Some(result))
+}
+
 /// integration.log's calls per minute, for reconciling with the usage log; none when no
 /// integration.log was given.
 pub fn integration_counts(
     ingest: &mut Ingest,
     args: &InputArgs,
 ) -> Result<Option<IntegrationCounts>, CommandError> {
-    if ingest.integration.is_empty() {
-        return Ok(None);
-    }
-    let options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
-    let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
-    let options = ScanOptions {
-        progress: progress.callback(),
-        ..options
-    };
-    let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, None)?;
-    progress.finish();
-    report_scan_problems(&result);
-    Ok(Some(IntegrationCounts {
-        minutes: result.calls.minute_totals(),
-        first: result.calls.first,
-        last: result.calls.last,
-    }))
+    Ok(
+        scan_integration(ingest, args, |_| {}, None)?.map(|result| IntegrationCounts {
+            minutes: result.calls.minute_totals(),
+            first: result.calls.first,
+            last: result.calls.last,
+        }),
+    )
 }

@@ -1,21 +1,16 @@
 //! `esmlog rejections`.
 
 use super::{
-    clock_of, parse_date, read_inputs, report_scan_problems, scan_with_threads, write_chart,
-    write_report, CommandError, Status,
+    clock_of, parse_date, read_inputs, scan_integration, write_chart, write_report, CommandError,
+    Status,
 };
 use crate::calendar::DateRange;
 use crate::cli::RejectionsArgs;
-use crate::integration::layout::LayoutParser;
-use crate::integration::scan::ScanOptions;
 use crate::messages;
-use crate::progress::ProgressBar;
 use crate::report::charts;
 use crate::report::rejections::{rejections_report, RejectionSettings};
 use crate::spike::SpikeParams;
 use crate::usage::period::build_timeline;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     let clock = clock_of(&args.input.tz)?;
@@ -29,32 +24,9 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
             inputs: args.input.paths.join(", "),
         });
     }
-    let input_paths: Vec<PathBuf> = ingest
-        .usage
-        .iter()
-        .map(|f| PathBuf::from(&f.name))
-        .chain(
-            ingest
-                .integration
-                .iter()
-                .filter_map(|i| i.input.disk_path().map(PathBuf::from)),
-        )
-        .collect();
+    let input_paths = ingest.disk_paths();
     let timeline = build_timeline(&ingest.usage, clock);
-    let scanned = if ingest.integration.is_empty() {
-        None
-    } else {
-        let options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.input.layout)?));
-        let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
-        let options = ScanOptions {
-            progress: progress.callback(),
-            ..options
-        };
-        let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, None)?;
-        progress.finish();
-        report_scan_problems(&result);
-        Some(result)
-    };
+    let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
     if args.input.tz.is_none() && timeline.periods.is_empty() {
         messages::warn("no usage log and no --tz: times are shown without a UTC offset");
     }
