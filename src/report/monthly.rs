@@ -1,8 +1,10 @@
 //! `esmlog monthly`: transactions per calendar month, with a best estimate and firm bounds.
 
 use super::quota::{quota_status, QuotaStatus};
-use super::reconcile::{IntegrationCounts, Reconciled};
-use super::weekly::{reconciled_cell, reconciled_rows, reconciliation_note, verdict_name};
+use super::reconcile::{
+    add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
+    Reconciled, CSV_COLUMNS,
+};
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
@@ -124,15 +126,7 @@ impl Report for MonthlyReport {
             rows: self.months.iter().map(cells).collect(),
             total: self.total.as_ref().map(cells),
         };
-        if self.months.iter().any(|m| m.integration.is_some()) {
-            table.columns.push(("integration.log", Align::Right));
-            for (row, month) in table.rows.iter_mut().zip(&self.months) {
-                row.push(reconciled_cell(&month.integration));
-            }
-            if let Some(total) = table.total.as_mut() {
-                total.push(Cell::Empty);
-            }
-        }
+        add_integration_column(&mut table, self.months.iter().map(|m| &m.integration));
         let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
@@ -152,16 +146,15 @@ impl Report for MonthlyReport {
                 ("exact", Align::Left),
                 ("status", Align::Left),
                 ("periods", Align::Right),
-                ("integration_successful", Align::Right),
-                ("integration_unsuccessful", Align::Right),
-                ("reconciliation", Align::Left),
-            ],
+            ]
+            .into_iter()
+            .chain(CSV_COLUMNS)
+            .collect(),
             rows: self
                 .months
                 .iter()
                 .map(|m| {
-                    let integration = m.integration.as_ref();
-                    vec![
+                    let mut cells = vec![
                         Cell::Text(m.month.clone()),
                         Cell::Count(m.consumed),
                         Cell::Count(m.consumed_min),
@@ -172,10 +165,9 @@ impl Report for MonthlyReport {
                         Cell::Text(m.exact.to_string()),
                         Cell::Text(m.status.as_str().into()),
                         Cell::Count(u64::from(m.periods)),
-                        integration.map_or(Cell::Empty, |r| Cell::Count(r.successful)),
-                        integration.map_or(Cell::Empty, |r| Cell::Count(r.unsuccessful)),
-                        integration.map_or(Cell::Empty, |r| Cell::Text(verdict_name(r.verdict))),
-                    ]
+                    ];
+                    cells.extend(csv_cells(m.integration.as_ref()));
+                    cells
                 })
                 .collect(),
             total: None,

@@ -4,7 +4,9 @@
 
 use crate::calendar::Grain;
 use crate::integration::aggregate::MinuteCounts;
+use crate::render::{Align, Cell, Table};
 use crate::rollup::BucketTotals;
+use crate::usage::period::Timeline;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -95,6 +97,111 @@ pub fn reconcile(
             }
         })
         .collect()
+}
+
+/// integration.log's counts per bucket, none each when it was not given.
+pub fn reconciled_rows(
+    timeline: &Timeline,
+    integration: Option<&IntegrationCounts>,
+    grain: Grain,
+    buckets: &[BucketTotals],
+) -> Vec<Option<Reconciled>> {
+    let Some(counts) = integration else {
+        return vec![None; buckets.len()];
+    };
+    let spans: Vec<_> = timeline
+        .periods
+        .iter()
+        .map(|p| {
+            (
+                p.start.local,
+                p.reset.unwrap_or(p.last().at).max(p.last().at).local,
+            )
+        })
+        .collect();
+    reconcile(counts, grain, buckets, &spans)
+        .into_iter()
+        .map(Some)
+        .collect()
+}
+
+/// integration.log's successful calls and how they compare, for a table cell.
+pub fn reconciled_cell(reconciled: &Option<Reconciled>) -> Cell {
+    match reconciled {
+        None => Cell::Empty,
+        Some(r) => Cell::Text(format!(
+            "{} {}",
+            crate::render::thousands(r.successful),
+            match r.verdict {
+                Verdict::Agrees => "agrees",
+                Verdict::Differs => "DIFFERS",
+                Verdict::Partial => "(partial)",
+            }
+        )),
+    }
+}
+
+/// The verdict as written in CSV.
+pub fn verdict_name(verdict: Verdict) -> String {
+    serde_json::to_value(verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The note that explains the integration.log column.
+pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<String> {
+    let verdicts: Vec<Verdict> = verdicts.collect();
+    if verdicts.is_empty() {
+        return None;
+    }
+    let differs = verdicts.iter().filter(|v| **v == Verdict::Differs).count();
+    Some(format!(
+        "integration.log: its successful calls per bucket; \"agrees\" when they lie within the usage log's bounds, \
+         \"(partial)\" when it does not cover the whole span.{}",
+        if differs > 0 {
+            format!(" {differs} bucket(s) DIFFER beyond what the bounds explain: calls missing from one log, or logs of different servers.")
+        } else {
+            String::new()
+        }
+    ))
+}
+
+/// Adds the integration.log column to a human table, one cell per row, when any row has one.
+pub fn add_integration_column<'a>(
+    table: &mut Table,
+    reconciled: impl Iterator<Item = &'a Option<Reconciled>>,
+) {
+    let cells: Vec<Cell> = reconciled.map(reconciled_cell).collect();
+    if cells.iter().all(|c| *c == Cell::Empty) {
+        return;
+    }
+    table.columns.push(("integration.log", Align::Right));
+    for (row, cell) in table.rows.iter_mut().zip(cells) {
+        row.push(cell);
+    }
+    if let Some(total) = table.total.as_mut() {
+        total.push(Cell::Empty);
+    }
+}
+
+/// The CSV columns of the reconciliation.
+pub const CSV_COLUMNS: [(&str, Align); 3] = [
+    ("integration_successful", Align::Right),
+    ("integration_unsuccessful", Align::Right),
+    ("reconciliation", Align::Left),
+];
+
+/// The CSV cells of the reconciliation (empty without integration.log).
+pub fn csv_cells(reconciled: Option<&Reconciled>) -> [Cell; 3] {
+    match reconciled {
+        None => [Cell::Empty, Cell::Empty, Cell::Empty],
+        Some(r) => [
+            Cell::Count(r.successful),
+            Cell::Count(r.unsuccessful),
+            Cell::Text(verdict_name(r.verdict)),
+        ],
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! `esmlog weekly`: transactions per ISO week of the server's calendar.
 
 use super::quota::{quota_status, QuotaStatus};
-use super::reconcile::{reconcile, IntegrationCounts, Reconciled, Verdict};
+use super::reconcile::{
+    add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
+    Reconciled, CSV_COLUMNS,
+};
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
@@ -116,74 +119,6 @@ pub fn weekly_report(
     })
 }
 
-/// integration.log's counts per bucket, none each when it was not given.
-pub fn reconciled_rows(
-    timeline: &Timeline,
-    integration: Option<&IntegrationCounts>,
-    grain: Grain,
-    buckets: &[BucketTotals],
-) -> Vec<Option<Reconciled>> {
-    let Some(counts) = integration else {
-        return vec![None; buckets.len()];
-    };
-    let spans: Vec<_> = timeline
-        .periods
-        .iter()
-        .map(|p| {
-            (
-                p.start.local,
-                p.reset.unwrap_or(p.last().at).max(p.last().at).local,
-            )
-        })
-        .collect();
-    reconcile(counts, grain, buckets, &spans)
-        .into_iter()
-        .map(Some)
-        .collect()
-}
-
-/// integration.log's successful calls and how they compare, for a table cell.
-pub fn reconciled_cell(reconciled: &Option<Reconciled>) -> Cell {
-    match reconciled {
-        None => Cell::Empty,
-        Some(r) => Cell::Text(format!(
-            "{} {}",
-            crate::render::thousands(r.successful),
-            match r.verdict {
-                Verdict::Agrees => "agrees",
-                Verdict::Differs => "DIFFERS",
-                Verdict::Partial => "(partial)",
-            }
-        )),
-    }
-}
-
-/// The verdict as written in CSV.
-pub fn verdict_name(verdict: Verdict) -> String {
-    serde_json::to_value(verdict)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// The note that explains the integration.log column.
-pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<String> {
-    let verdicts: Vec<Verdict> = verdicts.collect();
-    if verdicts.is_empty() {
-        return None;
-    }
-    let differs = verdicts.iter().filter(|v| **v == Verdict::Differs).count();
-    Some(format!(
-        "integration.log: its successful calls per bucket; \"agrees\" when they lie within the usage log's bounds, \
-         \"(partial)\" when it does not cover the whole span.{}",
-        if differs > 0 {
-            format!(" {differs} bucket(s) DIFFER beyond what the bounds explain: calls missing from one log, or logs of different servers.")
-        } else {
-            String::new()
-        }
-    ))
-}
-
 /// A consumed figure as people should read it: exact, or a lower bound.
 fn consumed_cell(consumed: u64, exact: bool) -> Cell {
     if exact {
@@ -195,7 +130,6 @@ fn consumed_cell(consumed: u64, exact: bool) -> Cell {
 
 impl Report for WeeklyReport {
     fn tables(&self) -> Vec<Table> {
-        let with_integration = self.weeks.iter().any(|w| w.integration.is_some());
         let mut table = Table {
             title: "Transactions per week (server calendar)".into(),
             columns: vec![
@@ -248,15 +182,7 @@ impl Report for WeeklyReport {
                 ]
             }),
         };
-        if with_integration {
-            table.columns.push(("integration.log", Align::Right));
-            for (row, week) in table.rows.iter_mut().zip(&self.weeks) {
-                row.push(reconciled_cell(&week.integration));
-            }
-            if let Some(total) = table.total.as_mut() {
-                total.push(Cell::Empty);
-            }
-        }
+        add_integration_column(&mut table, self.weeks.iter().map(|w| &w.integration));
         let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
@@ -275,16 +201,15 @@ impl Report for WeeklyReport {
                 ("exact", Align::Left),
                 ("status", Align::Left),
                 ("periods", Align::Right),
-                ("integration_successful", Align::Right),
-                ("integration_unsuccessful", Align::Right),
-                ("reconciliation", Align::Left),
-            ],
+            ]
+            .into_iter()
+            .chain(CSV_COLUMNS)
+            .collect(),
             rows: self
                 .weeks
                 .iter()
                 .map(|w| {
-                    let integration = w.integration.as_ref();
-                    vec![
+                    let mut cells = vec![
                         Cell::Text(w.week.clone()),
                         Cell::Text(w.start.clone()),
                         Cell::Count(w.consumed),
@@ -294,10 +219,9 @@ impl Report for WeeklyReport {
                         Cell::Text(w.exact.to_string()),
                         Cell::Text(w.status.as_str().into()),
                         Cell::Count(u64::from(w.periods)),
-                        integration.map_or(Cell::Empty, |r| Cell::Count(r.successful)),
-                        integration.map_or(Cell::Empty, |r| Cell::Count(r.unsuccessful)),
-                        integration.map_or(Cell::Empty, |r| Cell::Text(verdict_name(r.verdict))),
-                    ]
+                    ];
+                    cells.extend(csv_cells(w.integration.as_ref()));
+                    cells
                 })
                 .collect(),
             total: None,
