@@ -34,6 +34,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Writes deterministic synthetic logs and their truth.json (for tests and benchmarks).
     Generate(crate::generate::GenerateArgs),
+    /// A monthly report bundle to forward as is: index.html (self-contained), report.md,
+    /// charts/*.svg, data/*.csv and summary.json, for the last complete month by default.
+    Report(ReportArgs),
 }
 
 /// Where the logs are and how to read them.
@@ -174,4 +177,34 @@ pub struct RejectionsArgs {
     /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<String>,
+}
+
+/// Flags of `esmlog report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Folder to write the bundle into (created if missing). Only the bundle's own files are
+    /// written; anything else in the folder is left alone.
+    #[arg(long, value_name = "DIR")]
+    pub out: String,
+    /// The month to report, YYYY-MM (default: the last complete month in the data).
+    #[arg(long, value_name = "YYYY-MM", conflicts_with = "all")]
+    pub month: Option<String>,
+    /// Report all the data instead of one month.
+    #[arg(long)]
+    pub all: bool,
+    /// Licensed volume of transactions: shows the share used and a run-rate forecast.
+    #[arg(long, value_name = "N")]
+    pub quota: Option<u64>,
+    /// What the licensed volume is counted over.
+    #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
+    pub quota_period: QuotaPeriod,
+    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub rate_limit: u64,
+    /// `security.external.api.token.expiration.time` in minutes: logins beyond one per
+    /// token lifetime are avoidable.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    pub token_minutes: i64,
 }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Rejections(args) => cmd::rejections::run(args),
         Command::Generate(args) => cmd::generate::run(args),
+        Command::Report(args) => cmd::report::run(args),
     };
     match outcome {
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod check;
 pub mod generate;
 pub mod monthly;
 pub mod rejections;
+pub mod report;
 pub mod weekly;
 
 use crate::calendar::DateRange;

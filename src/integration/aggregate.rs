@@ -14,7 +14,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
-use super::call::CallRecord;
+use super::call::{CallRecord, Endpoints};
 use super::entry::LevelCounts;
 use super::fast_hash::FastMap;
 use super::histogram::LatencyHistogram;
@@ -357,6 +357,44 @@ fn time_of_minute(minute: u32) -> Option<NaiveDateTime> {
     date_of_day(minute / 1440)?.and_hms_opt((minute % 1440) / 60, minute % 60, 0)
 }
 
+/// The order of a partial's strings as text ([`MISSING`] for absent values among them).
+struct TextRanks<'t> {
+    /// Rank of each string id; the last entry is the rank of [`NONE`].
+    ranks: Vec<u32>,
+    /// The text of each rank.
+    texts: Vec<&'t str>,
+}
+
+impl<'t> TextRanks<'t> {
+    fn new(texts: &'t [String]) -> TextRanks<'t> {
+        let all: Vec<&str> = texts.iter().map(String::as_str).chain([MISSING]).collect();
+        let mut order: Vec<u32> = (0..all.len() as u32).collect();
+        order.sort_unstable_by_key(|&i| all[i as usize]);
+        let mut ranks = vec![0; all.len()];
+        let mut distinct: Vec<&str> = Vec::new();
+        for i in order {
+            let text = all[i as usize];
+            if distinct.last() != Some(&text) {
+                distinct.push(text);
+            }
+            ranks[i as usize] = distinct.len() as u32 - 1;
+        }
+        TextRanks {
+            ranks,
+            texts: distinct,
+        }
+    }
+
+    fn rank(&self, id: u32) -> u32 {
+        let last = self.ranks.len() - 1;
+        self.ranks[if id == NONE { last } else { id as usize }]
+    }
+
+    fn text(&self, rank: u32) -> &'t str {
+        self.texts[rank as usize]
+    }
+}
+
 /// Statuses are three digits (message.rs): a flat table.
 const STATUS_SLOTS: usize = 1000;
 
@@ -404,6 +442,20 @@ impl PartialAggregate {
         &self.dims
     }
 
+    /// The calls whose endpoint [`PartialAggregate::record_call`] looks at: all of them
+    /// when grouping by endpoint or template, else the unsuccessful ones (for `failures`).
+    pub fn endpoints_needed(&self) -> Endpoints {
+        if self
+            .dims
+            .iter()
+            .any(|d| matches!(d, Dim::Endpoint | Dim::Template))
+        {
+            Endpoints::All
+        } else {
+            Endpoints::Unsuccessful
+        }
+    }
+
     /// Counts an entry, call or not: its level and time.
     #[inline]
     pub fn record_entry(&mut self, header: &Header<'_>) {
@@ -418,14 +470,15 @@ impl PartialAggregate {
         }
     }
 
-    /// Counts a call made at `time` (the header's wall-clock time).
+    /// Counts a call made at `time` (the header's wall-clock time). The call must have
+    /// been read with at least [`PartialAggregate::endpoints_needed`].
     pub fn record_call(&mut self, time: Option<NaiveDateTime>, call: &CallRecord<'_>) {
         let user = call.user.map_or(NONE, |u| self.strings.intern(u));
         let mut key = Key::default();
         for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
             *slot = match dim {
                 Dim::User => user,
-                Dim::Endpoint => self.strings.intern(call.endpoint),
+                Dim::Endpoint => call.endpoint.map_or(NONE, |e| self.strings.intern(e)),
                 Dim::Template => call.template.map_or(NONE, |t| self.strings.intern(t)),
                 Dim::Method => self.strings.intern(call.method),
                 Dim::Ip => call.ip.map_or(NONE, |ip| self.strings.intern(ip)),
@@ -447,7 +500,7 @@ impl PartialAggregate {
             Some(minute) => {
                 self.minutes.entry((minute, user)).or_default().record(call);
                 if let (Some(false), Some(status)) = (call.successful(), call.status) {
-                    let endpoint = self.strings.intern(call.endpoint);
+                    let endpoint = call.endpoint.map_or(NONE, |e| self.strings.intern(e));
                     *self
                         .failures
                         .entry((minute, user, endpoint, status))
@@ -558,48 +611,76 @@ impl PartialAggregate {
                 }
             }
         }
-        let mut minutes: BTreeMap<(NaiveDateTime, String), MinuteCounts> = BTreeMap::new();
-        for ((minute, user), counts) in self.minutes {
-            if let Some(time) = time_of_minute(minute) {
-                minutes
-                    .entry((time, text(user)))
-                    .or_default()
-                    .merge(&counts);
+        // The big tables are sorted as numbers: a string's rank in text order stands for
+        // it, and strings that redaction made equal share a rank, so their rows merge.
+        let ranks = TextRanks::new(&texts);
+        let mut minutes: Vec<(u32, u32, MinuteCounts)> = self
+            .minutes
+            .into_iter()
+            .map(|((minute, user), counts)| (minute, ranks.rank(user), counts))
+            .collect();
+        minutes.sort_unstable_by_key(|&(minute, user, _)| (minute, user));
+        minutes.dedup_by(|next, kept| {
+            let same = (next.0, next.1) == (kept.0, kept.1);
+            if same {
+                kept.2.merge(&next.2);
             }
-        }
-        let mut failures: BTreeMap<(NaiveDateTime, String, String, u16), u64> = BTreeMap::new();
-        for ((minute, user, endpoint, status), count) in self.failures {
-            if let Some(time) = time_of_minute(minute) {
-                *failures
-                    .entry((time, text(user), text(endpoint), status))
-                    .or_default() += count;
-            }
-        }
-        CallAggregate {
-            dims,
-            failures: failures
-                .into_iter()
-                .map(|((minute, user, endpoint, status), count)| FailureRow {
+            same
+        });
+        let minutes: Vec<MinuteRow> = minutes
+            .into_iter()
+            .filter_map(|(minute, user, counts)| {
+                Some(MinuteRow {
+                    minute: time_of_minute(minute)?,
+                    user: ranks.text(user).to_owned(),
+                    counts,
+                })
+            })
+            .collect();
+        let mut failures: Vec<(u32, u32, u32, u16, u64)> = self
+            .failures
+            .into_iter()
+            .map(|((minute, user, endpoint, status), count)| {
+                (
                     minute,
-                    user,
-                    endpoint,
+                    ranks.rank(user),
+                    ranks.rank(endpoint),
+                    status,
+                    count,
+                )
+            })
+            .collect();
+        failures.sort_unstable_by_key(|&(minute, user, endpoint, status, _)| {
+            (minute, user, endpoint, status)
+        });
+        failures.dedup_by(|next, kept| {
+            let same = (next.0, next.1, next.2, next.3) == (kept.0, kept.1, kept.2, kept.3);
+            if same {
+                kept.4 += next.4;
+            }
+            same
+        });
+        let failures: Vec<FailureRow> = failures
+            .into_iter()
+            .filter_map(|(minute, user, endpoint, status, count)| {
+                Some(FailureRow {
+                    minute: time_of_minute(minute)?,
+                    user: ranks.text(user).to_owned(),
+                    endpoint: ranks.text(endpoint).to_owned(),
                     status,
                     count,
                 })
-                .collect(),
+            })
+            .collect();
+        CallAggregate {
+            dims,
+            failures,
             groups: groups
                 .into_iter()
                 .map(|(key, stats)| Group { key, stats })
                 .collect(),
             totals,
-            minutes: minutes
-                .into_iter()
-                .map(|((minute, user), counts)| MinuteRow {
-                    minute,
-                    user,
-                    counts,
-                })
-                .collect(),
+            minutes,
             statuses: self
                 .statuses
                 .iter()
@@ -788,6 +869,58 @@ mod tests {
             a.merge(&b);
             assert_eq!(a.finish(true), whole, "split at {split}");
         }
+    }
+
+    #[test]
+    fn failures_and_redacted_rows_merge() {
+        let lines = [
+            "2023-04-10 00:00:01,000 WARN  [t] c - user=token=abc method=GET path=/dc/x/data/1 status=404",
+            "2023-04-10 00:00:02,000 WARN  [t] c - user=token=xyz method=GET path=/dc/x/data/2 status=404",
+            "2023-04-10 00:00:03,000 WARN  [t] c - user=B method=GET path=/dc/x/data status=500",
+            "2023-04-10 00:00:04,000 INFO  [t] c - user=B method=GET path=/dc/x/data status=200",
+            "2023-04-10 00:01:04,000 WARN  [t] c - method=GET path=/dc/x/data status=429",
+        ];
+        let agg = aggregate(&[Dim::User], &lines).finish(true);
+        let minutes: Vec<(String, &str, u32)> = agg
+            .minutes
+            .iter()
+            .map(|r| {
+                (
+                    r.minute.format("%H:%M").to_string(),
+                    r.user.as_str(),
+                    r.counts.calls,
+                )
+            })
+            .collect();
+        assert_eq!(
+            minutes,
+            [
+                ("00:00".into(), "B", 2),
+                ("00:00".into(), "token=[REDACTED]", 2),
+                ("00:01".into(), "-", 1),
+            ]
+        );
+        let failures: Vec<(&str, &str, u16, u64)> = agg
+            .failures
+            .iter()
+            .map(|f| (f.user.as_str(), f.endpoint.as_str(), f.status, f.count))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                ("B", "GET /dc/x/data", 500, 1),
+                ("token=[REDACTED]", "GET /dc/x/data/{id}", 404, 2),
+                ("-", "GET /dc/x/data", 429, 1),
+            ]
+        );
+        assert_eq!(
+            keys(&agg.groups),
+            [
+                ("-".into(), 1),
+                ("B".into(), 2),
+                ("token=[REDACTED]".into(), 2)
+            ]
+        );
     }
 
     #[test]

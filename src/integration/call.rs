@@ -107,9 +107,11 @@ pub struct CallRecord<'a> {
     pub ip: Option<&'a [u8]>,
     /// The HTTP method in upper case.
     pub method: &'a [u8],
-    /// `METHOD /normalised/path`, e.g. `GET /dc/incident/data/{id}`.
-    pub endpoint: &'a [u8],
-    /// The template code (`incident`), for data-card endpoints.
+    /// `METHOD /normalised/path`, e.g. `GET /dc/incident/data/{id}`; None when the reader
+    /// was told to skip it for this call (see [`Endpoints`]).
+    pub endpoint: Option<&'a [u8]>,
+    /// The template code (`incident`), for data-card endpoints; None also when the
+    /// endpoint was skipped.
     pub template: Option<&'a [u8]>,
     /// The HTTP status; None when the message has none.
     pub status: Option<u16>,
@@ -117,14 +119,14 @@ pub struct CallRecord<'a> {
     pub duration_us: Option<u64>,
     /// The number of data cards in the request.
     pub cards: Option<u64>,
-    /// `POST .../login`.
+    /// `POST .../login`; always decided, endpoint skipped or not.
     pub login: bool,
 }
 
 impl CallRecord<'_> {
-    /// The normalised path, without the method.
-    pub fn path(&self) -> &[u8] {
-        &self.endpoint[self.method.len() + 1..]
+    /// The normalised path, without the method, when the endpoint was read.
+    pub fn path(&self) -> Option<&[u8]> {
+        self.endpoint.map(|e| &e[self.method.len() + 1..])
     }
 
     /// A transaction (status below 400) or not; None for a call without a status, which is
@@ -134,23 +136,41 @@ impl CallRecord<'_> {
     }
 }
 
+/// Which calls a [`CallReader`] works out the endpoint of. Normalising the path is a
+/// good part of the cost of reading a call, and most reports need it only for some calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoints {
+    /// Every call.
+    All,
+    /// Unsuccessful calls only (status 400 and above).
+    Unsuccessful,
+}
+
 /// Reads calls out of messages; holds the scratch buffers so that no message allocates.
 /// One per thread.
 #[derive(Debug, Clone)]
 pub struct CallReader {
     pattern: Option<(MessagePattern, CaptureLocations)>,
+    endpoints: Endpoints,
     path: Vec<u8>,
     endpoint: Vec<u8>,
 }
 
 impl CallReader {
-    /// A reader of `key=value` messages, or of `pattern` when given.
+    /// A reader of `key=value` messages, or of `pattern` when given, that works out the
+    /// endpoint of every call.
     pub fn new(pattern: Option<&MessagePattern>) -> CallReader {
         CallReader {
             pattern: pattern.map(|p| (p.clone(), p.regex.capture_locations())),
+            endpoints: Endpoints::All,
             path: Vec::with_capacity(256),
             endpoint: Vec::with_capacity(256),
         }
+    }
+
+    /// The same, working out the endpoints of `endpoints` only.
+    pub fn with_endpoints(self, endpoints: Endpoints) -> CallReader {
+        CallReader { endpoints, ..self }
     }
 
     /// The fields of a message, by the pattern or as `key=value` pairs.
@@ -173,31 +193,53 @@ impl CallReader {
     /// the message has no method or no path (an informational entry).
     pub fn read<'a>(&'a mut self, message: &'a [u8]) -> Option<CallRecord<'a>> {
         let fields = self.fields(message);
-        let (Some(method), Some(path)) = (fields.method, fields.path) else {
+        let (Some(method), Some(raw_path)) = (fields.method, fields.path) else {
             return None;
         };
         let method = method.trim_ascii();
-        normalise_path(path, &mut self.path);
+        let wanted = match self.endpoints {
+            Endpoints::All => true,
+            Endpoints::Unsuccessful => fields.status.is_some_and(|s| s >= 400),
+        };
+        // Normalising never adds letters: a path without `login` in it is no login.
+        let maybe_login =
+            method.eq_ignore_ascii_case(b"POST") && contains_ignore_case(raw_path, b"login");
         self.endpoint.clear();
         self.endpoint
             .extend(method.iter().map(u8::to_ascii_uppercase));
-        self.endpoint.push(b' ');
-        self.endpoint.extend_from_slice(&self.path);
-        let endpoint = &self.endpoint[..];
-        let method = &endpoint[..method.len()];
-        let path = &endpoint[method.len() + 1..];
+        let method_len = self.endpoint.len();
+        if wanted || maybe_login {
+            normalise_path(raw_path, &mut self.path);
+            self.endpoint.push(b' ');
+            self.endpoint.extend_from_slice(&self.path);
+        }
+        let buffer = &self.endpoint[..];
+        let method = &buffer[..method_len];
+        let path = buffer.get(method_len + 1..);
+        let login = maybe_login && path.is_some_and(|p| is_login(method, p));
         Some(CallRecord {
             user: fields.user,
             ip: fields.ip,
             method,
-            endpoint,
-            template: template_of(path),
+            endpoint: wanted.then_some(buffer),
+            template: if wanted {
+                path.and_then(template_of)
+            } else {
+                None
+            },
             status: fields.status,
             duration_us: fields.duration_us,
             cards: fields.cards,
-            login: is_login(method, path),
+            login,
         })
     }
+}
+
+/// Whether `needle` (lower case) occurs in `haystack`, ignoring ASCII case.
+fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
@@ -233,11 +275,7 @@ mod tests {
             (Some(got), Some(want)) => {
                 assert_eq!(text(got.user), own(want.user), "{message}");
                 assert_eq!(text(got.ip), own(want.ip), "{message}");
-                assert_eq!(
-                    text(Some(got.endpoint)).unwrap(),
-                    want.endpoint,
-                    "{message}"
-                );
+                assert_eq!(text(got.endpoint).unwrap(), want.endpoint, "{message}");
                 assert_eq!(text(got.template), own(want.template), "{message}");
                 assert_eq!(got.status, want.status, "{message}");
                 assert_eq!(got.duration_us, want.duration_us, "{message}");
@@ -245,7 +283,7 @@ mod tests {
                 assert_eq!(got.successful(), want.status.map(|s| s < 400), "{message}");
                 let (method, path) = want.endpoint.split_once(' ').unwrap();
                 assert_eq!(got.method, method.as_bytes());
-                assert_eq!(got.path(), path.as_bytes());
+                assert_eq!(got.path(), Some(path.as_bytes()));
             }
             (got, want) => panic!("{message}: got {got:?}, want a call: {}", want.is_some()),
         }
@@ -285,6 +323,41 @@ mod tests {
         for (message, want) in cases {
             check(&mut r, message, want);
         }
+    }
+
+    #[test]
+    fn endpoints_of_unsuccessful_calls_only() {
+        let mut r = CallReader::new(None).with_endpoints(Endpoints::Unsuccessful);
+        let ok = r
+            .read(b"user=A method=GET path=/rest-api/itsm/v1/dc/incident/data/7 status=200")
+            .unwrap();
+        assert_eq!(
+            (ok.method, ok.endpoint, ok.template, ok.path()),
+            (&b"GET"[..], None, None, None)
+        );
+        let failed = r
+            .read(b"method=put path=/rest-api/itsm/v1/dc/person/data/7 status=409")
+            .unwrap();
+        assert_eq!(failed.endpoint, Some(&b"PUT /dc/person/data/{id}"[..]));
+        assert_eq!(failed.template, Some(&b"person"[..]));
+        // Logins are found whether the endpoint is kept or not.
+        for (message, login) in [
+            (
+                &b"method=POST path=https://h/rest-api/itsm/v1/users/LOGIN?x=1 status=200"[..],
+                true,
+            ),
+            (b"method=post path=/login;jsessionid=1 status=200", true),
+            (b"method=POST path=/users/login/x status=200", false),
+            (b"method=GET path=/users/login status=200", false),
+            (b"method=POST path=/users/logon status=200", false),
+        ] {
+            let call = r.read(message).unwrap();
+            assert_eq!(call.login, login, "{message:?}");
+            assert_eq!(call.endpoint, None);
+        }
+        let call = r.read(b"method=POST path=/users/login status=401").unwrap();
+        assert!(call.login);
+        assert_eq!(call.endpoint, Some(&b"POST /users/login"[..]));
     }
 
     const PATTERN: &str = r"(?P<method>[A-Z]+) (?P<path>\S+) by (?P<user>\S+) -> (?P<status>\d{3}) in (?P<duration>\d+) ms";

@@ -258,7 +258,7 @@ impl EntryReader {
         start: ChunkStart,
         cut_lines: &[(usize, u64)],
         file: &str,
-        mut visit: impl FnMut(Entry<'r>),
+        mut visit: impl FnMut(&Entry<'r>),
     ) -> RunLines {
         let mut out = RunLines::default();
         let counts = &mut out.counts;
@@ -313,7 +313,7 @@ impl EntryReader {
             if let Some(header) = self.layout.parse_header(line) {
                 counts.entries += 1;
                 in_entry = true;
-                visit(Entry {
+                visit(&Entry {
                     line: number,
                     header,
                 });

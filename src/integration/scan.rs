@@ -332,10 +332,9 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         entries: EntryReader::new(options.layout.clone(), options.max_line_bytes),
         workers: (0..threads)
             .map(|_| {
-                Mutex::new(Worker {
-                    partial: PartialAggregate::new(&options.dims),
-                    calls: CallReader::new(pattern),
-                })
+                let partial = PartialAggregate::new(&options.dims);
+                let calls = CallReader::new(pattern).with_endpoints(partial.endpoints_needed());
+                Mutex::new(Worker { partial, calls })
             })
             .collect(),
         slots: Mutex::new(Slots {
@@ -383,8 +382,10 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         workers,
         files,
         errors,
+        buffers,
         ..
     } = shared;
+    drop(buffers);
     let mut workers = workers.into_iter().map(|w| {
         w.into_inner()
             .unwrap_or_else(PoisonError::into_inner)
@@ -578,7 +579,8 @@ fn parse_run(
 pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTally, CallAggregate) {
     let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
     let mut partial = PartialAggregate::new(&options.dims);
-    let mut calls = CallReader::new(options.message_pattern.as_deref());
+    let mut calls = CallReader::new(options.message_pattern.as_deref())
+        .with_endpoints(partial.endpoints_needed());
     let outcome = parse_run(
         &entries,
         &mut partial,
@@ -665,6 +667,14 @@ impl FileReader {
             starts_file: self.seq == 0,
             in_entry: self.seen_entry,
         };
+        if self.buf.len() < chunk_bytes {
+            let mut block = shared.take_buffer();
+            if block.len() < self.filled {
+                block.resize(self.filled, 0);
+            }
+            block[..self.filled].copy_from_slice(&self.buf[..self.filled]);
+            self.buf = block;
+        }
         let mut target = self.filled + chunk_bytes;
         let cut = loop {
             self.fill(target, max_line);
@@ -686,7 +696,9 @@ impl FileReader {
                     break cut;
                 }
                 None => {
-                    // One entry fills the block: cut after its last whole line.
+                    // No entry starts after the first line (a long entry, or orphans):
+                    // cut after the last whole line; the next chunk is told whether an
+                    // entry is open.
                     if !self.seen_entry {
                         let end = memchr(b'\n', &self.buf[..self.filled]).unwrap_or(0);
                         self.seen_entry = entries.starts_entry(&self.buf[..end], start.starts_file);
@@ -695,7 +707,7 @@ impl FileReader {
                 }
             }
         };
-        let chunk = self.emit(cut, start, shared);
+        let chunk = self.emit(cut, start);
         if !self.seen_entry && self.consumed >= NO_ENTRY_LIMIT && !self.done {
             self.done = true;
             self.stopped_early = true;
@@ -719,15 +731,12 @@ impl FileReader {
         }
     }
 
-    /// Hands out `buf[..cut]`; the rest moves to a fresh buffer.
-    fn emit(&mut self, cut: usize, start: ChunkStart, shared: &Shared<'_>) -> Chunk {
+    /// Hands out `buf[..cut]`; the rest is carried over.
+    fn emit(&mut self, cut: usize, start: ChunkStart) -> Chunk {
         let rest = self.filled - cut;
-        let mut next = shared.take_buffer();
-        if next.len() < rest {
-            next.resize(rest, 0);
-        }
-        next[..rest].copy_from_slice(&self.buf[cut..self.filled]);
-        let buf = std::mem::replace(&mut self.buf, next);
+        // The rest waits in a small buffer of its own: a parked reader holds no block.
+        let carry = self.buf[cut..self.filled].to_vec();
+        let buf = std::mem::replace(&mut self.buf, carry);
         let split = self.cut_lines.partition_point(|&(offset, _)| offset < cut);
         let cut_lines: Vec<(usize, u64)> = self.cut_lines.drain(..split).collect();
         for line in &mut self.cut_lines {
@@ -1102,6 +1111,18 @@ mod tests {
         };
         let result1 = pool(1).install(|| scan(again.integration, &small));
         assert_eq!(&result1.calls, calls);
+        // Grouping without endpoints reads endpoints of failures only: the same tables.
+        let by_user = ScanOptions {
+            dims: vec![Dim::User],
+            ..options.clone()
+        };
+        let again = ingest(&[dir.path().display().to_string()], &layout);
+        let result2 = scan(again.integration, &by_user);
+        assert!(!calls.failures.is_empty());
+        assert_eq!(result2.calls.failures, calls.failures);
+        assert_eq!(result2.calls.minutes, calls.minutes);
+        assert_eq!(result2.calls.totals, calls.totals);
+        assert_eq!(result2.calls.groups, calls.rollup(&[Dim::User]).unwrap());
     }
 
     fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -2,7 +2,8 @@
 //! [`Exporter`] per format.
 
 mod csv;
-mod markdown;
+pub mod html;
+pub mod markdown;
 mod text;
 
 use serde::Serialize;

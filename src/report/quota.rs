@@ -80,7 +80,12 @@ pub fn quota_status(
             .and_time(chrono::NaiveTime::MIN);
         as_of = as_of.min(end);
     }
-    let (start, end) = period_bounds(quota.period, as_of.date());
+    // Clipped by --until, `as_of` is the next midnight, which may open the next month.
+    let last_date = options
+        .range
+        .until
+        .map_or(as_of.date(), |u| u.min(as_of.date()));
+    let (start, end) = period_bounds(quota.period, last_date);
     let since = options.range.since.map_or(start, |s| s.max(start));
     let last_day = end.pred_opt().unwrap_or(end);
     let until = options.range.until.map_or(last_day, |u| u.min(last_day));

@@ -1,0 +1,200 @@
+//! `esmlog report`: reads the logs once, builds the bundle for the chosen month and writes
+//! its files into the output folder, each one atomically, touching nothing else there.
+
+use super::{load_usage, scan_integration, CommandError, Status};
+use crate::cli::{InputArgs, OutputArgs, ReportArgs, UsageArgs};
+use crate::error::UsageError;
+use crate::output::write_output;
+use crate::render::Format;
+use crate::report::bundle::{
+    build, choose_period, months_with_data, parse_month, Bundle, Selection, Sources, SCAN_DIMS,
+};
+use crate::report::calls::CallsSettings;
+use crate::report::check::check_report;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The usage commands' flags that the report shares, for [`load_usage`]: the whole span is
+/// loaded, and the bundle restricts it to the month itself.
+fn usage_args(args: &ReportArgs) -> UsageArgs {
+    UsageArgs {
+        input: InputArgs {
+            paths: args.input.paths.clone(),
+            tz: args.input.tz.clone(),
+            layout: args.input.layout.clone(),
+            quiet: args.input.quiet,
+        },
+        output: OutputArgs {
+            format: Format::Table,
+            output: "-".into(),
+        },
+        since: None,
+        until: None,
+        quota: args.quota,
+        quota_period: args.quota_period,
+        chart: None,
+        cumulative_chart: None,
+    }
+}
+
+/// Writes the bundle for the month asked for (by default the last complete one).
+pub fn run(args: &ReportArgs) -> Result<Status, CommandError> {
+    let selection = match (&args.month, args.all) {
+        (Some(month), _) => Selection::Month(parse_month(month)?),
+        (None, true) => Selection::All,
+        (None, false) => Selection::LastComplete,
+    };
+    let out = PathBuf::from(&args.out);
+    refuse_inside_inputs(&out, &args.input.paths)?;
+    let mut inputs = load_usage(&usage_args(args))?;
+    let months = months_with_data(&inputs.timeline, inputs.options.clock)?;
+    let last_data = inputs
+        .timeline
+        .span()
+        .map(|(_, last)| last.local.date())
+        .unwrap_or_default();
+    let period = choose_period(selection, &months, last_data)?;
+
+    let scan = scan_integration(
+        &mut inputs.ingest,
+        &args.input,
+        |options| options.dims = SCAN_DIMS.to_vec(),
+        None,
+    )?;
+    let check = check_report(
+        &inputs.ingest.usage,
+        scan.as_ref().map_or(&[][..], |s| s.files.as_slice()),
+        &inputs.ingest.skipped,
+        inputs.timeline.anomalies.clone(),
+    );
+    let bundle = build(
+        Sources {
+            timeline: &inputs.timeline,
+            clock: inputs.options.clock,
+            tz: args.input.tz.as_deref(),
+            quota: inputs.options.quota,
+            scan: scan.as_ref(),
+            check,
+            settings: CallsSettings {
+                rate_limit: args.rate_limit,
+                token_minutes: args.token_minutes,
+                top_minutes: 10,
+            },
+        },
+        period,
+    )?;
+    write_bundle(&out, &bundle, &inputs.input_paths)?;
+    let count = |prefix: &str| {
+        bundle
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(prefix))
+            .count()
+    };
+    // A closed stdout is no reason to fail once the files are written.
+    let _ = writeln!(
+        std::io::stdout(),
+        "Wrote the report for {} to {}: index.html, report.md, summary.json, {} charts and {} CSV tables.",
+        period.title(),
+        out.display(),
+        count("charts/"),
+        count("data/")
+    );
+    Ok(Status::Clean)
+}
+
+/// Writes every file of the bundle under `out`, each through a temporary name, so that a
+/// reader never sees half a file; other files in `out` are left as they are.
+fn write_bundle(out: &Path, bundle: &Bundle, inputs: &[PathBuf]) -> Result<(), CommandError> {
+    let create = |dir: &Path| {
+        std::fs::create_dir_all(dir).map_err(|source| UsageError::Write {
+            path: dir.display().to_string(),
+            source,
+        })
+    };
+    create(out)?;
+    for file in &bundle.files {
+        let path = file
+            .path
+            .split('/')
+            .fold(out.to_path_buf(), |p, part| p.join(part));
+        if let Some(parent) = path.parent() {
+            create(parent)?;
+        }
+        write_output(&path.to_string_lossy(), inputs, |w| {
+            w.write_all(&file.contents)
+        })?;
+    }
+    Ok(())
+}
+
+/// `path` made absolute through its nearest existing ancestor, so that a folder that does
+/// not exist yet can be compared with the inputs.
+fn resolved(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(found) = existing.canonicalize() {
+            return rest.iter().rev().fold(found, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = if parent.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    parent
+                };
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
+}
+
+/// The bundle must not land on an input, nor inside an input folder, where the next run
+/// would read its files back as logs.
+fn refuse_inside_inputs(out: &Path, paths: &[String]) -> Result<(), UsageError> {
+    let target = resolved(out);
+    for given in paths {
+        let Ok(input) = Path::new(given).canonicalize() else {
+            continue;
+        };
+        if input.is_dir() && target.starts_with(&input) {
+            return Err(UsageError::BadValue {
+                flag: "--out",
+                value: out.display().to_string(),
+                reason: format!(
+                    "it is inside the input folder {given}, whose next reading would take the report for logs; choose a folder outside the inputs"
+                ),
+            });
+        }
+        if target == input {
+            return Err(UsageError::OutputIsInput {
+                path: out.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_a_folder_inside_an_input_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("usage.log"), "x").unwrap();
+        let given = vec![logs.to_string_lossy().into_owned()];
+        assert!(refuse_inside_inputs(&logs.join("report"), &given).is_err());
+        assert!(refuse_inside_inputs(&logs, &given).is_err());
+        assert!(refuse_inside_inputs(&dir.path().join("report/new"), &given).is_ok());
+        let file = vec![logs.join("usage.log").to_string_lossy().into_owned()];
+        assert!(matches!(
+            refuse_inside_inputs(&logs.join("usage.log"), &file),
+            Err(UsageError::OutputIsInput { .. })
+        ));
+    }
+}

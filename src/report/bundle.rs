@@ -1,0 +1,1035 @@
+//! `esmlog report`: the monthly bundle a licence owner can forward as is. It gathers the
+//! figures the other reports compute, restricted to one month (or all the data), and lays
+//! them out as one self-contained HTML page, a Markdown document, SVG charts, CSV tables and
+//! a `summary.json` of the headline figures. Nothing is parsed here and nothing is written:
+//! the command writes the files this module returns.
+
+mod document;
+mod limits;
+mod narrative;
+
+use super::calls::{calls_report, CallsReport, CallsSettings};
+use super::charts;
+use super::check::CheckReport;
+use super::monthly::{monthly_report, MonthRow, MonthlyReport};
+use super::quota::{quota_status, Quota, QuotaStatus};
+use super::reconcile::{IntegrationCounts, Reconciled};
+use super::rejections::{rejections_report, RejectionSettings, RejectionsReport};
+use super::weekly::{weekly_report, WeeklyReport};
+use super::UsageOptions;
+use crate::calendar::{DateRange, Grain};
+use crate::chart::{self, CumulativePoint};
+use crate::clock::ServerClock;
+use crate::error::UsageError;
+use crate::integration::aggregate::{CallAggregate, Dim, GroupStats};
+use crate::integration::scan::ScanResult;
+use crate::redact::redact;
+use crate::render::{emit, Format, Report};
+use crate::spike::SpikeParams;
+use crate::usage::period::{PeriodStatus, Timeline};
+use chrono::{Months, NaiveDate, NaiveDateTime, NaiveTime};
+use polars::prelude::PolarsResult;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The rate-limit and login analyses as reports, for their tables and CSV files.
+pub use limits::{LoginTables, RateLimitTables};
+
+/// The dimensions the bundle's scan of integration.log must group by: users and endpoints
+/// for their tables, statuses for the month's status counts, and days to keep the month.
+pub const SCAN_DIMS: [Dim; 4] = [Dim::User, Dim::Endpoint, Dim::Status, Dim::Day];
+
+/// How many months the months chart and table show, the reported one included.
+const HISTORY_MONTHS: u32 = 12;
+
+/// What the user asked to report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// The last month that is not the month of the last data point.
+    LastComplete,
+    /// `--month YYYY-MM`: its first day.
+    Month(NaiveDate),
+    /// `--all`.
+    All,
+}
+
+/// The stretch a bundle reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// One calendar month, from its first day; `in_progress` when the data ends inside it.
+    Month { first: NaiveDate, in_progress: bool },
+    /// Everything, from the first month with data to the last.
+    All { first: NaiveDate, last: NaiveDate },
+}
+
+fn month_end(first: NaiveDate) -> NaiveDate {
+    first
+        .checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first)
+}
+
+impl Period {
+    /// The local days reported, both ends inclusive (unbounded for all the data).
+    pub fn range(&self) -> DateRange {
+        match self {
+            Period::Month { first, .. } => DateRange {
+                since: Some(*first),
+                until: Some(month_end(*first)),
+            },
+            Period::All { .. } => DateRange::default(),
+        }
+    }
+
+    /// `2023-10`, or `all`.
+    pub fn label(&self) -> String {
+        match self {
+            Period::Month { first, .. } => first.format("%Y-%m").to_string(),
+            Period::All { .. } => "all".into(),
+        }
+    }
+
+    /// `October 2023`, or `2023-04 to 2023-11`.
+    pub fn title(&self) -> String {
+        match self {
+            Period::Month { first, .. } => first.format("%B %Y").to_string(),
+            Period::All { first, last } if first == last => first.format("%B %Y").to_string(),
+            Period::All { first, last } => {
+                format!("{} to {}", first.format("%Y-%m"), last.format("%Y-%m"))
+            }
+        }
+    }
+
+    /// The month before, for the change from it.
+    pub fn previous_month(&self) -> Option<NaiveDate> {
+        match self {
+            Period::Month { first, .. } => first.checked_sub_months(Months::new(1)),
+            Period::All { .. } => None,
+        }
+    }
+
+    fn in_progress(&self) -> bool {
+        matches!(
+            self,
+            Period::Month {
+                in_progress: true,
+                ..
+            }
+        )
+    }
+}
+
+/// `--month YYYY-MM` as the month's first day.
+pub fn parse_month(value: &str) -> Result<NaiveDate, UsageError> {
+    let bad = || UsageError::BadValue {
+        flag: "--month",
+        value: value.to_string(),
+        reason: "expected a month as YYYY-MM (for example 2023-10)".into(),
+    };
+    let (year, month) = value.trim().split_once('-').ok_or_else(bad)?;
+    if year.len() != 4 || month.len() != 2 {
+        return Err(bad());
+    }
+    let year: i32 = year.parse().map_err(|_| bad())?;
+    let month: u32 = month.parse().map_err(|_| bad())?;
+    NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(bad)
+}
+
+/// The first days of the months the usage log has figures for, in order.
+pub fn months_with_data(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Vec<NaiveDate>> {
+    let all = monthly_report(
+        timeline,
+        &UsageOptions {
+            clock,
+            range: DateRange::default(),
+            quota: None,
+        },
+        None,
+    )?;
+    Ok(all
+        .months
+        .iter()
+        .filter_map(|m| parse_month(&m.month).ok())
+        .collect())
+}
+
+/// Picks the period to report from what was asked, the months with data and the day of the
+/// last data point. A month without data is an error that lists the months with data.
+pub fn choose_period(
+    selection: Selection,
+    months: &[NaiveDate],
+    last_data: NaiveDate,
+) -> Result<Period, UsageError> {
+    let (Some(&first), Some(&last)) = (months.first(), months.last()) else {
+        return Err(UsageError::BadValue {
+            flag: "PATHS",
+            value: String::new(),
+            reason: "the usage logs hold no usage line, so there is no month to report".into(),
+        });
+    };
+    let current = Grain::Month.first_day(last_data);
+    let month = match selection {
+        Selection::All => return Ok(Period::All { first, last }),
+        Selection::Month(asked) if months.contains(&asked) => asked,
+        Selection::Month(asked) => {
+            let listed: Vec<String> = months
+                .iter()
+                .map(|m| m.format("%Y-%m").to_string())
+                .collect();
+            return Err(UsageError::BadValue {
+                flag: "--month",
+                value: asked.format("%Y-%m").to_string(),
+                reason: format!(
+                    "the usage logs hold no data for this month; the months with data are {}",
+                    listed.join(", ")
+                ),
+            });
+        }
+        Selection::LastComplete => months
+            .iter()
+            .rev()
+            .find(|m| **m < current)
+            .copied()
+            .unwrap_or(last),
+    };
+    Ok(Period::Month {
+        first: month,
+        in_progress: month >= current,
+    })
+}
+
+/// What the bundle is made from: the parsed logs and the settings of the analyses.
+pub struct Sources<'a> {
+    /// The usage log, read whole: the bundle restricts it to the period.
+    pub timeline: &'a Timeline,
+    /// How wall-clock stamps map to instants (`--tz`).
+    pub clock: ServerClock,
+    /// `--tz`, to name the zone in the text.
+    pub tz: Option<&'a str>,
+    /// `--quota` and `--quota-period`.
+    pub quota: Option<Quota>,
+    /// integration.log scanned with [`SCAN_DIMS`], when it was given.
+    pub scan: Option<&'a ScanResult>,
+    /// The line accounting of every input.
+    pub check: CheckReport,
+    /// `--rate-limit` and `--token-minutes`.
+    pub settings: CallsSettings,
+}
+
+/// One file of the bundle, by its path inside the bundle's folder (`/`-separated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundleFile {
+    /// `index.html`, `charts/weekly-transactions.svg`, …
+    pub path: String,
+    /// The bytes to write.
+    pub contents: Vec<u8>,
+}
+
+/// Every file of a bundle, in the order they should be written: the page that says the
+/// bundle is complete, index.html, comes last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    /// Charts, data, report.md, summary.json, then index.html.
+    pub files: Vec<BundleFile>,
+}
+
+/// One chart: its file under `charts/`, its title for the text, and the SVG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// Its file name under `charts/`.
+    pub file: &'static str,
+    /// What it shows, for the text and for screen readers.
+    pub title: &'static str,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// The charts of a bundle; those from integration.log only when it was given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charts {
+    /// Weekly transactions, lower bounds hatched, the quota scaled to a week.
+    pub weekly: Chart,
+    /// Monthly transactions with min–max whiskers, the period and the months before.
+    pub monthly: Chart,
+    /// The usage counters climbing within each period.
+    pub cumulative: Chart,
+    /// The rejection rate per hour, spikes shaded.
+    pub rejections: Chart,
+    /// The busiest users' successful and unsuccessful calls.
+    pub users: Option<Chart>,
+    /// Calls by weekday and hour.
+    pub heatmap: Option<Chart>,
+    /// Calls per minute against the rate limit.
+    pub load: Option<Chart>,
+}
+
+impl Charts {
+    /// Every chart, in the order the document shows them.
+    pub fn all(&self) -> Vec<&Chart> {
+        [
+            &self.weekly,
+            &self.monthly,
+            &self.cumulative,
+            &self.rejections,
+        ]
+        .into_iter()
+        .chain(self.users.as_ref())
+        .chain(self.heatmap.as_ref())
+        .chain(self.load.as_ref())
+        .collect()
+    }
+}
+
+/// Every figure of the bundle, restricted to the period.
+pub struct Figures {
+    /// What is reported.
+    pub period: Period,
+    /// `--tz`, to name the zone in the text.
+    pub tz: Option<String>,
+    /// The first and last moment of the usage log (server wall clock).
+    pub span: Option<(NaiveDateTime, NaiveDateTime)>,
+    /// Calls between two usage lines.
+    pub step: u64,
+    /// The weeks of the period, those at its edges cut to its days.
+    pub weekly: WeeklyReport,
+    /// The period's months (one for a month) and their total.
+    pub monthly: MonthlyReport,
+    /// The months up to the period's end, for comparison.
+    pub history: MonthlyReport,
+    /// The quota from the start of its month or year to the end of the period.
+    pub quota: Option<QuotaStatus>,
+    /// The rejection trend and the spikes that start in the period.
+    pub rejections: RejectionsReport,
+    /// How spikes were told from the baseline, for the text.
+    pub spike_params: SpikeParams,
+    /// integration.log by user and by endpoint, when it was given.
+    pub users: Option<CallsReport>,
+    /// integration.log by endpoint, when it was given.
+    pub endpoints: Option<CallsReport>,
+    /// The line accounting of every input.
+    pub check: CheckReport,
+    /// `--rate-limit` and `--token-minutes`.
+    pub settings: CallsSettings,
+    /// Every counting period of the usage log: start, end (last line or reset), status.
+    pub periods: Vec<(NaiveDateTime, NaiveDateTime, PeriodStatus)>,
+    /// integration.log calls without a date, which no month can hold.
+    pub undated_calls: u64,
+}
+
+impl Figures {
+    /// The period's transactions: the month's row, or the total of all months.
+    pub fn transactions(&self) -> Option<&MonthRow> {
+        match self.period {
+            Period::Month { .. } => self.monthly.months.first(),
+            Period::All { .. } => self.monthly.total.as_ref(),
+        }
+    }
+
+    /// The month before the period, with its figures when it has data.
+    pub fn previous(&self) -> Option<(NaiveDate, Option<&MonthRow>)> {
+        let month = self.period.previous_month()?;
+        let label = month.format("%Y-%m").to_string();
+        Some((month, self.history.months.iter().find(|m| m.month == label)))
+    }
+
+    /// The counting periods with a day in `range`.
+    pub fn periods_in(
+        &self,
+        range: DateRange,
+    ) -> impl Iterator<Item = &(NaiveDateTime, NaiveDateTime, PeriodStatus)> {
+        self.periods.iter().filter(move |(start, end, _)| {
+            range.until.is_none_or(|u| start.date() <= u)
+                && range.since.is_none_or(|s| end.date() >= s)
+        })
+    }
+
+    /// The first and last moment the usage log speaks of within `range`.
+    pub fn span_in(&self, range: DateRange) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        let periods: Vec<_> = self.periods_in(range).collect();
+        let first = periods.iter().map(|p| p.0).min()?;
+        let last = periods.iter().map(|p| p.1).max()?;
+        Some((first, last))
+    }
+
+    /// Whether the usage log spans the whole of the month starting on `first` (a restart's
+    /// short gap inside it does not count against it).
+    pub fn covers_month(&self, first: NaiveDate) -> bool {
+        let range = DateRange {
+            since: Some(first),
+            until: Some(month_end(first)),
+        };
+        let start = first.and_time(NaiveTime::MIN);
+        self.span_in(range)
+            .is_some_and(|(from, to)| from <= start && to >= Grain::Month.next(start))
+    }
+}
+
+/// A scan's calls restricted to the days of `range`: groups by their day, minutes and
+/// failures by their minute. Calls without a date belong to no day and are left out.
+pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
+    let calls = &scan.calls;
+    if range == DateRange::default() {
+        return ScanResult {
+            calls: calls.clone(),
+            files: scan.files.clone(),
+            errors: Vec::new(),
+        };
+    }
+    let position = |dim: Dim| calls.dims.iter().position(|d| *d == dim);
+    let (day, status) = (position(Dim::Day), position(Dim::Status));
+    let in_range = |text: &str| text.parse::<NaiveDate>().is_ok_and(|d| range.contains(d));
+    let groups: Vec<_> = calls
+        .groups
+        .iter()
+        .filter(|g| day.is_some_and(|i| in_range(&g.key[i])))
+        .cloned()
+        .collect();
+    let mut totals = GroupStats::default();
+    let mut statuses: BTreeMap<u16, u64> = BTreeMap::new();
+    for group in &groups {
+        totals.merge(&group.stats);
+        if let Some(code) = status.and_then(|i| group.key[i].parse::<u16>().ok()) {
+            *statuses.entry(code).or_default() += group.stats.calls;
+        }
+    }
+    let minutes: Vec<_> = calls
+        .minutes
+        .iter()
+        .filter(|m| range.contains(m.minute.date()))
+        .cloned()
+        .collect();
+    let failures = calls
+        .failures
+        .iter()
+        .filter(|f| range.contains(f.minute.date()))
+        .cloned()
+        .collect();
+    let inside = |t: &Option<NaiveDateTime>| t.filter(|t| range.contains(t.date()));
+    ScanResult {
+        calls: CallAggregate {
+            dims: calls.dims.clone(),
+            groups,
+            totals,
+            first: inside(&calls.first).or(minutes.first().map(|m| m.minute)),
+            last: inside(&calls.last).or(minutes.last().map(|m| m.minute)),
+            minutes,
+            failures,
+            statuses,
+            levels: Default::default(),
+            undated_calls: 0,
+        },
+        files: scan.files.clone(),
+        errors: Vec::new(),
+    }
+}
+
+/// The counters within the period: each period's points from zero at its start, keeping
+/// those on the period's days.
+fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoint> {
+    let mut points = Vec::new();
+    for (index, period) in timeline.periods.iter().enumerate() {
+        if range.contains(period.start.local.date()) {
+            points.push(CumulativePoint {
+                at: period.start.local,
+                consumed: 0,
+                period: index,
+            });
+        }
+        points.extend(
+            period
+                .observations
+                .iter()
+                .filter(|o| range.contains(o.at.local.date()))
+                .map(|o| CumulativePoint {
+                    at: o.at.local,
+                    consumed: o.consumed,
+                    period: index,
+                }),
+        );
+    }
+    points
+}
+
+/// How many days of the week starting on `monday` (`2023-10-30`) lie in `range`.
+fn days_of_week_in(monday: &str, range: DateRange) -> usize {
+    monday.parse::<NaiveDate>().map_or(7, |start| {
+        start
+            .iter_days()
+            .take(7)
+            .filter(|d| range.contains(*d))
+            .count()
+    })
+}
+
+/// Calls per minute for the reconciliation: the period's minutes only, so that a week cut
+/// at the month's edge is compared with the same days of integration.log, but the span of
+/// the whole log, since it does cover those days.
+fn integration_counts(whole: &ScanResult, part: &ScanResult) -> IntegrationCounts {
+    IntegrationCounts {
+        minutes: part.calls.minute_totals(),
+        first: whole.calls.first,
+        last: whole.calls.last,
+    }
+}
+
+/// Computes every figure of the bundle for `period`.
+pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Charts)> {
+    let Sources {
+        timeline,
+        clock,
+        tz,
+        quota,
+        scan,
+        check,
+        settings,
+    } = sources;
+    let range = period.range();
+    let options = |range: DateRange| UsageOptions {
+        clock,
+        range,
+        quota: None,
+    };
+    let part = scan.map(|s| within(s, range));
+    let counts = scan
+        .zip(part.as_ref())
+        .map(|(s, p)| integration_counts(s, p));
+    let whole_counts = scan.map(|s| integration_counts(s, s));
+
+    let weekly = weekly_report(timeline, &options(range), counts.as_ref())?;
+    let mut monthly = monthly_report(timeline, &options(range), counts.as_ref())?;
+    let history_range = match period {
+        Period::Month { first, .. } => DateRange {
+            since: first.checked_sub_months(Months::new(HISTORY_MONTHS - 1)),
+            until: range.until,
+        },
+        Period::All { .. } => DateRange::default(),
+    };
+    let history = monthly_report(timeline, &options(history_range), whole_counts.as_ref())?;
+    // Counted from the start of the quota's month or year up to the period's end, whatever
+    // the period: a yearly quota is about the year so far.
+    let quota = match quota {
+        Some(q) => quota_status(
+            timeline,
+            &UsageOptions {
+                clock,
+                range: DateRange {
+                    since: None,
+                    until: range.until,
+                },
+                quota: Some(q),
+            },
+            q,
+        )?,
+        None => None,
+    };
+    monthly.quota = quota.clone();
+
+    let spike_params = SpikeParams::default();
+    // Spikes are looked for in the whole log, so that the first minutes of the month have
+    // their baseline; the report keeps those that start in the period.
+    let rejections = rejections_report(
+        timeline,
+        clock,
+        range,
+        scan.map(|s| (s.calls.minutes.as_slice(), s.calls.failures.as_slice())),
+        RejectionSettings {
+            params: spike_params,
+            top: 3,
+        },
+    )?;
+    let users = part
+        .as_ref()
+        .map(|p| calls_report(p, &[Dim::User], settings))
+        .transpose()?;
+    let endpoints = part
+        .as_ref()
+        .map(|p| calls_report(p, &[Dim::Endpoint], settings))
+        .transpose()?;
+
+    let mut weeks_drawn = WeeklyReport {
+        quota: quota.clone(),
+        ..weekly.clone()
+    };
+    // A week cut at the month's edge says so under its bar, beside the quota's weekly share;
+    // the year goes (the month names it) to leave room under the bar.
+    if range != DateRange::default() {
+        for week in &mut weeks_drawn.weeks {
+            let short = week.week.split_once('-').map_or(&*week.week, |(_, w)| w);
+            let days = days_of_week_in(&week.start, range);
+            week.week = match days {
+                7 => short.to_string(),
+                1 => format!("{short}, 1 day"),
+                n => format!("{short}, {n} days"),
+            };
+        }
+    }
+    let charts = Charts {
+        weekly: Chart {
+            file: "weekly-transactions.svg",
+            title: "Transactions per week",
+            svg: charts::weekly_chart(&weeks_drawn),
+        },
+        monthly: Chart {
+            file: "monthly-transactions.svg",
+            title: "Transactions per month, with min–max whiskers",
+            svg: charts::monthly_chart(&MonthlyReport {
+                quota: quota.clone(),
+                ..history.clone()
+            }),
+        },
+        cumulative: Chart {
+            file: "cumulative.svg",
+            title: "The usage counters within each period",
+            svg: chart::cumulative_consumption(&cumulative_points(timeline, range)),
+        },
+        rejections: Chart {
+            file: "rejections.svg",
+            title: "Rejection rate per hour, spikes shaded",
+            svg: charts::rejection_chart(&rejections, part.as_ref()),
+        },
+        users: part.as_ref().map(|p| Chart {
+            file: "top-users.svg",
+            title: "Calls of the busiest users",
+            svg: charts::top_users_chart(p),
+        }),
+        heatmap: part.as_ref().map(|p| Chart {
+            file: "weekday-hour.svg",
+            title: "Calls by weekday and hour",
+            svg: charts::heatmap_chart(p),
+        }),
+        load: part.as_ref().map(|p| Chart {
+            file: "minute-load.svg",
+            title: "Calls per minute against the rate limit",
+            svg: charts::minute_load_chart(p, settings.rate_limit),
+        }),
+    };
+
+    let periods = timeline
+        .periods
+        .iter()
+        .map(|p| {
+            let end = p.reset.unwrap_or(p.last().at).max(p.last().at).local;
+            (p.start.local, end, p.status)
+        })
+        .collect();
+    let figures = Figures {
+        period,
+        tz: tz.map(str::to_string),
+        span: timeline.span().map(|(a, b)| (a.local, b.local)),
+        step: timeline.step,
+        weekly,
+        monthly,
+        history,
+        quota,
+        rejections,
+        spike_params,
+        users,
+        endpoints,
+        check,
+        settings,
+        periods,
+        undated_calls: scan.map_or(0, |s| s.calls.undated_calls),
+    };
+    Ok((figures, charts))
+}
+
+/// The transactions of the period for `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TransactionsSummary {
+    /// The best estimate.
+    pub estimate: u64,
+    /// Always at most the true count.
+    pub min: u64,
+    /// Always at least the true count.
+    pub max: u64,
+    /// The part of the estimate that rests on splitting an interval at the month's edge.
+    pub split: u64,
+    /// Whether `estimate` is the exact count.
+    pub exact: bool,
+    /// `complete`, `interrupted` or `open`, as the monthly table shows it.
+    pub status: PeriodStatus,
+    /// integration.log's successful calls in the period and how they compare.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Reconciled>,
+}
+
+/// The change from the month before, for `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChangeSummary {
+    /// `2023-09`.
+    pub month: String,
+    /// Its best estimate, none when it has no data.
+    pub transactions: Option<u64>,
+    /// Best estimate minus best estimate.
+    pub change: Option<i64>,
+    /// `change` as a share of the month before.
+    pub change_rate: Option<f64>,
+    /// Whether the usage log spans both months whole (else the change partly reflects that).
+    pub both_months_whole: bool,
+}
+
+/// One of the busiest users, for `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TopUser {
+    /// The user as integration.log names it (redacted).
+    pub user: String,
+    /// Calls in the period.
+    pub calls: u64,
+    /// Calls with a status below 400: transactions.
+    pub successful: u64,
+    /// Calls with a status of 400 or more.
+    pub unsuccessful: u64,
+}
+
+/// The headline figures of a bundle: `summary.json`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Summary {
+    /// `2023-10`, or `all`.
+    pub period: String,
+    /// The first and last day reported (of the data, for all of it).
+    pub first_day: Option<NaiveDate>,
+    /// See `first_day`.
+    pub last_day: Option<NaiveDate>,
+    /// The data ends inside the month.
+    pub in_progress: bool,
+    /// The period's transactions, none when the usage log has no figures for it.
+    pub transactions: Option<TransactionsSummary>,
+    /// The quota from the start of its month or year to the end of the period.
+    pub quota: Option<QuotaStatus>,
+    /// The change from the month before (none for all the data).
+    pub previous_month: Option<ChangeSummary>,
+    /// Rejected calls in the period (the usage log's estimate).
+    pub rejected: u64,
+    /// Rejected calls as a share of all calls.
+    pub rejection_rate: Option<f64>,
+    /// Rejection spikes that start in the period.
+    pub spikes: usize,
+    /// The five busiest integration.log users, most calls first.
+    pub top_users: Vec<TopUser>,
+    /// Lines read, skipped and why, per input.
+    pub line_accounting: CheckReport,
+    /// The files of the bundle.
+    pub files: Vec<String>,
+    /// `esmlog 0.1.0`.
+    pub generator: String,
+}
+
+fn summary(figures: &Figures, files: Vec<String>) -> Summary {
+    let row = figures.transactions();
+    let range = figures.period.range();
+    let previous_month = figures.previous().map(|(month, prev)| {
+        let now = row.map(|r| r.consumed);
+        let before = prev.map(|p| p.consumed);
+        let change = now.zip(before).map(|(a, b)| a as i64 - b as i64);
+        ChangeSummary {
+            month: month.format("%Y-%m").to_string(),
+            transactions: before,
+            change,
+            change_rate: super::round_rate(
+                change
+                    .zip(before)
+                    .filter(|(_, b)| *b > 0)
+                    .map(|(c, b)| c as f64 / b as f64),
+            ),
+            both_months_whole: match figures.period {
+                Period::Month { first, .. } => {
+                    figures.covers_month(month) && figures.covers_month(first)
+                }
+                Period::All { .. } => false,
+            },
+        }
+    });
+    Summary {
+        period: figures.period.label(),
+        first_day: range.since.or(figures.span.map(|s| s.0.date())),
+        last_day: range.until.or(figures.span.map(|s| s.1.date())),
+        in_progress: figures.period.in_progress(),
+        transactions: row.map(|r| TransactionsSummary {
+            estimate: r.consumed,
+            min: r.consumed_min,
+            max: r.consumed_max,
+            split: r.split,
+            exact: r.exact,
+            status: r.status,
+            integration: r.integration.clone(),
+        }),
+        quota: figures.quota.clone(),
+        previous_month,
+        rejected: row.map_or(0, |r| r.rejected),
+        rejection_rate: row.and_then(|r| r.rejection_rate),
+        spikes: figures.rejections.spikes.len(),
+        top_users: figures.users.as_ref().map_or_else(Vec::new, |users| {
+            users
+                .rows
+                .iter()
+                .take(5)
+                .map(|r| TopUser {
+                    user: r.key.first().map(|k| k.1.clone()).unwrap_or_default(),
+                    calls: r.calls,
+                    successful: r.successful,
+                    unsuccessful: r.unsuccessful,
+                })
+                .collect()
+        }),
+        line_accounting: figures.check.clone(),
+        files,
+        generator: format!("esmlog {}", env!("CARGO_PKG_VERSION")),
+    }
+}
+
+/// A report's CSV table, with secrets redacted once more on the way out.
+fn csv_of<R: Report>(report: &R) -> Vec<u8> {
+    let mut out = Vec::new();
+    emit(report, Format::Csv, &mut out).expect("writing to memory cannot fail");
+    match redact(&String::from_utf8_lossy(&out)) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(clean) => clean.into_bytes(),
+    }
+}
+
+/// The CSV tables of the bundle: file name under `data/`, what it holds, and its bytes.
+pub type DataFile = (&'static str, &'static str, Vec<u8>);
+
+fn data_files(figures: &Figures) -> Vec<DataFile> {
+    let mut files = vec![
+        (
+            "weeks.csv",
+            "transactions per week",
+            csv_of(&figures.weekly),
+        ),
+        (
+            "months.csv",
+            "transactions per month, the reported one and those before it",
+            csv_of(&figures.history),
+        ),
+    ];
+    if let (Some(users), Some(endpoints)) = (&figures.users, &figures.endpoints) {
+        files.push((
+            "users.csv",
+            "calls per user, with latency percentiles",
+            csv_of(users),
+        ));
+        files.push((
+            "endpoints.csv",
+            "calls per endpoint, with latency percentiles",
+            csv_of(endpoints),
+        ));
+    }
+    files.push((
+        "spikes.csv",
+        "rejection spikes and their causes",
+        csv_of(&figures.rejections),
+    ));
+    if let Some(users) = &figures.users {
+        files.push((
+            "rate-limit.csv",
+            "users at or over the per-minute rate limit",
+            csv_of(&RateLimitTables(&users.rate_limit)),
+        ));
+        files.push((
+            "logins.csv",
+            "logins per user against the fewest needed",
+            csv_of(&LoginTables(&users.logins)),
+        ));
+    }
+    files.push((
+        "lines.csv",
+        "line accounting per input",
+        csv_of(&figures.check),
+    ));
+    files
+}
+
+/// Builds every file of the bundle for `period`.
+pub fn build(sources: Sources<'_>, period: Period) -> PolarsResult<Bundle> {
+    let (figures, charts) = gather(sources, period)?;
+    let data = data_files(&figures);
+    let mut files: Vec<BundleFile> = charts
+        .all()
+        .into_iter()
+        .map(|c| BundleFile {
+            path: format!("charts/{}", c.file),
+            contents: c.svg.clone().into_bytes(),
+        })
+        .collect();
+    files.extend(data.iter().map(|(name, _, bytes)| BundleFile {
+        path: format!("data/{name}"),
+        contents: bytes.clone(),
+    }));
+    let document = narrative::document(&figures, &charts, &data);
+    files.push(BundleFile {
+        path: "report.md".into(),
+        contents: document.markdown().into_bytes(),
+    });
+    let mut names: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+    names.extend(["summary.json".to_string(), "index.html".to_string()]);
+    let json = serde_json::to_string_pretty(&summary(&figures, names))
+        .expect("the summary serialises")
+        + "\n";
+    files.push(BundleFile {
+        path: "summary.json".into(),
+        contents: redact(&json).into_owned().into_bytes(),
+    });
+    files.push(BundleFile {
+        path: "index.html".into(),
+        contents: document.html().into_bytes(),
+    });
+    Ok(Bundle { files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integration::aggregate::{FailureRow, Group, MinuteCounts, MinuteRow, MISSING};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn within_keeps_the_days_of_the_range() {
+        let group = |user: &str, status: &str, day: &str, calls: u64| Group {
+            key: vec![user.into(), "GET /x".into(), status.into(), day.into()],
+            stats: GroupStats {
+                calls,
+                successful: if status == "200" { calls } else { 0 },
+                unsuccessful: if status == "200" { 0 } else { calls },
+                ..GroupStats::default()
+            },
+        };
+        let minute = |at: &str, calls: u32| MinuteRow {
+            minute: t(at),
+            user: "A".into(),
+            counts: MinuteCounts {
+                calls,
+                successful: calls,
+                ..MinuteCounts::default()
+            },
+        };
+        let scan = ScanResult {
+            calls: CallAggregate {
+                dims: SCAN_DIMS.to_vec(),
+                groups: vec![
+                    group("A", "200", "2023-09-30", 5),
+                    group("A", "200", "2023-10-01", 7),
+                    group("B", "429", "2023-10-31", 2),
+                    group("B", "200", "2023-11-01", 3),
+                    group("C", "200", MISSING, 4),
+                ],
+                minutes: vec![
+                    minute("2023-09-30 23:59", 5),
+                    minute("2023-10-01 00:00", 7),
+                    minute("2023-11-01 00:00", 3),
+                ],
+                failures: vec![FailureRow {
+                    minute: t("2023-10-31 12:00"),
+                    user: "B".into(),
+                    endpoint: "GET /x".into(),
+                    status: 429,
+                    count: 2,
+                }],
+                first: Some(t("2023-09-30 23:59")),
+                last: Some(t("2023-11-01 00:00")),
+                undated_calls: 4,
+                ..CallAggregate::default()
+            },
+            ..ScanResult::default()
+        };
+        let october = within(
+            &scan,
+            DateRange {
+                since: Some(d("2023-10-01")),
+                until: Some(d("2023-10-31")),
+            },
+        );
+        let calls = &october.calls;
+        assert_eq!(calls.groups.len(), 2);
+        assert_eq!((calls.totals.calls, calls.totals.unsuccessful), (9, 2));
+        assert_eq!(calls.statuses, BTreeMap::from([(200u16, 7u64), (429, 2)]));
+        assert_eq!(calls.minutes.len(), 1);
+        assert_eq!(calls.failures.len(), 1);
+        assert_eq!(calls.first, Some(t("2023-10-01 00:00")));
+        assert_eq!(calls.undated_calls, 0);
+        let users: Vec<String> = calls
+            .rollup(&[Dim::User])
+            .unwrap()
+            .into_iter()
+            .map(|g| g.key[0].clone())
+            .collect();
+        assert_eq!(users, vec!["A", "B"]);
+        let everything = within(&scan, DateRange::default());
+        assert_eq!(everything.calls, scan.calls);
+    }
+
+    #[test]
+    fn weeks_count_their_days_in_the_month() {
+        let october = DateRange {
+            since: Some(d("2023-10-01")),
+            until: Some(d("2023-10-31")),
+        };
+        assert_eq!(days_of_week_in("2023-09-25", october), 1);
+        assert_eq!(days_of_week_in("2023-10-09", october), 7);
+        assert_eq!(days_of_week_in("2023-10-30", october), 2);
+        assert_eq!(days_of_week_in("2023-10-30", DateRange::default()), 7);
+    }
+
+    #[test]
+    fn months_parse_strictly() {
+        assert_eq!(parse_month("2023-10").unwrap(), d("2023-10-01"));
+        for bad in ["2023-13", "2023-1", "23-10", "2023/10", "october", ""] {
+            assert!(parse_month(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_is_the_last_complete_month() {
+        let months = [d("2023-04-01"), d("2023-10-01"), d("2023-11-01")];
+        let period = choose_period(Selection::LastComplete, &months, d("2023-11-01")).unwrap();
+        assert_eq!(
+            period,
+            Period::Month {
+                first: d("2023-10-01"),
+                in_progress: false
+            }
+        );
+        assert_eq!(period.title(), "October 2023");
+        assert_eq!(
+            period.range(),
+            DateRange {
+                since: Some(d("2023-10-01")),
+                until: Some(d("2023-10-31"))
+            }
+        );
+    }
+
+    #[test]
+    fn a_single_month_is_reported_in_progress() {
+        let months = [d("2024-02-01")];
+        let period = choose_period(Selection::LastComplete, &months, d("2024-02-20")).unwrap();
+        assert_eq!(
+            period,
+            Period::Month {
+                first: d("2024-02-01"),
+                in_progress: true
+            }
+        );
+        assert_eq!(period.range().until, Some(d("2024-02-29")));
+    }
+
+    #[test]
+    fn a_month_without_data_lists_those_with() {
+        let months = [d("2023-10-01"), d("2023-11-01")];
+        let err = choose_period(Selection::Month(d("2031-01-01")), &months, d("2023-11-01"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2031-01"), "{err}");
+        assert!(err.contains("2023-10, 2023-11"), "{err}");
+        let all = choose_period(Selection::All, &months, d("2023-11-01")).unwrap();
+        assert_eq!(all.title(), "2023-10 to 2023-11");
+        assert_eq!(all.range(), DateRange::default());
+    }
+}

@@ -1,0 +1,374 @@
+//! `esmlog report` end to end, on generated logs plus a few hostile lines: every file of the
+//! bundle is there, the page carries the month's figure, no script, SVG that parses, no
+//! secret, log text escaped, unrelated files left alone; and the page in a real browser.
+
+use esmlog::generate::{generate, GenerateArgs};
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CHARTS: [&str; 7] = [
+    "weekly-transactions.svg",
+    "monthly-transactions.svg",
+    "cumulative.svg",
+    "rejections.svg",
+    "top-users.svg",
+    "weekday-hour.svg",
+    "minute-load.svg",
+];
+
+const DATA: [&str; 8] = [
+    "weeks.csv",
+    "months.csv",
+    "users.csv",
+    "endpoints.csv",
+    "spikes.csv",
+    "rate-limit.csv",
+    "logins.csv",
+    "lines.csv",
+];
+
+/// A user whose name is markup, a secret in a query string, and an orphan line full of
+/// secrets before the first entry.
+const HOSTILE_INTEGRATION_LOG: &str = "\
+orphan before any entry: password=hunter2 token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2ln
+2023-10-15 10:00:00,000 INFO  [http-nio-8443-exec-1] com.efecte.rest.RestApiLogger - user=<b>x</b> ip=10.0.0.1 method=GET path=/rest-api/itsm/v1/dc/incident/data status=200 duration=12ms
+2023-10-15 10:00:01,000 INFO  [http-nio-8443-exec-1] com.efecte.rest.RestApiLogger - user=<b>x</b> ip=10.0.0.1 method=GET path=/rest-api/itsm/v1/dc/incident/data?password=hunter2 status=401 duration=12ms
+";
+
+fn esmlog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_esmlog"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Generated logs (three weeks from 2023-10-10 in Helsinki) with the hostile lines added,
+/// in `dir/logs`; an output folder `dir/out` that already holds files of its owner.
+fn logs_and_out(dir: &Path) -> (PathBuf, PathBuf) {
+    let logs = dir.join("logs");
+    generate(&GenerateArgs {
+        out: logs.clone(),
+        seed: 7,
+        weeks: 3,
+        calls_per_hour: 80,
+        size: None,
+        tz: "Europe/Helsinki".into(),
+        start: "2023-10-10".parse().unwrap(),
+        truth: Some(dir.join("truth.json")),
+        rate_limit: 30,
+        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+    })
+    .unwrap();
+    fs::write(
+        logs.join("hostile-integration.log"),
+        HOSTILE_INTEGRATION_LOG,
+    )
+    .unwrap();
+    let usage = fs::read_to_string(logs.join("Matrix42_rest_rest_api_usage.log")).unwrap();
+    let first = usage.lines().next().unwrap();
+    // The repeated line counts once; the other is malformed and reported, redacted.
+    fs::write(
+        logs.join("hostile-usage.log"),
+        format!("{first}\nnot a usage line password=hunter2\n"),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    fs::create_dir_all(out.join("data")).unwrap();
+    fs::write(out.join("keep.txt"), "the owner's notes").unwrap();
+    fs::write(out.join("data").join("mine.csv"), "a,b\n").unwrap();
+    (logs, out)
+}
+
+fn report(logs: &Path, out: &Path) -> Output {
+    esmlog(&[
+        "report",
+        path(logs),
+        "--out",
+        path(out),
+        "--month",
+        "2023-10",
+        "--tz",
+        "Europe/Helsinki",
+        "--quota",
+        "60000",
+    ])
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Every `<svg …>…</svg>` of a page.
+fn inline_svgs(html: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        let end = rest[start..].find("</svg>").expect("an <svg> is closed") + start + 6;
+        found.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    found
+}
+
+#[test]
+fn the_bundle_holds_the_months_figures_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, out) = logs_and_out(dir.path());
+    let run = report(&logs, &out);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "report failed: {stderr}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("October 2023"));
+
+    for file in ["index.html", "report.md", "summary.json"]
+        .into_iter()
+        .map(String::from)
+        .chain(CHARTS.iter().map(|c| format!("charts/{c}")))
+        .chain(DATA.iter().map(|d| format!("data/{d}")))
+    {
+        let meta = fs::metadata(out.join(&file)).unwrap_or_else(|_| panic!("{file} missing"));
+        assert!(meta.len() > 0, "{file} is empty");
+    }
+
+    let monthly = esmlog(&[
+        "monthly",
+        "--format",
+        "json",
+        "--tz",
+        "Europe/Helsinki",
+        path(&logs),
+    ]);
+    assert!(monthly.status.success());
+    let monthly: Value = serde_json::from_slice(&monthly.stdout).unwrap();
+    let october = monthly["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["month"] == "2023-10")
+        .unwrap();
+    let consumed = october["consumed"].as_u64().unwrap();
+
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains(&thousands(consumed)),
+        "index.html lacks October's {consumed}"
+    );
+    assert!(!html.to_lowercase().contains("<script"));
+    let svgs = inline_svgs(&html);
+    assert_eq!(svgs.len(), CHARTS.len());
+    for svg in &svgs {
+        roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("inline SVG: {e}"));
+    }
+    for chart in CHARTS {
+        let svg = fs::read_to_string(out.join("charts").join(chart)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+    }
+
+    assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the user is shown");
+    assert!(!html.contains("<b>x</b>"), "and escaped");
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(markdown.contains("&lt;b&gt;x&lt;/b&gt;") && !markdown.contains("<b>x</b>"));
+    assert!(
+        html.contains("[REDACTED]"),
+        "the orphan line is listed, redacted"
+    );
+    for file in files_under(&out) {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        let name = file.display();
+        assert!(!text.contains("eyJ"), "{name} holds a JWT");
+        assert!(!text.contains("hunter2"), "{name} holds a password");
+        assert!(!name.to_string().contains(".tmp-"), "{name} is a leftover");
+    }
+
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["period"], "2023-10");
+    assert_eq!(summary["in_progress"], false);
+    assert_eq!(summary["transactions"]["estimate"], consumed);
+    assert_eq!(
+        summary["transactions"]["min"],
+        october["consumed_min"].as_u64().unwrap()
+    );
+    assert_eq!(summary["quota"]["label"], "2023-10");
+    assert!(summary["spikes"].as_u64().unwrap() >= 1);
+    assert!(!summary["top_users"].as_array().unwrap().is_empty());
+    assert!(
+        summary["line_accounting"]["files"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 4
+    );
+
+    // The owner's files are untouched, and a second run overwrites only the bundle's.
+    let again = report(&logs, &out);
+    assert!(again.status.success());
+    assert_eq!(
+        fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "the owner's notes"
+    );
+    assert_eq!(
+        fs::read_to_string(out.join("data").join("mine.csv")).unwrap(),
+        "a,b\n"
+    );
+    assert_eq!(fs::read_to_string(out.join("index.html")).unwrap(), html);
+}
+
+#[test]
+fn a_month_without_data_is_an_error_listing_the_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, _) = logs_and_out(dir.path());
+    let out = dir.path().join("never");
+    let run = esmlog(&[
+        "report",
+        path(&logs),
+        "--out",
+        path(&out),
+        "--month",
+        "2031-01",
+        "--quiet",
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("2031-01"), "{stderr}");
+    assert!(stderr.contains("2023-10, 2023-11"), "{stderr}");
+    assert!(!out.exists(), "nothing is written");
+}
+
+/// Debian's `chromium`, or the other names it goes by, when one is installed.
+fn chromium() -> Option<PathBuf> {
+    let names = ["chromium", "chromium-browser", "google-chrome"];
+    let dirs = std::env::var_os("PATH")?;
+    std::env::split_paths(&dirs)
+        .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Runs headless Chromium on `page` with `extra` flags and a fresh profile; gives up after
+/// two minutes.
+fn headless(browser: &Path, page: &Path, extra: &[String]) -> Output {
+    let profile = tempfile::tempdir().unwrap();
+    let mut child = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // A DOM dump can outgrow the pipe: read it while waiting.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).unwrap();
+        bytes
+    });
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = Vec::new();
+            if let Some(mut e) = child.stderr.take() {
+                std::io::Read::read_to_end(&mut e, &mut stderr).unwrap();
+            }
+            return Output {
+                status,
+                stdout: reader.join().unwrap(),
+                stderr,
+            };
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("chromium did not finish in two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_page_renders_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        eprintln!(
+            "skipped the_page_renders_in_a_real_browser: no chromium on PATH \
+             (install Debian's `chromium` to run it; .ci/run does)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (logs, out) = logs_and_out(dir.path());
+    assert!(report(&logs, &out).status.success());
+    let page = out.join("index.html").canonicalize().unwrap();
+
+    let dom = headless(&browser, &page, &["--dump-dom".to_string()]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("REST API report: October 2023"), "{dom}");
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len());
+    assert!(!dom.contains("<b>x</b>"));
+
+    let shot = dir.path().join("page.png");
+    let run = headless(
+        &browser,
+        &page,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,3000".to_string(),
+        ],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let png = fs::read(&shot).expect("a screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((width, height), (1200, 3000));
+    // A blank page of this size compresses to about 15 KB; charts and text take hundreds.
+    assert!(
+        png.len() > 60_000,
+        "the screenshot looks blank: {} bytes",
+        png.len()
+    );
+}
