@@ -5,7 +5,6 @@
 //! the command writes the files this module returns.
 
 mod document;
-mod limits;
 mod narrative;
 
 use super::calls::{calls_report, CallsReport, CallsSettings};
@@ -33,7 +32,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The rate-limit and login analyses as reports, for their tables and CSV files.
-pub use limits::{LoginTables, RateLimitTables};
+pub use super::limits::{LoginTables, RateLimitTables};
 
 /// The dimensions the bundle's scan of integration.log must group by: users and endpoints
 /// for their tables, statuses for the month's status counts, and days to keep the month.

@@ -1,6 +1,7 @@
 //! `esmlog calls`: REST calls from integration.log grouped by any dimensions, with latency
 //! percentiles, the busiest minute, the rate limit, avoidable logins and line accounting.
 
+use super::limits::{LoginTables, RateLimitTables};
 use super::logins::{login_report, UserLogins};
 use super::rate_limit::{rate_limit_report, RateLimitReport};
 use super::round_rate;
@@ -205,58 +206,17 @@ impl Report for CallsReport {
     fn tables(&self) -> Vec<Table> {
         let mut tables = vec![self.groups_table(false)];
         if !self.rate_limit.users.is_empty() {
-            tables.push(Table {
-                title: format!(
-                    "Rate limit: users at or over {} calls per minute",
-                    self.rate_limit.limit
-                ),
-                columns: vec![
-                    ("user", Align::Left),
-                    ("minutes at or over", Align::Right),
-                    ("calls in them", Align::Right),
-                    ("429 answers", Align::Right),
-                ],
-                rows: self
-                    .rate_limit
-                    .users
-                    .iter()
-                    .map(|u| {
-                        vec![
-                            Cell::Text(u.user.clone()),
-                            Cell::Count(u.minutes_at_or_over),
-                            Cell::Count(u.calls_in_those_minutes),
-                            Cell::Count(u.rate_limited),
-                        ]
-                    })
-                    .collect(),
-                total: None,
-            });
+            let mut users = RateLimitTables(&self.rate_limit).users(false);
+            users.title = format!(
+                "Rate limit: users at or over {} calls per minute",
+                self.rate_limit.limit
+            );
+            tables.push(users);
         }
         if self.logins.iter().any(|l| l.avoidable > 0) {
-            tables.push(Table {
-                title: "Logins beyond one per token lifetime".into(),
-                columns: vec![
-                    ("user", Align::Left),
-                    ("logins", Align::Right),
-                    ("needed", Align::Right),
-                    ("avoidable, at least", Align::Right),
-                    ("of transactions", Align::Right),
-                ],
-                rows: self
-                    .logins
-                    .iter()
-                    .map(|l| {
-                        vec![
-                            Cell::Text(l.user.clone()),
-                            Cell::Count(l.logins),
-                            Cell::Count(l.needed),
-                            Cell::Count(l.avoidable),
-                            Cell::Rate(l.share_of_transactions),
-                        ]
-                    })
-                    .collect(),
-                total: None,
-            });
+            let mut logins = LoginTables(&self.logins).table(false);
+            logins.title = "Logins beyond one per token lifetime".into();
+            tables.push(logins);
         }
         tables
     }

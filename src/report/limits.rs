@@ -1,5 +1,5 @@
-//! The rate-limit and login analyses of `esmlog calls` as reports of their own, so that the
-//! bundle can show them as tables and export them through the CSV renderer.
+//! The rate-limit and login analyses as tables, for people (`esmlog calls`, the report
+//! bundle) and for programs (CSV).
 
 use crate::render::{Align, Cell, Report, Table};
 use crate::report::logins::UserLogins;
@@ -11,7 +11,8 @@ use serde::Serialize;
 pub struct RateLimitTables<'a>(pub &'a RateLimitReport);
 
 impl RateLimitTables<'_> {
-    fn users(&self, machine: bool) -> Table {
+    /// Users at or over the limit; `machine` gives CSV column names.
+    pub fn users(&self, machine: bool) -> Table {
         let names = if machine {
             [
                 "user",
@@ -98,7 +99,8 @@ impl Report for RateLimitTables<'_> {
 pub struct LoginTables<'a>(pub &'a [UserLogins]);
 
 impl LoginTables<'_> {
-    fn table(&self, machine: bool) -> Table {
+    /// Logins per user; `machine` gives CSV column names.
+    pub fn table(&self, machine: bool) -> Table {
         let names = if machine {
             [
                 "user",
