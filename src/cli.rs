@@ -75,12 +75,8 @@ pub struct UsageArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// First local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Last local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Licensed volume of transactions: shows the share used and a run-rate forecast.
     #[arg(long, value_name = "N")]
     pub quota: Option<u64>,
@@ -156,12 +152,8 @@ pub struct RejectionsArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// First local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Last local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Exit with code 1 when a spike is found (for cron and monitoring).
     #[arg(long)]
     pub fail_on_spike: bool,
@@ -207,4 +199,15 @@ pub struct ReportArgs {
     /// token lifetime are avoidable.
     #[arg(long, value_name = "MINUTES", default_value_t = 15)]
     pub token_minutes: i64,
+}
+
+/// `--since` and `--until`: the local days a report keeps.
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// First local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last local date to report (YYYY-MM-DD, inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
 }

@@ -82,6 +82,24 @@ pub fn parse_date(
         .transpose()
 }
 
+/// `--since` and `--until` as a range of local days; a range that ends before it starts is
+/// refused.
+pub fn date_range(args: &crate::cli::RangeArgs) -> Result<DateRange, UsageError> {
+    let range = DateRange {
+        since: parse_date("--since", &args.since)?,
+        until: parse_date("--until", &args.until)?,
+    };
+    if let (Some(s), Some(u)) = (range.since, range.until) {
+        if s > u {
+            return Err(UsageError::EmptyRange {
+                since: s.to_string(),
+                until: u.to_string(),
+            });
+        }
+    }
+    Ok(range)
+}
+
 /// `--tz` as a clock.
 pub fn clock_of(tz: &Option<String>) -> Result<ServerClock, UsageError> {
     match tz {
@@ -112,19 +130,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
 /// Reads the usage logs among the inputs into a timeline.
 pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     let clock = clock_of(&args.input.tz)?;
-    let range = DateRange {
-        since: parse_date("--since", &args.since)?,
-        until: parse_date("--until", &args.until)?,
-    };
-    if let (Some(s), Some(u)) = (range.since, range.until) {
-        if s > u {
-            return Err(UsageError::EmptyRange {
-                since: s.to_string(),
-                until: u.to_string(),
-            }
-            .into());
-        }
-    }
+    let range = date_range(&args.range)?;
     let ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() {
         return Err(CommandError::NoUsageLog {

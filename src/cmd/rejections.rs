@@ -1,10 +1,9 @@
 //! `esmlog rejections`.
 
 use super::{
-    clock_of, parse_date, read_inputs, scan_integration, write_chart, write_report, CommandError,
+    clock_of, date_range, read_inputs, scan_integration, write_chart, write_report, CommandError,
     Status,
 };
-use crate::calendar::DateRange;
 use crate::cli::RejectionsArgs;
 use crate::messages;
 use crate::report::charts;
@@ -14,10 +13,7 @@ use crate::usage::period::build_timeline;
 
 pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     let clock = clock_of(&args.input.tz)?;
-    let range = DateRange {
-        since: parse_date("--since", &args.since)?,
-        until: parse_date("--until", &args.until)?,
-    };
+    let range = date_range(&args.range)?;
     let mut ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() && ingest.integration.is_empty() {
         return Err(CommandError::NoUsageLog {

@@ -28,8 +28,10 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             format: Format::Table,
             output: "-".into(),
         },
-        since: None,
-        until: None,
+        range: crate::cli::RangeArgs {
+            since: None,
+            until: None,
+        },
         quota: args.quota,
         quota_period: args.quota_period,
         chart: None,
