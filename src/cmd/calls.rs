@@ -40,6 +40,8 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
         }
         options.redact = !args.no_redact;
         options.message_pattern = message_pattern;
+        // Spike causes are the rejections report's; none of these tables or charts reads them.
+        options.failures = false;
     };
     let Some(result) = scan_integration(&mut ingest, &args.input, configure, args.threads)? else {
         return Err(CommandError::NoIntegrationLog {

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
@@ -218,24 +219,25 @@ pub struct Group {
     pub stats: GroupStats,
 }
 
-/// One user's calls in one minute.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One user's calls in one minute. Names are shared between rows: a month holds tens of
+/// thousands of minutes per user, and one string each would be most of the table's memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MinuteRow {
     /// The minute, wall-clock time as written in the headers.
     pub minute: NaiveDateTime,
     /// The user, [`MISSING`] for calls without one.
-    pub user: String,
+    pub user: Arc<str>,
     /// The counts.
     pub counts: MinuteCounts,
 }
 
 /// Unsuccessful calls of one user, endpoint and status in one minute: what names the cause
 /// of a rejection spike. Only failures are kept, so the table stays small.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureRow {
     pub minute: NaiveDateTime,
-    pub user: String,
-    pub endpoint: String,
+    pub user: Arc<str>,
+    pub endpoint: Arc<str>,
     pub status: u16,
     pub count: u64,
 }
@@ -253,7 +255,8 @@ pub struct CallAggregate {
     /// Calls per (minute, user), sorted by minute then user. Calls without a date (a
     /// layout without one) are only in `undated_calls`.
     pub minutes: Vec<MinuteRow>,
-    /// Unsuccessful calls per (minute, user, endpoint, status), sorted.
+    /// Unsuccessful calls per (minute, user, endpoint, status), sorted; empty when the
+    /// scan was told not to keep them.
     pub failures: Vec<FailureRow>,
     /// Calls per status.
     pub statuses: BTreeMap<u16, u64>,
@@ -389,10 +392,6 @@ impl<'t> TextRanks<'t> {
         let last = self.ranks.len() - 1;
         self.ranks[if id == NONE { last } else { id as usize }]
     }
-
-    fn text(&self, rank: u32) -> &'t str {
-        self.texts[rank as usize]
-    }
 }
 
 /// Statuses are three digits (message.rs): a flat table.
@@ -407,6 +406,7 @@ pub struct PartialAggregate {
     minutes: FastMap<(u32, u32), MinuteCounts>,
     /// (minute, user, endpoint, status) → unsuccessful calls.
     failures: FastMap<(u32, u32, u32, u16), u64>,
+    keep_failures: bool,
     statuses: Vec<u64>,
     levels: LevelCounts,
     first: Option<NaiveDateTime>,
@@ -429,6 +429,7 @@ impl PartialAggregate {
             groups: FastMap::default(),
             minutes: FastMap::default(),
             failures: FastMap::default(),
+            keep_failures: true,
             statuses: vec![0; STATUS_SLOTS],
             levels: LevelCounts::default(),
             first: None,
@@ -437,13 +438,21 @@ impl PartialAggregate {
         }
     }
 
+    /// Whether to keep the failures table (on by default). Only rejection reports read it,
+    /// and without it no path needs normalising unless grouping by endpoint.
+    pub fn with_failures(mut self, keep: bool) -> PartialAggregate {
+        self.keep_failures = keep;
+        self
+    }
+
     /// The dimensions it groups by.
     pub fn dims(&self) -> &[Dim] {
         &self.dims
     }
 
     /// The calls whose endpoint [`PartialAggregate::record_call`] looks at: all of them
-    /// when grouping by endpoint or template, else the unsuccessful ones (for `failures`).
+    /// when grouping by endpoint or template, else the unsuccessful ones (for `failures`)
+    /// or none.
     pub fn endpoints_needed(&self) -> Endpoints {
         if self
             .dims
@@ -451,8 +460,10 @@ impl PartialAggregate {
             .any(|d| matches!(d, Dim::Endpoint | Dim::Template))
         {
             Endpoints::All
-        } else {
+        } else if self.keep_failures {
             Endpoints::Unsuccessful
+        } else {
+            Endpoints::None
         }
     }
 
@@ -499,7 +510,9 @@ impl PartialAggregate {
         match time.and_then(minute_number) {
             Some(minute) => {
                 self.minutes.entry((minute, user)).or_default().record(call);
-                if let (Some(false), Some(status)) = (call.successful(), call.status) {
+                if let (true, Some(false), Some(status)) =
+                    (self.keep_failures, call.successful(), call.status)
+                {
                     let endpoint = call.endpoint.map_or(NONE, |e| self.strings.intern(e));
                     *self
                         .failures
@@ -614,6 +627,8 @@ impl PartialAggregate {
         // The big tables are sorted as numbers: a string's rank in text order stands for
         // it, and strings that redaction made equal share a rank, so their rows merge.
         let ranks = TextRanks::new(&texts);
+        let shared: Vec<Arc<str>> = ranks.texts.iter().map(|&t| Arc::from(t)).collect();
+        let name = |rank: u32| shared[rank as usize].clone();
         let mut minutes: Vec<(u32, u32, MinuteCounts)> = self
             .minutes
             .into_iter()
@@ -632,7 +647,7 @@ impl PartialAggregate {
             .filter_map(|(minute, user, counts)| {
                 Some(MinuteRow {
                     minute: time_of_minute(minute)?,
-                    user: ranks.text(user).to_owned(),
+                    user: name(user),
                     counts,
                 })
             })
@@ -665,8 +680,8 @@ impl PartialAggregate {
             .filter_map(|(minute, user, endpoint, status, count)| {
                 Some(FailureRow {
                     minute: time_of_minute(minute)?,
-                    user: ranks.text(user).to_owned(),
-                    endpoint: ranks.text(endpoint).to_owned(),
+                    user: name(user),
+                    endpoint: name(endpoint),
                     status,
                     count,
                 })
@@ -712,9 +727,12 @@ mod tests {
     ];
 
     fn aggregate(dims: &[Dim], lines: &[&str]) -> PartialAggregate {
+        aggregate_into(PartialAggregate::new(dims), lines)
+    }
+
+    fn aggregate_into(mut partial: PartialAggregate, lines: &[&str]) -> PartialAggregate {
         let layout = LayoutParser::default();
-        let mut reader = CallReader::new(None);
-        let mut partial = PartialAggregate::new(dims);
+        let mut reader = CallReader::new(None).with_endpoints(partial.endpoints_needed());
         for line in lines {
             let header = layout.parse_header(line.as_bytes()).unwrap();
             partial.record_entry(&header);
@@ -723,6 +741,26 @@ mod tests {
             }
         }
         partial
+    }
+
+    #[test]
+    fn without_failures_only_the_failures_table_is_missing() {
+        for dims in [&[Dim::User][..], &[Dim::Endpoint, Dim::Status]] {
+            let full = aggregate(dims, LINES).finish(true);
+            let partial = PartialAggregate::new(dims).with_failures(false);
+            let lean = aggregate_into(partial, LINES).finish(true);
+            assert!(!full.failures.is_empty());
+            assert!(lean.failures.is_empty());
+            assert_eq!(
+                CallAggregate {
+                    failures: Vec::new(),
+                    ..full
+                },
+                lean
+            );
+        }
+        let lean = PartialAggregate::new(&[Dim::User]).with_failures(false);
+        assert_eq!(lean.endpoints_needed(), Endpoints::None);
     }
 
     fn keys(groups: &[Group]) -> Vec<(String, u64)> {
@@ -830,7 +868,7 @@ mod tests {
                 let c = r.counts;
                 (
                     r.minute.to_string(),
-                    r.user.as_str(),
+                    &*r.user,
                     c.calls,
                     c.successful,
                     c.unsuccessful,
@@ -887,7 +925,7 @@ mod tests {
             .map(|r| {
                 (
                     r.minute.format("%H:%M").to_string(),
-                    r.user.as_str(),
+                    &*r.user,
                     r.counts.calls,
                 )
             })
@@ -903,7 +941,7 @@ mod tests {
         let failures: Vec<(&str, &str, u16, u64)> = agg
             .failures
             .iter()
-            .map(|f| (f.user.as_str(), f.endpoint.as_str(), f.status, f.count))
+            .map(|f| (&*f.user, &*f.endpoint, f.status, f.count))
             .collect();
         assert_eq!(
             failures,

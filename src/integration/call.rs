@@ -144,6 +144,8 @@ pub enum Endpoints {
     All,
     /// Unsuccessful calls only (status 400 and above).
     Unsuccessful,
+    /// None: only logins are still recognised, which needs their path.
+    None,
 }
 
 /// Reads calls out of messages; holds the scratch buffers so that no message allocates.
@@ -200,6 +202,7 @@ impl CallReader {
         let wanted = match self.endpoints {
             Endpoints::All => true,
             Endpoints::Unsuccessful => fields.status.is_some_and(|s| s >= 400),
+            Endpoints::None => false,
         };
         // Normalising never adds letters: a path without `login` in it is no login.
         let maybe_login =

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2, memchr3};
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take_till};
+use nom::bytes::complete::{tag, tag_no_case};
 use nom::character::complete::{char, digit1, space0};
 use nom::combinator::{all_consuming, opt, success, value};
 use nom::sequence::preceded;
@@ -206,12 +206,18 @@ pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
 
 /// Splits the value of a pair off the text after its `=`: (rest, raw value).
 fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
-    let parsed: IResult<&[u8], &[u8]> = alt((
-        preceded(char('"'), quoted_body),
-        take_till(|b: u8| b.is_ascii_whitespace()),
-    ))
-    .parse(input);
+    let parsed: IResult<&[u8], &[u8]> =
+        alt((preceded(char('"'), quoted_body), bare_value)).parse(input);
     parsed.unwrap_or((input, &input[..0]))
+}
+
+/// An unquoted value: everything up to the first ASCII whitespace. Values (tokens, paths)
+/// are long, so the usual separators are found with SIMD searches rather than byte by byte,
+/// then the prefix is checked for the rare ones (CR, form feed).
+fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    let end = memchr3(b' ', b'\t', b'\n', input).unwrap_or(input.len());
+    let end = memchr2(b'\r', b'\x0c', &input[..end]).unwrap_or(end);
+    Ok((&input[end..], &input[..end]))
 }
 
 /// The inside of a double-quoted value, after the opening quote.
@@ -600,6 +606,11 @@ mod tests {
             CallFields { path: b(b"/a?x=1&user=b"), status: Some(200), ..NONE },
         ),
         (b"user=a\tstatus=200", CallFields { user: b(b"a"), status: Some(200), ..NONE }),
+        // Every ASCII whitespace ends a bare value, the rare ones before the usual ones too.
+        (b"user=a\rstatus=200", CallFields { user: b(b"a"), status: Some(200), ..NONE }),
+        (b"user=a\x0cstatus=200 x", CallFields { user: b(b"a"), status: Some(200), ..NONE }),
+        (b"user=a\r\nip=b", CallFields { user: b(b"a"), ip: b(b"b"), ..NONE }),
+        (b"user=a\x0b", CallFields { user: b(b"a\x0b"), ..NONE }),
         (b"user=a=b", CallFields { user: b(b"a=b"), ..NONE }),
         // Values that do not fit their field.
         (b"status=99 status=2000 status=099 status=20x", NONE),

@@ -35,7 +35,9 @@ use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
 
 /// The default block size.
-pub const DEFAULT_CHUNK_BYTES: usize = 8 << 20;
+/// Small enough that `threads + 2` blocks stay a few MiB; large enough that the per-chunk
+/// work (a carried partial line, a lock, a job) is lost in the parse.
+pub const DEFAULT_CHUNK_BYTES: usize = 2 << 20;
 
 /// The default longest line read whole.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
@@ -62,6 +64,9 @@ pub struct ScanOptions {
     pub chunk_bytes: usize,
     /// Lines longer than this are read as their first `max_line_bytes` bytes and reported.
     pub max_line_bytes: usize,
+    /// Keep the per-minute table of failures (user, endpoint, status) that names the cause
+    /// of rejection spikes; reports that do not show it save its memory and time.
+    pub failures: bool,
     /// Redact secrets in the strings of the aggregate (formats.md section 3); problems'
     /// line excerpts are always redacted.
     pub redact: bool,
@@ -79,6 +84,7 @@ impl ScanOptions {
             dims: Vec::new(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            failures: true,
             redact: true,
             progress: None,
         }
@@ -102,6 +108,7 @@ impl fmt::Debug for ScanOptions {
             .field("dims", &self.dims)
             .field("chunk_bytes", &self.chunk_bytes)
             .field("max_line_bytes", &self.max_line_bytes)
+            .field("failures", &self.failures)
             .field("redact", &self.redact)
             .field("progress", &self.progress.is_some())
             .finish()
@@ -332,7 +339,7 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         entries: EntryReader::new(options.layout.clone(), options.max_line_bytes),
         workers: (0..threads)
             .map(|_| {
-                let partial = PartialAggregate::new(&options.dims);
+                let partial = PartialAggregate::new(&options.dims).with_failures(options.failures);
                 let calls = CallReader::new(pattern).with_endpoints(partial.endpoints_needed());
                 Mutex::new(Worker { partial, calls })
             })
@@ -393,7 +400,7 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
     });
     let mut partial = workers
         .next()
-        .unwrap_or_else(|| PartialAggregate::new(&options.dims));
+        .unwrap_or_else(|| PartialAggregate::new(&options.dims).with_failures(options.failures));
     for other in workers {
         partial.merge(&other);
     }
@@ -578,7 +585,7 @@ fn parse_run(
 /// reference the chunked scan must agree with, and a way to time the parse alone.
 pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTally, CallAggregate) {
     let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
-    let mut partial = PartialAggregate::new(&options.dims);
+    let mut partial = PartialAggregate::new(&options.dims).with_failures(options.failures);
     let mut calls = CallReader::new(options.message_pattern.as_deref())
         .with_endpoints(partial.endpoints_needed());
     let outcome = parse_run(
@@ -600,6 +607,17 @@ pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTall
     };
     file.submit(0, outcome);
     (file.finish(), partial.finish(options.redact))
+}
+
+/// Zero-extends `buf` to `len` bytes without the doubling of `Vec::resize`: blocks are
+/// sized to the chunk, and a doubled block would double the scan's memory. The capacity is
+/// rounded up so that a block reused with a slightly longer carry is not reallocated.
+fn grow_exact(buf: &mut Vec<u8>, len: usize) {
+    const SLACK: usize = 64 << 10;
+    if buf.capacity() < len {
+        buf.reserve_exact(len.next_multiple_of(SLACK) - buf.len());
+    }
+    buf.resize(len, 0);
 }
 
 /// Reads one input block by block and cuts it into chunks.
@@ -670,7 +688,7 @@ impl FileReader {
         if self.buf.len() < chunk_bytes {
             let mut block = shared.take_buffer();
             if block.len() < self.filled {
-                block.resize(self.filled, 0);
+                grow_exact(&mut block, self.filled);
             }
             block[..self.filled].copy_from_slice(&self.buf[..self.filled]);
             self.buf = block;
@@ -761,7 +779,7 @@ impl FileReader {
     /// Reads until `buf[..filled]` holds `target` bytes or the input ends.
     fn fill(&mut self, target: usize, max_line: usize) {
         if self.buf.len() < target {
-            self.buf.resize(target, 0);
+            grow_exact(&mut self.buf, target);
         }
         while !self.eof && self.filled < target {
             match self.source.read(&mut self.buf[self.filled..target]) {
@@ -796,7 +814,7 @@ impl FileReader {
         let mut length = (self.filled - start) as u64;
         let mut last = self.buf[self.filled - 1];
         if self.buf.len() < keep + SKIP_READ {
-            self.buf.resize(keep + SKIP_READ, 0);
+            grow_exact(&mut self.buf, keep + SKIP_READ);
         }
         let mut end = keep + 1;
         while !self.eof {

@@ -23,7 +23,7 @@ pub struct UserLogins {
 pub fn login_report(rows: &[MinuteRow], token_minutes: i64) -> Vec<UserLogins> {
     let mut per_user: BTreeMap<&str, (Vec<NaiveDateTime>, u64, u64)> = BTreeMap::new();
     for row in rows {
-        let entry = per_user.entry(row.user.as_str()).or_default();
+        let entry = per_user.entry(&*row.user).or_default();
         if row.counts.calls > 0 {
             entry.0.push(row.minute);
         }

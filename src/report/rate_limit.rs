@@ -47,7 +47,7 @@ fn minutes_frame(rows: &[MinuteRow]) -> PolarsResult<DataFrame> {
         .iter()
         .map(|r| r.minute.format("%Y-%m-%d %H:%M").to_string())
         .collect();
-    let user: Vec<&str> = rows.iter().map(|r| r.user.as_str()).collect();
+    let user: Vec<&str> = rows.iter().map(|r| &*r.user).collect();
     let calls: Vec<u64> = rows.iter().map(|r| u64::from(r.counts.calls)).collect();
     let limited: Vec<u64> = rows
         .iter()

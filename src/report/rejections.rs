@@ -111,11 +111,14 @@ impl OffsetOf<'_> {
     }
 }
 
-fn top_causes(counts: BTreeMap<String, u64>, top: usize) -> Vec<CauseCount> {
+fn top_causes<K: AsRef<str>>(counts: BTreeMap<K, u64>, top: usize) -> Vec<CauseCount> {
     let mut list: Vec<CauseCount> = counts
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(name, rejected)| CauseCount { name, rejected })
+        .map(|(name, rejected)| CauseCount {
+            name: name.as_ref().to_owned(),
+            rejected,
+        })
         .collect();
     list.sort_by(|a, b| b.rejected.cmp(&a.rejected).then(a.name.cmp(&b.name)));
     list.truncate(top);
@@ -189,8 +192,8 @@ pub fn rejections_report(
                         .iter()
                         .filter(|f| f.minute >= start && f.minute < end)
                     {
-                        *users.entry(f.user.clone()).or_default() += f.count;
-                        *endpoints.entry(f.endpoint.clone()).or_default() += f.count;
+                        *users.entry(&*f.user).or_default() += f.count;
+                        *endpoints.entry(&*f.endpoint).or_default() += f.count;
                         *statuses.entry(f.status.to_string()).or_default() += f.count;
                     }
                     let baseline = baseline_of(&series, w.first, settings.params.window);
