@@ -284,10 +284,12 @@ pub fn integration_counts(
     args: &InputArgs,
 ) -> Result<Option<IntegrationCounts>, CommandError> {
     Ok(
-        scan_integration(ingest, args, |_| {}, None)?.map(|result| IntegrationCounts {
-            minutes: result.calls.minute_totals(),
-            first: result.calls.first,
-            last: result.calls.last,
+        scan_integration(ingest, args, |o| o.failures = false, None)?.map(|result| {
+            IntegrationCounts {
+                minutes: result.calls.minute_totals(),
+                first: result.calls.first,
+                last: result.calls.last,
+            }
         }),
     )
 }

@@ -73,7 +73,7 @@ pub fn monthly_report(
         Grain::Month,
         options.range,
     ))?;
-    let reconciled = reconciled_rows(timeline, integration, Grain::Month, &months);
+    let reconciled = reconciled_rows(timeline, integration, Grain::Month, &months, options.range);
     let quota = match options.quota {
         Some(q) => quota_status(timeline, options, q)?,
         None => None,

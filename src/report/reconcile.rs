@@ -2,12 +2,12 @@
 //! per-call counts stand beside the usage figures, and differences beyond what the bounds
 //! explain are flagged.
 
-use crate::calendar::Grain;
+use crate::calendar::{DateRange, Grain};
 use crate::integration::aggregate::MinuteCounts;
 use crate::render::{Align, Cell, Table};
 use crate::rollup::BucketTotals;
 use crate::usage::period::Timeline;
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -105,24 +105,54 @@ pub fn reconciled_rows(
     integration: Option<&IntegrationCounts>,
     grain: Grain,
     buckets: &[BucketTotals],
+    range: DateRange,
 ) -> Vec<Option<Reconciled>> {
     let Some(counts) = integration else {
         return vec![None; buckets.len()];
     };
+    // The usage figures of a bucket cut by --since/--until cover only the days in range:
+    // both logs are compared over those days alone.
+    let (from, to) = range_bounds(range);
+    let clip = |(s, e): (NaiveDateTime, NaiveDateTime)| {
+        let (s, e) = (s.max(from), e.min(to));
+        (s <= e).then_some((s, e))
+    };
     let spans: Vec<_> = timeline
         .periods
         .iter()
-        .map(|p| {
-            (
+        .filter_map(|p| {
+            clip((
                 p.start.local,
                 p.reset.unwrap_or(p.last().at).max(p.last().at).local,
-            )
+            ))
         })
         .collect();
-    reconcile(counts, grain, buckets, &spans)
+    let in_range = IntegrationCounts {
+        minutes: counts
+            .minutes
+            .iter()
+            .filter(|(minute, _)| range.contains(minute.date()))
+            .cloned()
+            .collect(),
+        first: counts.first.map(|f| f.max(from)),
+        last: counts.last.map(|l| l.min(to)),
+    };
+    reconcile(&in_range, grain, buckets, &spans)
         .into_iter()
         .map(Some)
         .collect()
+}
+
+/// The first and last instants of a range's days (unbounded ends as far as time goes).
+fn range_bounds(range: DateRange) -> (NaiveDateTime, NaiveDateTime) {
+    let from = range
+        .since
+        .map_or(NaiveDateTime::MIN, |d| d.and_time(NaiveTime::MIN));
+    let to = range
+        .until
+        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
+        .unwrap_or(NaiveDateTime::MAX);
+    (from, to)
 }
 
 /// integration.log's successful calls and how they compare, for a table cell.

@@ -75,7 +75,8 @@ pub fn weekly_report(
     integration: Option<&IntegrationCounts>,
 ) -> PolarsResult<WeeklyReport> {
     let (weeks, total) = roll_up(&pieces(timeline, options.clock, Grain::Week, options.range))?;
-    let mut reconciled = reconciled_rows(timeline, integration, Grain::Week, &weeks).into_iter();
+    let mut reconciled =
+        reconciled_rows(timeline, integration, Grain::Week, &weeks, options.range).into_iter();
     let rows = weeks
         .iter()
         .map(|w| {
