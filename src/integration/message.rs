@@ -276,6 +276,14 @@ fn decimal(digits: &[u8]) -> Option<u64> {
 /// allowed. Fractions of a microsecond are rounded half up. None if not a
 /// duration or if it overflows u64.
 pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
+    let text = text.trim_ascii();
+    // The usual spelling, whole milliseconds (`143ms`), without the general parser's
+    // 128-bit arithmetic; up to 15 digits the product cannot overflow.
+    if let Some(digits) = text.strip_suffix(b"ms") {
+        if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
+            return Some(decimal(digits)? * 1_000);
+        }
+    }
     let parsed: IResult<&[u8], _> = all_consuming((
         digit1,
         opt(preceded(char('.'), digit1)),
@@ -290,7 +298,7 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
             success(1_000_000),
         )),
     ))
-    .parse(text.trim_ascii());
+    .parse(text);
     let (_, (whole, fraction, _, unit_ns)) = parsed.ok()?;
 
     // Integer arithmetic in nanoseconds keeps `1.2s` exactly 1_200_000 µs.
@@ -740,6 +748,10 @@ mod tests {
             (b"18446744073709551615us", Some(u64::MAX)),
             (b"18446744073709551616us", None),
             (b"18446744073709552ms", None),
+            // Either side of the whole-milliseconds shortcut's 15 digits.
+            (b"999999999999999ms", Some(999_999_999_999_999_000)),
+            (b"9999999999999999ms", Some(9_999_999_999_999_999_000)),
+            (b"18446744073709551ms", Some(18_446_744_073_709_551_000)),
             (b"99999999999999999999999999999999", None),
             (b"18446744073709551615s", None),
             (b"", None),
