@@ -51,8 +51,9 @@ pub fn layout(data: &[u8]) {
     assert_eq!(layout.pattern(), pattern);
     for line in lines.split(|&b| b == b'\n') {
         if let Some(header) = layout.parse_header(line) {
-            // The message is the end of the line.
-            assert!(line.ends_with(header.message), "{pattern:?} {line:?}");
+            // The message is the end of the line, less a `\r` left by a CRLF line end.
+            let content = line.strip_suffix(b"\r").unwrap_or(line);
+            assert!(content.ends_with(header.message), "{pattern:?} {line:?}");
             for key in layout.mdc_keys() {
                 let _ = layout.mdc(&header, key);
             }
