@@ -770,3 +770,36 @@ fn outputs_never_overwrite_inputs() {
         .unwrap()
         .contains(WEEK));
 }
+
+/// A log line holding terminal escape sequences (clear the screen, set the window title,
+/// ring the bell) is shown in warnings and in `check`, but cannot drive the terminal.
+#[test]
+fn terminal_escapes_in_log_lines_stay_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut bytes = lines(USAGE, "\n");
+    bytes.extend_from_slice(b"\x1b[2J\x1b]0;pwned\x07 junk\r junk\n");
+    write(d, "u.log", &bytes);
+    let mut integration = b"\x1b[31morphan\x1b[0m\n".to_vec();
+    integration.extend(lines(INTEGRATION, "\n"));
+    write(d, "integration.log", &integration);
+    for args in [
+        &["weekly", "u.log"][..],
+        &["calls", "integration.log"],
+        &["check", "u.log", "integration.log"],
+        &["check", "--format", "md", "u.log", "integration.log"],
+    ] {
+        let run = esmlog(d, args);
+        assert!(run.code <= 1, "{args:?}: {run:?}");
+        for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+            assert!(
+                !text.contains(['\u{1b}', '\u{7}', '\r']),
+                "{args:?}: control character on {stream}: {text:?}"
+            );
+        }
+        assert!(
+            run.stdout.contains("pwned") || run.stderr.contains("pwned") || args[0] == "calls",
+            "{args:?}: the line is still shown: {run:?}"
+        );
+    }
+}
