@@ -15,6 +15,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Print secrets found in the logs (bearer tokens, JWTs, passwords, API keys) instead of
+    /// [REDACTED], in every output; the output then must not be shared.
+    #[arg(long, global = true)]
+    pub no_redact: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,9 +126,6 @@ pub struct CallsArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Print secrets found in the logs instead of [REDACTED] (the output then must not be shared).
-    #[arg(long)]
-    pub no_redact: bool,
     /// Also draw the users' successful and unsuccessful calls into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<String>,

@@ -6,8 +6,8 @@ use crate::error::SourceError;
 use crate::integration::layout::LayoutParser;
 use crate::lines::{excerpt, LineSplitter};
 use crate::redact::redact;
-use crate::source::{discover, read_head, Input, LogKind, SNIFF_BYTES};
-use crate::usage::load::{looks_like_usage, parse_usage_bytes, UsageFile};
+use crate::source::{discover, Input, LogKind, SNIFF_BYTES};
+use crate::usage::load::{looks_like_usage, parse_usage_bytes, parse_usage_reader, UsageFile};
 use rayon::prelude::*;
 use std::io::Read;
 
@@ -79,18 +79,35 @@ fn sniff(input: Input, layout: &LayoutParser) -> Sniffed {
         Ok(s) => s,
         Err(e) => return Sniffed::Failed(e),
     };
-    let head = match read_head(&mut stream, SNIFF_BYTES) {
-        Ok(h) => h,
-        Err(e) => return Sniffed::Failed(input.classify_read_error(e)),
-    };
+    // A read error in the first bytes (a small .gz cut short) still leaves what was read
+    // before it: that is sniffed and counted, and the error reported beside it.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let head_error = (&mut stream)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .err();
+    if let Some(e) = head_error {
+        let error = input.classify_read_error(e);
+        return match sniff_kind(&head, layout) {
+            LogKind::Usage => Sniffed::Usage(parse_usage_bytes(&input.name, &head), Some(error)),
+            // Scanning reads it again from its start, up to the same error, and reports it.
+            LogKind::Integration if input.disk_path().is_some() => {
+                Sniffed::Integration(IntegrationInput {
+                    input,
+                    head,
+                    stream: None,
+                })
+            }
+            _ => Sniffed::Failed(error),
+        };
+    }
     match sniff_kind(&head, layout) {
         LogKind::Usage => {
-            let mut all = head;
-            let error = stream
-                .read_to_end(&mut all)
-                .err()
-                .map(|e| input.classify_read_error(e));
-            Sniffed::Usage(parse_usage_bytes(&input.name, &all), error)
+            // Streamed line by line: a usage log is small, but a hostile one (a line of
+            // gigabytes) must not be held whole.
+            let reader = std::io::BufReader::new(std::io::Cursor::new(head).chain(stream));
+            let (file, result) = parse_usage_reader(&input.name, reader);
+            Sniffed::Usage(file, result.err().map(|e| input.classify_read_error(e)))
         }
         LogKind::Integration => {
             let keep = input.disk_path().is_none();

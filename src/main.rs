@@ -9,6 +9,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.no_redact {
+        // Before any input is read: problems and names are redacted as they are read.
+        esmlog::redact::set_enabled(false);
+        messages::warn(
+            "--no-redact: secrets in the logs (bearer tokens, JWTs, passwords, API keys) are printed as they are; do not share this output",
+        );
+    }
     let outcome = match &cli.command {
         Command::Weekly(args) => cmd::weekly::run(args),
         Command::Monthly(args) => cmd::monthly::run(args),

@@ -3,9 +3,13 @@
 //!
 //! It runs on every line that may reach a report, so it works on bytes, borrows its input
 //! and allocates nothing when there is nothing to hide.
+//!
+//! `--no-redact` turns it off for the whole process ([`set_enabled`]): one switch rather than
+//! a flag threaded through every reader, so that no output path can forget it.
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::LazyLock;
 
 use memchr::{memchr2_iter, memchr3, memmem};
@@ -40,6 +44,19 @@ const AUTH_SCHEMES: &[&[u8]] = &[
     b"token",
 ];
 
+static DISABLED: AtomicBool = AtomicBool::new(false);
+
+/// Turns redaction on or off for the whole process. Off only for `--no-redact`, set once at
+/// start-up before any input is read; on by default.
+pub fn set_enabled(enabled: bool) {
+    DISABLED.store(!enabled, Ordering::Relaxed);
+}
+
+/// Whether [`redact`] and [`redact_bytes`] replace secrets (they do unless `--no-redact`).
+pub fn enabled() -> bool {
+    !DISABLED.load(Ordering::Relaxed)
+}
+
 /// Replaces bearer tokens (`Bearer <token>` → `Bearer [REDACTED]`), JWTs
 /// (`eyJ` + three dot-separated base64url parts, anywhere), and the values of
 /// secret keys (password, passwd, pwd, secret, client_secret, token,
@@ -48,8 +65,9 @@ const AUTH_SCHEMES: &[&[u8]] = &[
 /// quoted or not, ASCII case ignored, by [`REDACTED`]. Quotes around a value
 /// and an authorization scheme name (`Basic`) are kept.
 ///
-/// Returns `Cow::Borrowed` when nothing was found; already redacted text is
-/// left alone, so redacting twice changes nothing.
+/// Returns `Cow::Borrowed` when nothing was found or redaction is turned off
+/// ([`set_enabled`]); already redacted text is left alone, so redacting twice
+/// changes nothing.
 pub fn redact(text: &str) -> Cow<'_, str> {
     match redact_bytes(text.as_bytes()) {
         Cow::Borrowed(_) => Cow::Borrowed(text),
@@ -66,7 +84,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 pub fn redact_bytes(text: &[u8]) -> Cow<'_, [u8]> {
     // The pre-check stops at the first secret and allocates nothing, so the
     // common, clean line costs three memchr-driven passes.
-    if !contains_secret(text) {
+    if !enabled() || !contains_secret(text) {
         return Cow::Borrowed(text);
     }
     let mut spans = Vec::new();
@@ -101,7 +119,7 @@ pub fn redact_bytes(text: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Whether [`redact`] would replace anything.
+/// Whether text holds a secret [`redact`] replaces when redaction is on.
 pub fn contains_secret(text: &[u8]) -> bool {
     scan_secrets(text, &mut |_, _| ControlFlow::Break(())).is_break()
 }
@@ -356,6 +374,40 @@ fn secret_value(text: &[u8], after: usize, json: bool) -> (usize, usize, usize) 
     }
 }
 
+/// Redacts the string literals of a JSON document and nothing else, so that keys, numbers
+/// and the document's structure stay as they were (redacting the whole text could swallow
+/// an escaped quote and break it). `json` must be valid JSON; a literal that does not
+/// decode is left alone.
+pub fn redact_json(json: &str) -> Cow<'_, str> {
+    if !enabled() || !contains_secret(json.as_bytes()) {
+        return Cow::Borrowed(json);
+    }
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    let mut done = 0;
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'"', &bytes[i..]) {
+        let start = i + offset;
+        // Find the closing quote, skipping escaped characters.
+        let mut j = start + 1;
+        while j < bytes.len() && bytes[j] != b'"' {
+            j += if bytes[j] == b'\\' { 2 } else { 1 };
+        }
+        let end = (j + 1).min(bytes.len());
+        let literal = &json[start..end];
+        if let Ok(text) = serde_json::from_str::<String>(literal) {
+            if let Cow::Owned(clean) = redact(&text) {
+                out.push_str(&json[done..start]);
+                out.push_str(&serde_json::to_string(&clean).unwrap_or_default());
+                done = end;
+            }
+        }
+        i = end;
+    }
+    out.push_str(&json[done..]);
+    Cow::Owned(out)
+}
+
 /// Whether text still holds something shaped like a JWT (`eyJ`, base64url, `.`, base64url,
 /// `.`): what must never be printed. For the tests of every output.
 #[cfg(test)]
@@ -517,6 +569,20 @@ mod tests {
             );
             assert!(!contains_secret(text.as_bytes()), "{text:?}");
         }
+    }
+
+    #[test]
+    fn json_keeps_its_structure() {
+        let json = r#"{"user": "a\"b password=x\"y", "n": 1, "t": "Bearer abc", "k": "plain"}"#;
+        let got = redact_json(json);
+        let value: serde_json::Value = serde_json::from_str(&got).expect("still JSON");
+        assert_eq!(value["user"], "a\"b password=[REDACTED]\"y");
+        assert_eq!(value["t"], "Bearer [REDACTED]");
+        assert_eq!(value["k"], "plain");
+        assert_eq!(value["n"], 1);
+        // A whole-text pass would have taken the escaped quote with the password.
+        assert!(serde_json::from_str::<serde_json::Value>(&redact(json)).is_err());
+        assert!(matches!(redact_json(r#"{"a": "b"}"#), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -5,7 +5,6 @@ use crate::cli::CallsArgs;
 use crate::integration::aggregate::Dim;
 use crate::integration::call::MessagePattern;
 use crate::integration::scan::ScanOptions;
-use crate::messages;
 use crate::report::calls::{calls_report, CallsSettings};
 use crate::report::charts;
 use std::sync::Arc;
@@ -27,18 +26,13 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
         .map(MessagePattern::new)
         .transpose()?
         .map(Arc::new);
-    if args.no_redact {
-        messages::warn(
-            "--no-redact: secrets in the logs are printed as they are; do not share this output",
-        );
-    }
     let configure = |options: &mut ScanOptions| {
         // Users are always counted: the users chart and the login analysis need them.
         options.dims = by.clone();
         if !options.dims.contains(&Dim::User) {
             options.dims.push(Dim::User);
         }
-        options.redact = !args.no_redact;
+        options.redact = crate::redact::enabled();
         options.message_pattern = message_pattern;
         // Spike causes are the rejections report's; none of these tables or charts reads them.
         options.failures = false;

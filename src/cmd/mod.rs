@@ -183,10 +183,10 @@ fn report_line_problems(ingest: &Ingest) {
         "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:"
     ));
     for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
-        eprintln!(
-            "  {}:{}: {}: {}",
+        messages::detail(&format!(
+            "{}:{}: {}: {}",
             problem.file, problem.line, problem.reason, problem.text
-        );
+        ));
     }
 }
 
@@ -248,10 +248,10 @@ pub fn report_scan_problems(result: &ScanResult) {
             "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
         ));
         for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
-            eprintln!(
-                "  {}:{}: {}: {}",
+            messages::detail(&format!(
+                "{}:{}: {}: {}",
                 problem.file, problem.line, problem.reason, problem.text
-            );
+            ));
         }
     }
 }

@@ -213,9 +213,20 @@ impl EntryReader {
     /// The part of a physical line (without its `\n`) that is read: without a trailing
     /// `\r`, cut to the maximum, and without a byte-order mark if it is a file's first
     /// line. Also the line's length when it was cut.
+    /// `cut` says the chunker already cut the line to the maximum: a `\r` ending what it
+    /// kept is inside the line, not its line end, and stays (as in one pass over the whole).
     #[inline]
-    fn content<'a>(&self, raw: &'a [u8], first_of_file: bool) -> (&'a [u8], Option<u64>) {
-        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+    fn content<'a>(
+        &self,
+        raw: &'a [u8],
+        first_of_file: bool,
+        cut: bool,
+    ) -> (&'a [u8], Option<u64>) {
+        let line = if cut {
+            raw
+        } else {
+            raw.strip_suffix(b"\r").unwrap_or(raw)
+        };
         let (line, oversized) = if line.len() > self.max_line {
             (&line[..self.max_line], Some(line.len() as u64))
         } else {
@@ -232,7 +243,7 @@ impl EntryReader {
     /// Whether a physical line (without its `\n`) starts an entry. The chunker asks this
     /// where it cuts, and must agree with [`EntryReader::read`].
     pub fn starts_entry(&self, raw: &[u8], first_of_file: bool) -> bool {
-        let (line, _) = self.content(raw, first_of_file);
+        let (line, _) = self.content(raw, first_of_file, false);
         !is_blank(line) && self.layout.parse_header(line).is_some()
     }
 
@@ -280,16 +291,18 @@ impl EntryReader {
                 None => (&run[pos..], run.len()),
             };
             number += 1;
-            let (line, mut oversized) = self.content(raw, start.starts_file && pos == 0);
+            let mut cut = None;
             while let Some(&&(offset, length)) = cut_lines.peek() {
                 if offset > pos {
                     break;
                 }
                 if offset == pos {
-                    oversized = Some(length);
+                    cut = Some(length);
                 }
                 cut_lines.next();
             }
+            let (line, oversized) = self.content(raw, start.starts_file && pos == 0, cut.is_some());
+            let oversized = cut.or(oversized);
             pos = next;
 
             if let Some(length) = oversized {

@@ -99,17 +99,52 @@ pub trait Exporter {
     fn export(&self, tables: &[Table], notes: &[String], out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Renders `report` as `format` into `out`.
+/// Renders `report` as `format` into `out`, with secrets redacted (formats.md section 3).
+///
+/// Log text is redacted where it is read; this is the last pass over every string a report
+/// prints (cells, notes, JSON strings), so that text from anywhere else (a file or zip
+/// member name, a future column) cannot carry a secret out either.
 pub fn emit<R: Report>(report: &R, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    let notes = || {
+        report
+            .notes()
+            .iter()
+            .map(|n| redact_text(n))
+            .collect::<Vec<_>>()
+    };
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
+            let json = serde_json::to_string_pretty(report).map_err(io::Error::other)?;
+            out.write_all(crate::redact::redact_json(&json).as_bytes())?;
             writeln!(out)
         }
-        Format::Csv => csv::CsvExporter.export(&[report.csv()], &[], out),
-        Format::Table => text::TextExporter.export(&report.tables(), &report.notes(), out),
-        Format::Md => markdown::MarkdownExporter.export(&report.tables(), &report.notes(), out),
+        Format::Csv => csv::CsvExporter.export(&[redacted_table(report.csv())], &[], out),
+        Format::Table => text::TextExporter.export(&redacted_tables(report), &notes(), out),
+        Format::Md => markdown::MarkdownExporter.export(&redacted_tables(report), &notes(), out),
     }
+}
+
+fn redact_text(text: &str) -> String {
+    crate::redact::redact(text).into_owned()
+}
+
+fn redacted_tables<R: Report>(report: &R) -> Vec<Table> {
+    report.tables().into_iter().map(redacted_table).collect()
+}
+
+/// A table with secrets redacted in its title and text cells (numbers hold none).
+pub fn redacted_table(mut table: Table) -> Table {
+    table.title = redact_text(&table.title);
+    for row in table.rows.iter_mut().chain(table.total.iter_mut()) {
+        for cell in row {
+            if let Cell::Text(text) = cell {
+                if let std::borrow::Cow::Owned(clean) = crate::redact::redact(text) {
+                    *text = clean;
+                }
+            }
+        }
+    }
+    table
 }
 
 /// `1234567` → `1,234,567`.
