@@ -197,7 +197,7 @@ impl CallRows {
 
     /// The rows as a frame (columns as in [`CALL_COLUMNS`]), and the month runs: (month key,
     /// first row, rows). Empties the buffer, keeping its capacity.
-    fn take_frame(&mut self) -> PolarsResult<(DataFrame, Vec<(u32, usize, usize)>)> {
+    fn take_frame(&mut self) -> PolarsResult<(DataFrame, MonthRuns)> {
         let n = self.len();
         let local = Column::new("local_time".into(), std::mem::take(&mut self.local_ms))
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
@@ -222,7 +222,7 @@ impl CallRows {
                 self.level.column("level"),
             ],
         )?;
-        let mut runs: Vec<(u32, usize, usize)> = Vec::new();
+        let mut runs: MonthRuns = Vec::new();
         for (row, &month) in self.months.iter().enumerate() {
             match runs.last_mut() {
                 Some((m, _, len)) if *m == month => *len += 1,
@@ -246,6 +246,9 @@ impl CallRows {
         Ok((frame, runs))
     }
 }
+
+/// Runs of rows of one month in a chunk: (month key, first row, rows).
+type MonthRuns = Vec<(u32, usize, usize)>;
 
 /// What every row needs to know.
 #[derive(Debug, Clone, Copy)]
@@ -277,7 +280,7 @@ impl CallSink for CallRowSink {
 /// A parsed chunk's rows waiting for their turn.
 struct ChunkFrame {
     frame: DataFrame,
-    runs: Vec<(u32, usize, usize)>,
+    runs: MonthRuns,
 }
 
 #[derive(Default)]
@@ -445,11 +448,19 @@ impl<'e> CallExport<'e> {
     where
         F: FnOnce(&mut Collector) -> Result<(), ExportError>,
     {
-        let mut collector = lock(&self.collector);
+        Self::record_into(&mut lock(&self.collector), f);
+    }
+
+    /// Runs `f` unless an error happened before; keeps the first error and drops what is
+    /// held (so every held chunk is let go).
+    fn record_into<F>(collector: &mut Collector, f: F)
+    where
+        F: FnOnce(&mut Collector) -> Result<(), ExportError>,
+    {
         if collector.error.is_some() {
             return;
         }
-        if let Err(e) = f(&mut collector) {
+        if let Err(e) = f(collector) {
             collector.error = Some(e);
             // Nothing more is written; what is open is dropped with its temporary files.
             collector.open.clear();
@@ -478,14 +489,17 @@ impl ScanSink for CallExport<'_> {
         }
     }
 
-    fn chunk_done(&self, worker: &mut CallRowSink, file: usize, seq: u64) {
+    fn chunk_done(&self, worker: &mut CallRowSink, file: usize, seq: u64) -> usize {
         // The frame is built on the parsing thread, outside the collector's lock.
         let chunk = worker
             .rows
             .take_frame()
             .map(|(frame, runs)| ChunkFrame { frame, runs })
             .map_err(|e| ExportError::encode(&self.dir, e));
-        self.record(|collector| {
+        let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
+        let mut collector = lock(&self.collector);
+        let before = held(&collector);
+        Self::record_into(&mut collector, |collector| {
             let chunk = chunk?;
             collector
                 .files
@@ -495,6 +509,9 @@ impl ScanSink for CallExport<'_> {
                 .insert(seq, chunk);
             self.advance(collector, file)
         });
+        // This chunk and those it let through are done with; the held-back ones keep their
+        // block, so that the readers wait for the chunk everything waits for (see ScanSink).
+        before + 1 - held(&collector)
     }
 
     fn file_done(&self, file: usize, chunks: u64) {

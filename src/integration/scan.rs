@@ -199,8 +199,15 @@ pub trait ScanSink: Sync {
     fn worker(&self) -> Self::Worker;
     /// `worker` has just parsed chunk `seq` (0, 1, …) of input `file` (its index among the
     /// inputs); called on the parsing thread, before the worker parses anything else.
+    ///
+    /// Returns how many chunks the sink is done with, this one and any it held back: each
+    /// frees a block for the readers. A sink that keeps a chunk's output back until the
+    /// chunks before it arrive returns 0 for it, and counts it when it lets it go; so what it
+    /// holds counts against the `threads + 2` blocks and the readers cannot run ahead of it.
     #[inline]
-    fn chunk_done(&self, _worker: &mut Self::Worker, _file: usize, _seq: u64) {}
+    fn chunk_done(&self, _worker: &mut Self::Worker, _file: usize, _seq: u64) -> usize {
+        1
+    }
     /// Input `file` was cut into `chunks` chunks (some may still be being parsed).
     #[inline]
     fn file_done(&self, _file: usize, _chunks: u64) {}
@@ -607,7 +614,7 @@ impl<'o, S: ScanSink> Shared<'o, S> {
     }
 
     fn run_chunk<'s>(&'s self, scope: &Scope<'s>, chunk: Chunk) {
-        let outcome = self.parse(&chunk);
+        let (outcome, done) = self.parse(&chunk);
         let Chunk {
             file,
             seq,
@@ -617,14 +624,16 @@ impl<'o, S: ScanSink> Shared<'o, S> {
         } = chunk;
         lock(&self.buffers).push(buf);
         lock(&self.files[file]).submit(seq, outcome);
-        self.release(scope);
+        for _ in 0..done {
+            self.release(scope);
+        }
         if let Some(progress) = &self.options.progress {
             progress(len as u64);
         }
     }
 
-    /// Parses a chunk into this thread's sink.
-    fn parse(&self, chunk: &Chunk) -> ChunkOutcome {
+    /// Parses a chunk into this thread's sink; also returns how many chunks the sink let go.
+    fn parse(&self, chunk: &Chunk) -> (ChunkOutcome, usize) {
         let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
         let mut worker = lock(&self.workers[index]);
         let Worker { sink, calls } = &mut *worker;
@@ -637,8 +646,8 @@ impl<'o, S: ScanSink> Shared<'o, S> {
             &chunk.cut_lines,
             &chunk.name,
         );
-        self.sink.chunk_done(sink, chunk.file, chunk.seq);
-        outcome
+        let done = self.sink.chunk_done(sink, chunk.file, chunk.seq);
+        (outcome, done)
     }
 
     fn take_buffer(&self) -> Vec<u8> {
