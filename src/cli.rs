@@ -36,6 +36,10 @@ pub enum Command {
     /// Accounts for every line of every input: parsed, continuation, malformed, orphan,
     /// blank, duplicate; lists the first problems. Exit 1 when problems were found.
     Check(CheckArgs),
+    /// Writes the parsed records as a dataset for Spark, DuckDB and the like: REST calls and
+    /// usage periods, intervals and week/month pieces, Hive-partitioned by environment (and
+    /// month) in Parquet, CSV or JSON lines.
+    Export(ExportArgs),
     /// Writes deterministic synthetic logs and their truth.json (for tests and benchmarks).
     Generate(crate::generate::GenerateArgs),
     /// A monthly report bundle to forward as is: index.html (self-contained), report.md,
@@ -44,10 +48,10 @@ pub enum Command {
 }
 
 /// Where the logs are and how to read them.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Log files, folders, globs, .gz or .zip archives; `-` reads stdin.
-    #[arg(required = true, value_name = "PATHS")]
+    #[arg(required_unless_present = "environment", value_name = "PATHS")]
     pub paths: Vec<String>,
     /// The server's IANA time zone (for example Europe/Helsinki): converts instants exactly
     /// and resolves the repeated hour when daylight saving time ends.
@@ -59,10 +63,19 @@ pub struct InputArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The ESM environment of the inputs: `NAME` names the PATHS' environment; `NAME=PATH`
+    /// (repeatable) adds PATH as an input of environment NAME. With several environments the
+    /// reports have rows per environment and a total.
+    #[arg(long, value_name = "NAME[=PATH]")]
+    pub environment: Vec<String>,
+    /// Each of the PATHS is a folder with one subfolder per environment (logs/<environment>/…),
+    /// named after the subfolder.
+    #[arg(long)]
+    pub environments_by_folder: bool,
 }
 
 /// Where and how to write a report.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
@@ -73,7 +86,7 @@ pub struct OutputArgs {
 }
 
 /// Flags of the usage reports.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UsageArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -173,7 +186,7 @@ pub struct RejectionsArgs {
 }
 
 /// Flags of `esmlog report`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub input: InputArgs,
@@ -203,7 +216,7 @@ pub struct ReportArgs {
 }
 
 /// `--since` and `--until`: the local days a report keeps.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct RangeArgs {
     /// First local date to report (YYYY-MM-DD, inclusive).
     #[arg(long, value_name = "DATE")]
@@ -211,4 +224,33 @@ pub struct RangeArgs {
     /// Last local date to report (YYYY-MM-DD, inclusive).
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+}
+
+/// Flags of `esmlog export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Folder to write the dataset into (created if missing): one folder per table, with
+    /// `environment=NAME` (and for calls `month=YYYY-MM`) folders in it. Part files an
+    /// earlier export of the same environment left there are replaced; nothing else is touched.
+    #[arg(long, value_name = "DIR")]
+    pub out: String,
+    /// File format.
+    #[arg(long, short, value_enum, default_value_t = crate::export::ExportFormat::Parquet)]
+    pub format: crate::export::ExportFormat,
+    /// Read messages with this regular expression instead of as key=value pairs; its named
+    /// groups carry the fields (user, ip, method, path, status, duration, cards, error).
+    #[arg(long, value_name = "REGEX")]
+    pub message_pattern: Option<String>,
+    /// Rows of one partition written at a time (a Parquet row group); bounds the memory held
+    /// per open partition.
+    #[arg(long, value_name = "N", default_value_t = crate::export::DEFAULT_ROWS_PER_GROUP)]
+    pub rows_per_group: usize,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write secrets found in the logs instead of [REDACTED] (the dataset then must not be shared).
+    #[arg(long)]
+    pub no_redact: bool,
 }

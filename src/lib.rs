@@ -15,6 +15,8 @@ pub mod clock;
 pub mod cmd;
 pub mod entry_writer;
 pub mod error;
+pub mod export;
+pub mod fleet;
 pub mod generate;
 pub mod ingest;
 pub mod integration;

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Calls(args) => cmd::calls::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Rejections(args) => cmd::rejections::run(args),
+        Command::Export(args) => cmd::export::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Report(args) => cmd::report::run(args),
     };

@@ -2,6 +2,8 @@
 
 pub mod calls;
 pub mod check;
+pub mod export;
+pub mod fleet;
 pub mod generate;
 pub mod monthly;
 pub mod rejections;
@@ -56,6 +58,12 @@ pub enum CommandError {
     Frame(#[from] polars::prelude::PolarsError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Environment(#[from] crate::fleet::EnvironmentError),
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    #[error("environment {environment}: neither a usage log nor an integration.log among its inputs: {inputs}")]
+    NoLogs { environment: String, inputs: String },
 }
 
 /// The inputs of a usage report, read and checked.
@@ -110,10 +118,21 @@ pub fn clock_of(tz: &Option<String>) -> Result<ServerClock, UsageError> {
     }
 }
 
-/// Reads every input, reporting unreadable ones and skipped lines on stderr.
+/// Reads every input, reporting unreadable ones and skipped lines on stderr. A command
+/// without a per-environment view reads the inputs of every environment together.
 pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
     let layout = LayoutParser::compile(&args.layout)?;
-    let found = ingest(&args.paths, &layout);
+    let mut paths = args.paths.clone();
+    if !args.environment.is_empty() || args.environments_by_folder {
+        let envs = crate::fleet::environments(args)?;
+        if envs.len() > 1 {
+            messages::warn(
+                "this command reads all the environments' inputs together; weekly, monthly, report and export have a row, bundle or partition per environment",
+            );
+        }
+        paths = envs.into_iter().flat_map(|e| e.paths).collect();
+    }
+    let found = ingest(&paths, &layout);
     for error in &found.errors {
         messages::error(&error.to_string());
     }
@@ -174,7 +193,8 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     })
 }
 
-fn report_line_problems(ingest: &Ingest) {
+/// Warns about usage-log lines that could not be read.
+pub fn report_line_problems(ingest: &Ingest) {
     let malformed: u64 = ingest.usage.iter().map(|f| f.problems.total).sum();
     if malformed == 0 {
         return;
@@ -219,14 +239,22 @@ pub fn scan_with_threads(
     options: &ScanOptions,
     threads: Option<usize>,
 ) -> Result<ScanResult, CommandError> {
+    scan_with_pool(threads, || scan(inputs, options))
+}
+
+/// Runs `f` (a scan) on a pool of `threads` workers, or on the global pool (one per core).
+pub fn scan_with_pool<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> T + Send,
+) -> Result<T, CommandError> {
     match threads {
-        None => Ok(scan(inputs, options)),
+        None => Ok(f()),
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
                 .build()
                 .map_err(|e| CommandError::Threads(n, e.to_string()))?;
-            Ok(pool.install(|| scan(inputs, options)))
+            Ok(pool.install(f))
         }
     }
 }

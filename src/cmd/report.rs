@@ -23,6 +23,8 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             tz: args.input.tz.clone(),
             layout: args.input.layout.clone(),
             quiet: args.input.quiet,
+            environment: Vec::new(),
+            environments_by_folder: false,
         },
         output: OutputArgs {
             format: Format::Table,
@@ -39,8 +41,29 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
     }
 }
 
-/// Writes the bundle for the month asked for (by default the last complete one).
+/// Writes the bundle for the month asked for (by default the last complete one); with
+/// several environments, one bundle per environment in `DIR/<environment>/`.
 pub fn run(args: &ReportArgs) -> Result<Status, CommandError> {
+    let envs = crate::fleet::environments(&args.input)?;
+    if envs.len() > 1 || !args.input.environment.is_empty() || args.input.environments_by_folder {
+        let mut status = Status::Clean;
+        for env in &envs {
+            let mut env_args = args.clone();
+            env_args.input = crate::fleet::input_args_of(&args.input, env);
+            if envs.len() > 1 {
+                env_args.out = Path::new(&args.out).join(&env.name).display().to_string();
+            }
+            if run_one(&env_args)? == Status::Findings {
+                status = Status::Findings;
+            }
+        }
+        return Ok(status);
+    }
+    run_one(args)
+}
+
+/// The bundle of one environment.
+fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
     let selection = match (&args.month, args.all) {
         (Some(month), _) => Selection::Month(parse_month(month)?),
         (None, true) => Selection::All,

@@ -16,6 +16,11 @@
 //! longer than `max_line_bytes` is cut while it is read.
 //!
 //! Results are the same for any chunk size and any number of threads.
+//!
+//! What is done with the calls is up to a [`ScanSink`]: the scan is generic over it (and so
+//! monomorphised: no dynamic call per line), with the call aggregate as the sink of
+//! [`scan`], and per-call rows for `esmlog export` (`crate::export`). A sink that needs the
+//! calls in input order is told when each chunk is done and how many chunks an input had.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -27,9 +32,9 @@ use memchr::{memchr, memrchr};
 use rayon::Scope;
 
 use super::aggregate::{CallAggregate, Dim, PartialAggregate};
-use super::call::{CallReader, MessagePattern};
+use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
 use super::entry::{ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
-use super::layout::LayoutParser;
+use super::layout::{Header, LayoutParser};
 use crate::accounting::ProblemLog;
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
@@ -181,11 +186,97 @@ impl ScanResult {
     }
 }
 
-/// Scans sniffed integration.log inputs. Runs on the rayon pool it is called from (use
-/// `ThreadPool::install` to choose one). Plain files, gzip files and zip members are
-/// opened again from their start; stdin goes on from its sniffed head.
-pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult {
-    let sources = inputs
+/// One worker thread's share of what a scan reads: fed every entry and every call of the
+/// chunks that thread parses, in the order they appear within a chunk.
+pub trait CallSink: Send {
+    /// Which calls the call reader must work out the endpoint of for this sink.
+    fn endpoints_needed(&self) -> Endpoints;
+    /// Any entry, call or not.
+    fn record_entry(&mut self, header: &Header<'_>);
+    /// A call, with the header of its entry (time, offset, level).
+    fn record_call(&mut self, header: &Header<'_>, call: &CallRecord<'_>);
+}
+
+/// What a scan hands its calls to: makes one [`CallSink`] per worker thread and is told
+/// when chunks and inputs are done, so that a sink can put calls back in input order.
+pub trait ScanSink: Sync {
+    /// The per-thread part.
+    type Worker: CallSink;
+    /// A fresh per-thread part.
+    fn worker(&self) -> Self::Worker;
+    /// `worker` has just parsed chunk `seq` (0, 1, …) of input `file` (its index among the
+    /// inputs); called on the parsing thread, before the worker parses anything else.
+    ///
+    /// Returns how many chunks the sink is done with, this one and any it held back: each
+    /// frees a block for the readers. A sink that keeps a chunk's output back until the
+    /// chunks before it arrive returns 0 for it, and counts it when it lets it go; so what it
+    /// holds counts against the `threads + 2` blocks and the readers cannot run ahead of it.
+    #[inline]
+    fn chunk_done(&self, _worker: &mut Self::Worker, _file: usize, _seq: u64) -> usize {
+        1
+    }
+    /// Input `file` was cut into `chunks` chunks (some may still be being parsed).
+    #[inline]
+    fn file_done(&self, _file: usize, _chunks: u64) {}
+}
+
+impl CallSink for PartialAggregate {
+    #[inline]
+    fn endpoints_needed(&self) -> Endpoints {
+        PartialAggregate::endpoints_needed(self)
+    }
+
+    #[inline]
+    fn record_entry(&mut self, header: &Header<'_>) {
+        PartialAggregate::record_entry(self, header);
+    }
+
+    #[inline]
+    fn record_call(&mut self, header: &Header<'_>, call: &CallRecord<'_>) {
+        PartialAggregate::record_call(self, header.local, call);
+    }
+}
+
+/// The sink of [`scan`]: one partial aggregate per thread, merged at the end.
+struct AggregateSink<'a> {
+    options: &'a ScanOptions,
+}
+
+impl ScanSink for AggregateSink<'_> {
+    type Worker = PartialAggregate;
+
+    fn worker(&self) -> PartialAggregate {
+        empty_aggregate(self.options)
+    }
+}
+
+/// An aggregate with nothing in it yet, keeping what `options` asks for.
+fn empty_aggregate(options: &ScanOptions) -> PartialAggregate {
+    PartialAggregate::new(&options.dims).with_failures(options.failures)
+}
+
+/// What a scan into a [`ScanSink`] found besides the calls.
+#[derive(Debug, Default)]
+pub struct SinkScan<W> {
+    /// The per-thread sinks, in no particular order.
+    pub workers: Vec<W>,
+    /// One per input, in the order given.
+    pub files: Vec<FileTally>,
+    /// Inputs that could not be opened or read to their end, in input order.
+    pub errors: Vec<SourceError>,
+}
+
+/// Scans sniffed integration.log inputs into `sink` (see [`scan`]).
+pub fn scan_into<S: ScanSink>(
+    inputs: Vec<IntegrationInput>,
+    options: &ScanOptions,
+    sink: &S,
+) -> SinkScan<S::Worker> {
+    run(sources_of(inputs), options, sink)
+}
+
+fn sources_of(inputs: Vec<IntegrationInput>) -> Vec<(String, Opener)> {
+    inputs
         .into_iter()
         .map(|i| {
             let name = i.input.name.clone();
@@ -198,8 +289,29 @@ pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult 
             };
             (name, opener)
         })
-        .collect();
-    run(sources, options)
+        .collect()
+}
+
+/// The aggregate of a scan: the per-thread aggregates merged.
+fn aggregate(scanned: SinkScan<PartialAggregate>, options: &ScanOptions) -> ScanResult {
+    let mut workers = scanned.workers.into_iter();
+    let mut partial = workers.next().unwrap_or_else(|| empty_aggregate(options));
+    for other in workers {
+        partial.merge(&other);
+    }
+    ScanResult {
+        calls: partial.finish(options.redact),
+        files: scanned.files,
+        errors: scanned.errors,
+    }
+}
+
+/// Scans sniffed integration.log inputs. Runs on the rayon pool it is called from (use
+/// `ThreadPool::install` to choose one). Plain files, gzip files and zip members are
+/// opened again from their start; stdin goes on from its sniffed head.
+pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult {
+    let sink = AggregateSink { options };
+    aggregate(run(sources_of(inputs), options, &sink), options)
 }
 
 /// Scans byte streams that are already open (for benchmarks and tests): read errors are
@@ -219,7 +331,8 @@ pub fn scan_readers(
             (name, Opener::Ready(stream, classify))
         })
         .collect();
-    run(sources, options)
+    let sink = AggregateSink { options };
+    aggregate(run(sources, options, &sink), options)
 }
 
 type Classify = Box<dyn Fn(io::Error) -> SourceError + Send>;
@@ -241,8 +354,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A worker thread's share of the calls.
-struct Worker {
-    partial: PartialAggregate,
+struct Worker<W> {
+    sink: W,
     calls: CallReader,
 }
 
@@ -320,10 +433,11 @@ struct Slots {
 }
 
 /// What the jobs of one scan share.
-struct Shared<'o> {
+struct Shared<'o, S: ScanSink> {
     options: &'o ScanOptions,
+    sink: &'o S,
     entries: EntryReader,
-    workers: Vec<Mutex<Worker>>,
+    workers: Vec<Mutex<Worker<S::Worker>>>,
     slots: Mutex<Slots>,
     queue: Mutex<VecDeque<Pending>>,
     files: Vec<Mutex<FileMerge>>,
@@ -331,17 +445,22 @@ struct Shared<'o> {
     errors: Mutex<Vec<(usize, SourceError)>>,
 }
 
-fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
+fn run<S: ScanSink>(
+    sources: Vec<(String, Opener)>,
+    options: &ScanOptions,
+    sink: &S,
+) -> SinkScan<S::Worker> {
     let threads = rayon::current_num_threads().max(1);
     let pattern = options.message_pattern.as_deref();
     let shared = Shared {
         options,
+        sink,
         entries: EntryReader::new(options.layout.clone(), options.max_line_bytes),
         workers: (0..threads)
             .map(|_| {
-                let partial = PartialAggregate::new(&options.dims).with_failures(options.failures);
-                let calls = CallReader::new(pattern).with_endpoints(partial.endpoints_needed());
-                Mutex::new(Worker { partial, calls })
+                let sink = sink.worker();
+                let calls = CallReader::new(pattern).with_endpoints(sink.endpoints_needed());
+                Mutex::new(Worker { sink, calls })
             })
             .collect(),
         slots: Mutex::new(Slots {
@@ -393,21 +512,14 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
         ..
     } = shared;
     drop(buffers);
-    let mut workers = workers.into_iter().map(|w| {
-        w.into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .partial
-    });
-    let mut partial = workers
-        .next()
-        .unwrap_or_else(|| PartialAggregate::new(&options.dims).with_failures(options.failures));
-    for other in workers {
-        partial.merge(&other);
-    }
+    let workers = workers
+        .into_iter()
+        .map(|w| w.into_inner().unwrap_or_else(PoisonError::into_inner).sink)
+        .collect();
     let mut errors = errors.into_inner().unwrap_or_else(PoisonError::into_inner);
     errors.sort_by_key(|(index, _)| *index);
-    ScanResult {
-        calls: partial.finish(options.redact),
+    SinkScan {
+        workers,
         files: files
             .into_iter()
             .map(|f| {
@@ -420,7 +532,7 @@ fn run(sources: Vec<(String, Opener)>, options: &ScanOptions) -> ScanResult {
     }
 }
 
-impl<'o> Shared<'o> {
+impl<'o, S: ScanSink> Shared<'o, S> {
     /// Opens the next input not yet read; inputs that cannot be opened are reported.
     fn open_next(&self) -> Option<FileReader> {
         loop {
@@ -503,10 +615,12 @@ impl<'o> Shared<'o> {
         if let Some(error) = reader.error {
             lock(&self.errors).push((reader.index, error));
         }
+        drop(file);
+        self.sink.file_done(reader.index, reader.seq);
     }
 
     fn run_chunk<'s>(&'s self, scope: &Scope<'s>, chunk: Chunk) {
-        let outcome = self.parse(&chunk);
+        let (outcome, done) = self.parse(&chunk);
         let Chunk {
             file,
             seq,
@@ -516,26 +630,30 @@ impl<'o> Shared<'o> {
         } = chunk;
         lock(&self.buffers).push(buf);
         lock(&self.files[file]).submit(seq, outcome);
-        self.release(scope);
+        for _ in 0..done {
+            self.release(scope);
+        }
         if let Some(progress) = &self.options.progress {
             progress(len as u64);
         }
     }
 
-    /// Parses a chunk into this thread's partial aggregate.
-    fn parse(&self, chunk: &Chunk) -> ChunkOutcome {
+    /// Parses a chunk into this thread's sink; also returns how many chunks the sink let go.
+    fn parse(&self, chunk: &Chunk) -> (ChunkOutcome, usize) {
         let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
         let mut worker = lock(&self.workers[index]);
-        let Worker { partial, calls } = &mut *worker;
-        parse_run(
+        let Worker { sink, calls } = &mut *worker;
+        let outcome = parse_run(
             &self.entries,
-            partial,
+            sink,
             calls,
             &chunk.buf[..chunk.len],
             chunk.start,
             &chunk.cut_lines,
             &chunk.name,
-        )
+        );
+        let done = self.sink.chunk_done(sink, chunk.file, chunk.seq);
+        (outcome, done)
     }
 
     fn take_buffer(&self) -> Vec<u8> {
@@ -544,9 +662,9 @@ impl<'o> Shared<'o> {
 }
 
 /// Reads the entries of a run of lines into `partial`; returns its accounting.
-fn parse_run(
+fn parse_run<W: CallSink>(
     entries: &EntryReader,
-    partial: &mut PartialAggregate,
+    partial: &mut W,
     calls: &mut CallReader,
     run: &[u8],
     start: ChunkStart,
@@ -567,7 +685,7 @@ fn parse_run(
         match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
-                partial.record_call(header.local, &call);
+                partial.record_call(header, &call);
             }
             None => informational.add(header.level),
         }
@@ -585,7 +703,7 @@ fn parse_run(
 /// reference the chunked scan must agree with, and a way to time the parse alone.
 pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTally, CallAggregate) {
     let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
-    let mut partial = PartialAggregate::new(&options.dims).with_failures(options.failures);
+    let mut partial = empty_aggregate(options);
     let mut calls = CallReader::new(options.message_pattern.as_deref())
         .with_endpoints(partial.endpoints_needed());
     let outcome = parse_run(
@@ -674,7 +792,7 @@ impl FileReader {
     }
 
     /// The next chunk, or None at the end of the input.
-    fn next_chunk(&mut self, shared: &Shared<'_>) -> Option<Chunk> {
+    fn next_chunk<S: ScanSink>(&mut self, shared: &Shared<'_, S>) -> Option<Chunk> {
         if self.done {
             return None;
         }

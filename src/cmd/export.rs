@@ -1,0 +1,119 @@
+//! `esmlog export`: every environment's usage tables and calls into the output folder.
+
+use super::{
+    clock_of, read_inputs, report_line_problems, report_scan_problems, scan_with_pool,
+    CommandError, Status,
+};
+use crate::cli::ExportArgs;
+use crate::export::calls::CallExport;
+use crate::export::usage::write_usage;
+use crate::export::{clear_parts, environment_dir, ExportTable};
+use crate::fleet::{environments, input_args_of};
+use crate::integration::call::MessagePattern;
+use crate::integration::layout::LayoutParser;
+use crate::integration::scan::{scan_into, ScanOptions, ScanResult};
+use crate::messages;
+use crate::progress::ProgressBar;
+use crate::usage::period::build_timeline;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What was written for one environment, for the summary on stdout.
+struct Written {
+    environment: String,
+    calls: u64,
+    call_files: u64,
+    periods: u64,
+    intervals: u64,
+    buckets: u64,
+}
+
+pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
+    let envs = environments(&args.input)?;
+    let clock = clock_of(&args.input.tz)?;
+    let out = PathBuf::from(&args.out);
+    let exporter = args.format.exporter();
+    let layout = Arc::new(LayoutParser::compile(&args.input.layout)?);
+    let message_pattern = args
+        .message_pattern
+        .as_deref()
+        .map(MessagePattern::new)
+        .transpose()?
+        .map(Arc::new);
+    if args.no_redact {
+        messages::warn(
+            "--no-redact: secrets in the logs are written as they are; do not share this export",
+        );
+    }
+    let mut summary = Vec::new();
+    for env in &envs {
+        let input = input_args_of(&args.input, env);
+        let mut ingest = read_inputs(&input)?;
+        if ingest.usage.is_empty() && ingest.integration.is_empty() {
+            return Err(CommandError::NoLogs {
+                environment: env.name.clone(),
+                inputs: env.paths.join(", "),
+            });
+        }
+        for table in ExportTable::ALL {
+            clear_parts(&environment_dir(&out, table, &env.name))?;
+        }
+        let mut written = Written {
+            environment: env.name.clone(),
+            calls: 0,
+            call_files: 0,
+            periods: 0,
+            intervals: 0,
+            buckets: 0,
+        };
+        if !ingest.usage.is_empty() {
+            report_line_problems(&ingest);
+            let timeline = build_timeline(&ingest.usage, clock);
+            let [periods, intervals, buckets] =
+                write_usage(exporter, &out, &env.name, &timeline, clock)?;
+            written.periods = periods;
+            written.intervals = intervals;
+            written.buckets = buckets;
+        }
+        if !ingest.integration.is_empty() {
+            let mut options = ScanOptions::new(layout.clone());
+            options.message_pattern = message_pattern.clone();
+            options.redact = !args.no_redact;
+            let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
+            options.progress = progress.callback();
+            let sink = CallExport::new(
+                exporter,
+                &out,
+                &env.name,
+                args.rows_per_group,
+                !args.no_redact,
+                clock,
+            );
+            let inputs = std::mem::take(&mut ingest.integration);
+            let scanned = scan_with_pool(args.threads, || scan_into(inputs, &options, &sink))?;
+            progress.finish();
+            report_scan_problems(&ScanResult {
+                calls: Default::default(),
+                files: scanned.files,
+                errors: scanned.errors,
+            });
+            let calls = sink.finish()?;
+            written.calls = calls.rows;
+            written.call_files = calls.files;
+        }
+        summary.push(written);
+    }
+    for w in &summary {
+        println!(
+            "{}: {} calls in {} file(s); {} usage periods, {} intervals, {} week/month pieces → {}",
+            w.environment,
+            w.calls,
+            w.call_files,
+            w.periods,
+            w.intervals,
+            w.buckets,
+            out.display()
+        );
+    }
+    Ok(Status::Clean)
+}

@@ -1,0 +1,537 @@
+//! The `calls` table: one row per REST call of integration.log, streamed out of the
+//! parallel scan in input order.
+//!
+//! Each worker thread collects the calls of the chunk it parses into columns; when the chunk
+//! is done they become a small frame, handed to the [`CallExport`]'s collector with the
+//! chunk's place in its input. The collector takes chunks in input order (holding back those
+//! that arrive early), cuts them by month, and buffers up to `rows_per_group` rows per month
+//! before writing them as one batch (a Parquet row group). An input's files are finished as
+//! soon as its last chunk is written, so memory holds the open inputs' buffers only. Rows
+//! of input number `n` (in the order the inputs were found) go to `part-n` of their month:
+//! the output is the same on every run, whatever the thread timing.
+
+use super::{
+    environment_dir, part_name, ExportError, ExportTable, Exporter, FileMeta, TableWriter,
+};
+use crate::calendar::Grain;
+use crate::clock::ServerClock;
+use crate::integration::call::{CallRecord, Endpoints};
+use crate::integration::layout::Header;
+use crate::integration::scan::{CallSink, ScanSink};
+use crate::redact::redact;
+use chrono::{Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// The month folder of calls without a date.
+pub const UNKNOWN_MONTH: &str = "unknown";
+
+/// Strings of one column, kept in one buffer (no allocation per row).
+#[derive(Debug, Default)]
+struct TextColumn {
+    text: String,
+    /// (end in `text`) per row, None for null.
+    ends: Vec<Option<usize>>,
+}
+
+impl TextColumn {
+    fn push(&mut self, value: Option<&str>) {
+        match value {
+            Some(v) => {
+                self.text.push_str(v);
+                self.ends.push(Some(self.text.len()));
+            }
+            None => self.ends.push(None),
+        }
+    }
+
+    /// Pushes bytes as text (invalid UTF-8 replaced), redacted when asked.
+    fn push_bytes(&mut self, value: Option<&[u8]>, redact_text: bool) {
+        match value {
+            None => self.push(None),
+            Some(bytes) => {
+                let text = String::from_utf8_lossy(bytes);
+                if redact_text {
+                    self.push(Some(&redact(&text)));
+                } else {
+                    self.push(Some(&text));
+                }
+            }
+        }
+    }
+
+    fn column(&self, name: &str) -> Column {
+        let mut start = 0;
+        let values: Vec<Option<&str>> = self
+            .ends
+            .iter()
+            .map(|end| {
+                end.map(|end| {
+                    let s = &self.text[start..end];
+                    start = end;
+                    s
+                })
+            })
+            .collect();
+        Column::new(name.into(), values)
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
+/// The calls of one chunk, column by column.
+#[derive(Debug, Default)]
+pub struct CallRows {
+    time: TextColumn,
+    local_ms: Vec<Option<i64>>,
+    offset: Vec<Option<i32>>,
+    date: TextColumn,
+    week: TextColumn,
+    user: TextColumn,
+    ip: TextColumn,
+    method: TextColumn,
+    endpoint: TextColumn,
+    template: TextColumn,
+    status: Vec<Option<i32>>,
+    success: Vec<Option<bool>>,
+    duration_ms: Vec<Option<f64>>,
+    cards: Vec<Option<i64>>,
+    login: Vec<bool>,
+    level: TextColumn,
+    /// Month key (year * 12 + month - 1) per row, 0 without a date.
+    months: Vec<u32>,
+}
+
+/// The column names of the calls table, in order (the partition columns `environment` and
+/// `month` are in the folder names, not in the files).
+pub const CALL_COLUMNS: [&str; 16] = [
+    "time",
+    "local_time",
+    "utc_offset_s",
+    "date",
+    "week",
+    "user_name",
+    "ip",
+    "method",
+    "endpoint",
+    "template",
+    "status",
+    "success",
+    "duration_ms",
+    "cards",
+    "login",
+    "level",
+];
+
+fn month_key(t: NaiveDateTime) -> u32 {
+    (t.year().max(0) as u32) * 12 + t.month0() + 1
+}
+
+/// `2023-04`, or [`UNKNOWN_MONTH`] for key 0.
+pub fn month_label(key: u32) -> String {
+    if key == 0 {
+        return UNKNOWN_MONTH.to_string();
+    }
+    let k = key - 1;
+    format!("{:04}-{:02}", k / 12, k % 12 + 1)
+}
+
+impl CallRows {
+    fn len(&self) -> usize {
+        self.login.len()
+    }
+
+    fn push(&mut self, header: &Header<'_>, call: &CallRecord<'_>, settings: &Settings) {
+        let local = header.local;
+        let offset = header
+            .offset_seconds
+            .or_else(|| match (settings.clock, local) {
+                (ServerClock::Zone(tz), Some(t)) => tz
+                    .offset_from_local_datetime(&t)
+                    .earliest()
+                    .map(|o| o.fix().local_minus_utc()),
+                _ => None,
+            });
+        match local {
+            Some(t) => {
+                let mut time = t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
+                if let Some(fixed) = offset.and_then(FixedOffset::east_opt) {
+                    time.push_str(&fixed.to_string());
+                }
+                self.time.push(Some(&time));
+                self.local_ms.push(Some(t.and_utc().timestamp_millis()));
+                self.date.push(Some(&t.format("%Y-%m-%d").to_string()));
+                self.week
+                    .push(Some(&Grain::Week.label(Grain::Week.floor(t))));
+                self.months.push(month_key(t));
+            }
+            None => {
+                self.time.push(None);
+                self.local_ms.push(None);
+                self.date.push(None);
+                self.week.push(None);
+                self.months.push(0);
+            }
+        }
+        self.offset.push(offset);
+        let redact_text = settings.redact;
+        self.user.push_bytes(call.user, redact_text);
+        self.ip.push_bytes(call.ip, redact_text);
+        self.method.push_bytes(Some(call.method), redact_text);
+        self.endpoint.push_bytes(call.endpoint, redact_text);
+        self.template.push_bytes(call.template, redact_text);
+        self.status.push(call.status.map(i32::from));
+        self.success.push(call.successful());
+        self.duration_ms
+            .push(call.duration_us.map(|us| us as f64 / 1000.0));
+        self.cards
+            .push(call.cards.map(|c| i64::try_from(c).unwrap_or(i64::MAX)));
+        self.login.push(call.login);
+        self.level.push_bytes(header.level, false);
+    }
+
+    /// The rows as a frame (columns as in [`CALL_COLUMNS`]), and the month runs: (month key,
+    /// first row, rows). Empties the buffer, keeping its capacity.
+    fn take_frame(&mut self) -> PolarsResult<(DataFrame, MonthRuns)> {
+        let n = self.len();
+        let local = Column::new("local_time".into(), std::mem::take(&mut self.local_ms))
+            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
+        let frame = DataFrame::new(
+            n,
+            vec![
+                self.time.column("time"),
+                local,
+                Column::new("utc_offset_s".into(), std::mem::take(&mut self.offset)),
+                self.date.column("date"),
+                self.week.column("week"),
+                self.user.column("user_name"),
+                self.ip.column("ip"),
+                self.method.column("method"),
+                self.endpoint.column("endpoint"),
+                self.template.column("template"),
+                Column::new("status".into(), std::mem::take(&mut self.status)),
+                Column::new("success".into(), std::mem::take(&mut self.success)),
+                Column::new("duration_ms".into(), std::mem::take(&mut self.duration_ms)),
+                Column::new("cards".into(), std::mem::take(&mut self.cards)),
+                Column::new("login".into(), std::mem::take(&mut self.login)),
+                self.level.column("level"),
+            ],
+        )?;
+        let mut runs: MonthRuns = Vec::new();
+        for (row, &month) in self.months.iter().enumerate() {
+            match runs.last_mut() {
+                Some((m, _, len)) if *m == month => *len += 1,
+                _ => runs.push((month, row, 1)),
+            }
+        }
+        self.months.clear();
+        for column in [
+            &mut self.time,
+            &mut self.date,
+            &mut self.week,
+            &mut self.user,
+            &mut self.ip,
+            &mut self.method,
+            &mut self.endpoint,
+            &mut self.template,
+            &mut self.level,
+        ] {
+            column.clear();
+        }
+        Ok((frame, runs))
+    }
+}
+
+/// Runs of rows of one month in a chunk: (month key, first row, rows).
+type MonthRuns = Vec<(u32, usize, usize)>;
+
+/// What every row needs to know.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    redact: bool,
+    clock: ServerClock,
+}
+
+/// A worker thread's rows of the chunk it is parsing.
+pub struct CallRowSink {
+    rows: CallRows,
+    settings: Settings,
+}
+
+impl CallSink for CallRowSink {
+    fn endpoints_needed(&self) -> Endpoints {
+        Endpoints::All
+    }
+
+    #[inline]
+    fn record_entry(&mut self, _header: &Header<'_>) {}
+
+    #[inline]
+    fn record_call(&mut self, header: &Header<'_>, call: &CallRecord<'_>) {
+        self.rows.push(header, call, &self.settings);
+    }
+}
+
+/// A parsed chunk's rows waiting for their turn.
+struct ChunkFrame {
+    frame: DataFrame,
+    runs: MonthRuns,
+}
+
+#[derive(Default)]
+struct FileOrder {
+    next: u64,
+    chunks: Option<u64>,
+    pending: BTreeMap<u64, ChunkFrame>,
+}
+
+/// One open output file and the rows not yet written to it.
+struct Partition {
+    writer: Box<dyn TableWriter>,
+    buffered: Vec<DataFrame>,
+    rows: usize,
+}
+
+impl Partition {
+    fn flush(&mut self) -> PolarsResult<Option<DataFrame>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let mut parts = std::mem::take(&mut self.buffered).into_iter();
+        let mut batch = parts.next().expect("rows are buffered");
+        for part in parts {
+            batch.vstack_mut_owned(part)?;
+        }
+        batch.rechunk_mut();
+        self.rows = 0;
+        Ok(Some(batch))
+    }
+}
+
+#[derive(Default)]
+struct Collector {
+    files: BTreeMap<usize, FileOrder>,
+    /// (input, month key) → its file.
+    open: BTreeMap<(usize, u32), Partition>,
+    error: Option<ExportError>,
+    rows: u64,
+    written_files: u64,
+}
+
+/// Streams the calls of a scan to one environment's `calls` folder.
+pub struct CallExport<'e> {
+    exporter: &'e dyn Exporter,
+    dir: PathBuf,
+    meta: FileMeta,
+    rows_per_group: usize,
+    settings: Settings,
+    collector: Mutex<Collector>,
+}
+
+/// What a calls export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallsWritten {
+    pub rows: u64,
+    pub files: u64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<'e> CallExport<'e> {
+    /// An export of `environment`'s calls under `out` (`out/calls/environment=NAME/…`).
+    pub fn new(
+        exporter: &'e dyn Exporter,
+        out: &std::path::Path,
+        environment: &str,
+        rows_per_group: usize,
+        redact: bool,
+        clock: ServerClock,
+    ) -> CallExport<'e> {
+        CallExport {
+            exporter,
+            dir: environment_dir(out, ExportTable::Calls, environment),
+            meta: FileMeta {
+                table: ExportTable::Calls,
+                environment: environment.to_string(),
+            },
+            rows_per_group: rows_per_group.max(1),
+            settings: Settings { redact, clock },
+            collector: Mutex::new(Collector::default()),
+        }
+    }
+
+    /// Writes what is still buffered and finishes every file; the first error of the whole
+    /// export, if any.
+    pub fn finish(self) -> Result<CallsWritten, ExportError> {
+        let mut collector = std::mem::take(&mut *lock(&self.collector));
+        if let Some(error) = collector.error.take() {
+            return Err(error);
+        }
+        let open = std::mem::take(&mut collector.open);
+        for ((file, month), partition) in open {
+            let path = self.path(file, month);
+            close(partition, &path)?;
+        }
+        Ok(CallsWritten {
+            rows: collector.rows,
+            files: collector.written_files,
+        })
+    }
+
+    fn path(&self, file: usize, month: u32) -> PathBuf {
+        self.dir
+            .join(format!("month={}", month_label(month)))
+            .join(part_name(file, self.exporter.extension()))
+    }
+
+    /// Takes the chunks of `file` that are next in order; closes its files after the last.
+    fn advance(&self, collector: &mut Collector, file: usize) -> Result<(), ExportError> {
+        loop {
+            let order = collector.files.entry(file).or_default();
+            let next = order.next;
+            let Some(chunk) = order.pending.remove(&next) else {
+                break;
+            };
+            order.next += 1;
+            for (month, start, len) in chunk.runs {
+                let path = self.path(file, month);
+                let partition = match collector.open.entry((file, month)) {
+                    std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        collector.written_files += 1;
+                        v.insert(Partition {
+                            writer: self.exporter.create(&path, &self.meta)?,
+                            buffered: Vec::new(),
+                            rows: 0,
+                        })
+                    }
+                };
+                partition
+                    .buffered
+                    .push(chunk.frame.slice(start as i64, len));
+                partition.rows += len;
+                collector.rows += len as u64;
+                if partition.rows >= self.rows_per_group {
+                    let batch = partition
+                        .flush()
+                        .map_err(|e| ExportError::encode(&path, e))?;
+                    if let Some(batch) = batch {
+                        partition.writer.write_batch(&batch)?;
+                    }
+                }
+            }
+        }
+        let order = &collector.files[&file];
+        if order.chunks == Some(order.next) {
+            collector.files.remove(&file);
+            let months: Vec<u32> = collector
+                .open
+                .range((file, 0)..=(file, u32::MAX))
+                .map(|(&(_, m), _)| m)
+                .collect();
+            for month in months {
+                let partition = collector.open.remove(&(file, month)).expect("listed");
+                close(partition, &self.path(file, month))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn record<F>(&self, f: F)
+    where
+        F: FnOnce(&mut Collector) -> Result<(), ExportError>,
+    {
+        Self::record_into(&mut lock(&self.collector), f);
+    }
+
+    /// Runs `f` unless an error happened before; keeps the first error and drops what is
+    /// held (so every held chunk is let go).
+    fn record_into<F>(collector: &mut Collector, f: F)
+    where
+        F: FnOnce(&mut Collector) -> Result<(), ExportError>,
+    {
+        if collector.error.is_some() {
+            return;
+        }
+        if let Err(e) = f(collector) {
+            collector.error = Some(e);
+            // Nothing more is written; what is open is dropped with its temporary files.
+            collector.open.clear();
+            collector.files.clear();
+        }
+    }
+}
+
+fn close(mut partition: Partition, path: &std::path::Path) -> Result<(), ExportError> {
+    if let Some(batch) = partition
+        .flush()
+        .map_err(|e| ExportError::encode(path, e))?
+    {
+        partition.writer.write_batch(&batch)?;
+    }
+    partition.writer.finish()
+}
+
+impl ScanSink for CallExport<'_> {
+    type Worker = CallRowSink;
+
+    fn worker(&self) -> CallRowSink {
+        CallRowSink {
+            rows: CallRows::default(),
+            settings: self.settings,
+        }
+    }
+
+    fn chunk_done(&self, worker: &mut CallRowSink, file: usize, seq: u64) -> usize {
+        // The frame is built on the parsing thread, outside the collector's lock.
+        let chunk = worker
+            .rows
+            .take_frame()
+            .map(|(frame, runs)| ChunkFrame { frame, runs })
+            .map_err(|e| ExportError::encode(&self.dir, e));
+        let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
+        let mut collector = lock(&self.collector);
+        let before = held(&collector);
+        Self::record_into(&mut collector, |collector| {
+            let chunk = chunk?;
+            collector
+                .files
+                .entry(file)
+                .or_default()
+                .pending
+                .insert(seq, chunk);
+            self.advance(collector, file)
+        });
+        // This chunk and those it let through are done with; the held-back ones keep their
+        // block, so that the readers wait for the chunk everything waits for (see ScanSink).
+        before + 1 - held(&collector)
+    }
+
+    fn file_done(&self, file: usize, chunks: u64) {
+        self.record(|collector| {
+            collector.files.entry(file).or_default().chunks = Some(chunks);
+            self.advance(collector, file)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_labels() {
+        let t = NaiveDateTime::parse_from_str("2023-04-11 20:34:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(month_label(month_key(t)), "2023-04");
+        let t = NaiveDateTime::parse_from_str("2023-12-31 23:59:59", "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(month_label(month_key(t)), "2023-12");
+        assert_eq!(month_label(0), UNKNOWN_MONTH);
+    }
+}
