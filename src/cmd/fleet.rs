@@ -2,9 +2,11 @@
 //! own, its report built, and the report of all of them together (see
 //! [`crate::report::fleet`]).
 
-use super::{integration_counts, load_usage, CommandError};
+use super::{integration_counts, load_usage, write_chart, write_report, CommandError, Status};
 use crate::cli::UsageArgs;
-use crate::fleet::{input_args_of, merge_counts, merge_timelines, Environment};
+use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
+use crate::render::Report;
+use crate::report::charts;
 use crate::report::fleet::{EnvironmentReport, FleetReport};
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
@@ -63,4 +65,36 @@ pub fn fleet_report<R>(
             .flat_map(|(_, i, _)| i.input_paths.iter().cloned())
             .collect(),
     })
+}
+
+/// What `weekly` and `monthly` share: one environment's report, or the fleet's, written
+/// with its bucket chart (`chart_of`) and the cumulative chart.
+pub fn run_usage_command<R: Report>(
+    args: &UsageArgs,
+    build: impl Fn(&Timeline, &UsageOptions, Option<&IntegrationCounts>) -> PolarsResult<R>,
+    chart_of: impl Fn(&R) -> String,
+) -> Result<Status, CommandError> {
+    let envs = environments(&args.input)?;
+    if envs.len() > 1 {
+        let fleet = fleet_report(args, &envs, build)?;
+        write_report(&fleet.report, &args.output, &fleet.input_paths)?;
+        write_chart(&args.chart, &fleet.input_paths, || {
+            chart_of(&fleet.report.all)
+        })?;
+        write_chart(&args.cumulative_chart, &fleet.input_paths, || {
+            charts::cumulative_chart(&fleet.timeline)
+        })?;
+        return Ok(Status::Clean);
+    }
+    let mut args = args.clone();
+    args.input = input_args_of(&args.input, &envs[0]);
+    let mut inputs = load_usage(&args)?;
+    let integration = integration_counts(&mut inputs.ingest, &args.input)?;
+    let report = build(&inputs.timeline, &inputs.options, integration.as_ref())?;
+    write_report(&report, &args.output, &inputs.input_paths)?;
+    write_chart(&args.chart, &inputs.input_paths, || chart_of(&report))?;
+    write_chart(&args.cumulative_chart, &inputs.input_paths, || {
+        charts::cumulative_chart(&inputs.timeline)
+    })?;
+    Ok(Status::Clean)
 }
