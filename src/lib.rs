@@ -15,7 +15,9 @@ pub mod clock;
 pub mod cmd;
 pub mod entry_writer;
 pub mod error;
+#[cfg(feature = "reports")]
 pub mod export;
+#[cfg(feature = "reports")]
 pub mod fleet;
 pub mod generate;
 pub mod ingest;
