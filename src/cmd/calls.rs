@@ -1,13 +1,14 @@
 //! `esmlog calls`.
 
-use super::{read_inputs, scan_integration, write_chart, write_report, CommandError, Status};
+use super::{
+    message_pattern_of, read_inputs, scan_integration, write_chart, write_report, CommandError,
+    Status,
+};
 use crate::cli::CallsArgs;
 use crate::integration::aggregate::Dim;
-use crate::integration::call::MessagePattern;
 use crate::integration::scan::ScanOptions;
 use crate::report::calls::{calls_report, CallsSettings};
 use crate::report::charts;
-use std::sync::Arc;
 
 pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
     let mut by = Vec::new();
@@ -20,12 +21,7 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
     }
     let mut ingest = read_inputs(&args.input)?;
     let input_paths = ingest.disk_paths();
-    let message_pattern = args
-        .message_pattern
-        .as_deref()
-        .map(MessagePattern::new)
-        .transpose()?
-        .map(Arc::new);
+    let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     let configure = |options: &mut ScanOptions| {
         // Users are always counted: the users chart and the login analysis need them.
         options.dims = by.clone();

@@ -1,15 +1,14 @@
 //! `esmlog export`: every environment's usage tables and calls into the output folder.
 
 use super::{
-    clock_of, read_inputs, report_line_problems, report_scan_problems, scan_with_pool,
-    CommandError, Status,
+    clock_of, message_pattern_of, read_inputs, report_line_problems, report_scan_problems,
+    scan_with_pool, CommandError, Status,
 };
 use crate::cli::ExportArgs;
 use crate::export::calls::CallExport;
 use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
 use crate::fleet::{environments, input_args_of};
-use crate::integration::call::MessagePattern;
 use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{scan_into, ScanOptions, ScanResult};
 use crate::messages;
@@ -34,12 +33,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let out = PathBuf::from(&args.out);
     let exporter = args.format.exporter();
     let layout = Arc::new(LayoutParser::compile(&args.input.layout)?);
-    let message_pattern = args
-        .message_pattern
-        .as_deref()
-        .map(MessagePattern::new)
-        .transpose()?
-        .map(Arc::new);
+    let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     if args.no_redact {
         messages::warn(
             "--no-redact: secrets in the logs are written as they are; do not share this export",

@@ -321,3 +321,13 @@ pub fn integration_counts(
         }),
     )
 }
+
+/// `--message-pattern`, compiled once and shared by the scan's threads.
+pub fn message_pattern_of(
+    pattern: Option<&str>,
+) -> Result<Option<Arc<crate::integration::call::MessagePattern>>, CommandError> {
+    Ok(pattern
+        .map(crate::integration::call::MessagePattern::new)
+        .transpose()?
+        .map(Arc::new))
+}
