@@ -11,8 +11,7 @@ use super::canvas::{self, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::downsample;
 use super::palette::{BLACK, BLUE};
 use super::time_axis::TimeAxis;
-use super::transactions::{count_label_area, headroom};
-use crate::render::thousands as group_thousands;
+use super::transactions::headroom;
 
 /// The counter of one period at one moment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,23 +59,7 @@ pub fn cumulative_consumption(points: &[CumulativePoint]) -> String {
     canvas::render((WIDTH, HEIGHT), TITLE, &legend, |canvas, body| {
         let highest = points.iter().map(|point| point.consumed).max().unwrap_or(0);
         let top = headroom(highest);
-        let mut chart = ChartBuilder::on(body)
-            .margin_top(14)
-            .margin_right(30)
-            .margin_left(8)
-            .margin_bottom(6)
-            .x_label_area_size(52)
-            .y_label_area_size(count_label_area(top))
-            .build_cartesian_2d(axis.coordinate(), 0u64..top)?;
-        let tick_label = |at: &NaiveDateTime| axis.label(at);
-        let mut mesh = chart.configure_mesh();
-        canvas::style_mesh(&mut mesh);
-        mesh.y_labels(8)
-            .x_label_formatter(&tick_label)
-            .y_label_formatter(&|value| group_thousands(*value))
-            .x_desc(axis.description())
-            .y_desc("transactions consumed in the period")
-            .draw()?;
+        let mut chart = axis.count_chart(body, top, "transactions consumed in the period")?;
 
         let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
         for period in periods.iter().skip(1) {

@@ -7,7 +7,7 @@ use super::canvas::{self, LabelSide, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::downsample;
 use super::palette::{BLACK, BLUE, VERMILLION};
 use super::time_axis::TimeAxis;
-use super::transactions::{count_label_area, headroom};
+use super::transactions::headroom;
 use crate::render::thousands as group_thousands;
 
 /// Calls in one minute.
@@ -51,23 +51,7 @@ pub fn minute_load(minutes: &[MinuteLoad], limit: u64) -> String {
     canvas::render((WIDTH, HEIGHT), TITLE, &legend, |canvas, body| {
         let busiest = minutes.iter().map(|m| m.calls).max().unwrap_or(0);
         let top = headroom(busiest.max(limit));
-        let mut chart = ChartBuilder::on(body)
-            .margin_top(14)
-            .margin_right(30)
-            .margin_left(8)
-            .margin_bottom(6)
-            .x_label_area_size(52)
-            .y_label_area_size(count_label_area(top))
-            .build_cartesian_2d(axis.coordinate(), 0u64..top)?;
-        let tick_label = |at: &NaiveDateTime| axis.label(at);
-        let mut mesh = chart.configure_mesh();
-        canvas::style_mesh(&mut mesh);
-        mesh.y_labels(8)
-            .x_label_formatter(&tick_label)
-            .y_label_formatter(&|value| group_thousands(*value))
-            .x_desc(axis.description())
-            .y_desc("calls per minute")
-            .draw()?;
+        let mut chart = axis.count_chart(body, top, "calls per minute")?;
 
         let (plot_x, _) = chart.plotting_area().get_pixel_range();
         let columns = (plot_x.end - plot_x.start).max(1) as usize;

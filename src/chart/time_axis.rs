@@ -3,7 +3,20 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use plotters::coord::combinators::{BindKeyPoints, WithKeyPoints};
-use plotters::coord::types::RangedDateTime;
+use plotters::coord::types::{RangedCoordu64, RangedDateTime};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::canvas::{self, DrawResult};
+use super::transactions::count_label_area;
+use crate::render::thousands as group_thousands;
+
+/// A chart with this module's time axis across and a count from zero up.
+pub(crate) type TimeCountChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<WithKeyPoints<RangedDateTime<NaiveDateTime>>, RangedCoordu64>,
+>;
 
 /// At most this many labelled ticks; a label is at most about 80 pixels wide.
 const MOST_TICKS: i64 = 7;
@@ -84,6 +97,34 @@ impl TimeAxis {
     /// The plotters x coordinate, with this axis' ticks.
     pub(crate) fn coordinate(&self) -> WithKeyPoints<RangedDateTime<NaiveDateTime>> {
         RangedDateTime::from(self.start..self.end).with_key_points(self.ticks())
+    }
+
+    /// A chart of counts from zero to `top` over this axis on `body`, its mesh drawn with
+    /// the project's style, labelled `y_desc`: the frame every time-series chart shares.
+    pub(crate) fn count_chart<'a, 'b>(
+        &self,
+        body: &'a DrawingArea<SVGBackend<'b>, Shift>,
+        top: u64,
+        y_desc: &str,
+    ) -> DrawResult<TimeCountChart<'a, 'b>> {
+        let mut chart = ChartBuilder::on(body)
+            .margin_top(14)
+            .margin_right(30)
+            .margin_left(8)
+            .margin_bottom(6)
+            .x_label_area_size(52)
+            .y_label_area_size(count_label_area(top))
+            .build_cartesian_2d(self.coordinate(), 0u64..top)?;
+        let tick_label = |at: &NaiveDateTime| self.label(at);
+        let mut mesh = chart.configure_mesh();
+        canvas::style_mesh(&mut mesh);
+        mesh.y_labels(8)
+            .x_label_formatter(&tick_label)
+            .y_label_formatter(&|value| group_thousands(*value))
+            .x_desc(self.description())
+            .y_desc(y_desc)
+            .draw()?;
+        Ok(chart)
     }
 
     /// The ticks: round times within the axis.
