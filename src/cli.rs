@@ -250,7 +250,4 @@ pub struct ExportArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Write secrets found in the logs instead of [REDACTED] (the dataset then must not be shared).
-    #[arg(long)]
-    pub no_redact: bool,
 }

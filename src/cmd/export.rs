@@ -11,7 +11,6 @@ use crate::export::{clear_parts, environment_dir, ExportTable};
 use crate::fleet::{environments, input_args_of};
 use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{scan_into, ScanOptions, ScanResult};
-use crate::messages;
 use crate::progress::ProgressBar;
 use crate::usage::period::build_timeline;
 use std::path::PathBuf;
@@ -34,11 +33,8 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let exporter = args.format.exporter();
     let layout = Arc::new(LayoutParser::compile(&args.input.layout)?);
     let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
-    if args.no_redact {
-        messages::warn(
-            "--no-redact: secrets in the logs are written as they are; do not share this export",
-        );
-    }
+    // The global --no-redact (main.rs warns about it) is the one switch for every output.
+    let redact = crate::redact::enabled();
     let mut summary = Vec::new();
     for env in &envs {
         let input = input_args_of(&args.input, env);
@@ -72,7 +68,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         if !ingest.integration.is_empty() {
             let mut options = ScanOptions::new(layout.clone());
             options.message_pattern = message_pattern.clone();
-            options.redact = !args.no_redact;
+            options.redact = redact;
             let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
             options.progress = progress.callback();
             let sink = CallExport::new(
@@ -80,7 +76,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
                 &out,
                 &env.name,
                 args.rows_per_group,
-                !args.no_redact,
+                redact,
                 clock,
             );
             let inputs = std::mem::take(&mut ingest.integration);
