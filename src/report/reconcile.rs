@@ -9,6 +9,7 @@ use crate::rollup::BucketTotals;
 use crate::usage::period::Timeline;
 use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Calls written to integration.log in a span can start a little after the usage log's
@@ -127,15 +128,20 @@ pub fn reconciled_rows(
             ))
         })
         .collect();
-    let in_range = IntegrationCounts {
-        minutes: counts
-            .minutes
-            .iter()
-            .filter(|(minute, _)| range.contains(minute.date()))
-            .cloned()
-            .collect(),
-        first: counts.first.map(|f| f.max(from)),
-        last: counts.last.map(|l| l.min(to)),
+    // Without --since/--until (the usual run) the counts are compared as they are.
+    let in_range = if range == DateRange::default() {
+        Cow::Borrowed(counts)
+    } else {
+        Cow::Owned(IntegrationCounts {
+            minutes: counts
+                .minutes
+                .iter()
+                .filter(|(minute, _)| range.contains(minute.date()))
+                .cloned()
+                .collect(),
+            first: counts.first.map(|f| f.max(from)),
+            last: counts.last.map(|l| l.min(to)),
+        })
     };
     reconcile(&in_range, grain, buckets, &spans)
         .into_iter()
