@@ -80,7 +80,7 @@ pub struct ScanOptions {
 }
 
 impl ScanOptions {
-    /// Options with `layout` and the defaults: key=value messages, no grouping, 8 MiB
+    /// Options with `layout` and the defaults: key=value messages, no grouping, 2 MiB
     /// blocks, 1 MiB lines, redaction on, no progress.
     pub fn new(layout: Arc<LayoutParser>) -> ScanOptions {
         ScanOptions {
