@@ -155,10 +155,10 @@ pub fn merge_timelines(timelines: &[&Timeline]) -> Timeline {
             i.period += base;
             i
         }));
-        out.tails.extend(t.tails.iter().map(|tail| {
-            let mut tail = *tail;
-            tail.period += base;
-            tail
+        out.gaps.extend(t.gaps.iter().map(|gap| {
+            let mut gap = *gap;
+            gap.period += base;
+            gap
         }));
         out.step = out.step.max(t.step);
         out.anomalies.extend(t.anomalies.iter().cloned());

@@ -30,8 +30,6 @@ pub mod redact;
 pub mod render;
 #[cfg(feature = "reports")]
 pub mod report;
-#[cfg(feature = "reports")]
-pub mod rollup;
 pub mod source;
 pub mod spike;
 pub mod usage;

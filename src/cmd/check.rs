@@ -9,7 +9,7 @@ pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
     let clock = clock_of(&args.input.tz)?;
     let mut ingest = read_inputs(&args.input)?;
     let input_paths = ingest.disk_paths();
-    let timeline = build_timeline(&ingest.usage, clock);
+    let timeline = build_timeline(&ingest.usage, clock)?;
     let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
     let files = scanned.map(|s| s.files).unwrap_or_default();
     let report = check_report(&ingest.usage, &files, &ingest.skipped, timeline.anomalies);

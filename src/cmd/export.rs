@@ -58,7 +58,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         };
         if !ingest.usage.is_empty() {
             report_line_problems(&ingest);
-            let timeline = build_timeline(&ingest.usage, clock);
+            let timeline = build_timeline(&ingest.usage, clock)?;
             let [periods, intervals, buckets] =
                 write_usage(exporter, &out, &env.name, &timeline, clock)?;
             written.periods = periods;

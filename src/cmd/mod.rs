@@ -61,6 +61,8 @@ pub enum CommandError {
     #[error(transparent)]
     Environment(#[from] crate::fleet::EnvironmentError),
     #[error(transparent)]
+    Chains(#[from] crate::usage::period::InterleavedChains),
+    #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error("environment {environment}: neither a usage log nor an integration.log among its inputs: {inputs}")]
     NoLogs { environment: String, inputs: String },
@@ -157,12 +159,9 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
         });
     }
     report_line_problems(&ingest);
-    let timeline = build_timeline(&ingest.usage, clock);
+    let timeline = build_timeline(&ingest.usage, clock)?;
     for anomaly in timeline.anomalies.iter().take(10) {
-        messages::warn(&format!(
-            "{}:{}: {}",
-            anomaly.file, anomaly.line, anomaly.kind
-        ));
+        messages::warn(&anomaly.to_string());
     }
     if timeline.anomalies.len() > 10 {
         messages::warn(&format!(

@@ -21,7 +21,7 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
         });
     }
     let input_paths = ingest.disk_paths();
-    let timeline = build_timeline(&ingest.usage, clock);
+    let timeline = build_timeline(&ingest.usage, clock)?;
     let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
     if args.input.tz.is_none() && timeline.periods.is_empty() {
         messages::warn("no usage log and no --tz: times are shown without a UTC offset");

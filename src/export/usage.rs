@@ -1,13 +1,13 @@
 //! The usage-log tables: periods, intervals, and the intervals cut at week and month edges
-//! (`usage_buckets`), from the same timeline and the same cutting (`crate::rollup::pieces`)
+//! (`usage_buckets`), from the same timeline and the same cutting (`crate::usage::rollup::pieces`)
 //! as `esmlog weekly` and `monthly`, so that summing `usage_buckets` in SQL gives their
 //! figures to the transaction.
 
 use super::{environment_dir, part_name, ExportError, ExportTable, Exporter, FileMeta};
 use crate::calendar::{DateRange, Grain};
 use crate::clock::ServerClock;
-use crate::rollup::pieces;
 use crate::usage::period::{Moment, Timeline};
+use crate::usage::rollup::pieces;
 use polars::prelude::*;
 use std::path::Path;
 
@@ -129,13 +129,15 @@ pub fn intervals_frame(timeline: &Timeline) -> PolarsResult<DataFrame> {
     )
 }
 
-/// The pieces of every interval and tail per ISO week and per calendar month, exactly as
+/// The pieces of every interval and gap per ISO week and per calendar month, exactly as
 /// `weekly` and `monthly` cut them: `grain` (`week` or `month`), `bucket` (`2023-W15`,
 /// `2023-04`), `bucket_start` (its first day), `period`, `status`, and the counts
 /// `consumed_firm` (intervals wholly inside the bucket), `consumed_share` (the bucket's
 /// share, in proportion to time, of an interval across its edge), `consumed_spread` (the
-/// whole of such an interval), `consumed_tail` (calls an interrupted or open period may
-/// have made after its last line), `rejected_firm`, `rejected_share`.
+/// whole of such an interval), `gap` (1 for a piece of a stretch whose calls the usage log
+/// cannot count: a bucket with one has no upper bound), `gap_max_if_one_restart` (what such
+/// a gap holds at most if the server restarted once in it, null when not even that bounds
+/// it), `rejected_firm`, `rejected_share`.
 pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<DataFrame> {
     let mut grain_col = Vec::new();
     let mut bucket = Vec::new();
@@ -143,6 +145,7 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
     let mut period = Vec::new();
     let mut status = Vec::new();
     let mut counts: [Vec<i64>; 6] = Default::default();
+    let mut gap_max: Vec<Option<i64>> = Vec::new();
     for (name, grain) in [("week", Grain::Week), ("month", Grain::Month)] {
         for p in pieces(timeline, clock, grain, DateRange::default()) {
             grain_col.push(name);
@@ -150,11 +153,14 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
             bucket_start.push(p.bucket.date().to_string());
             period.push(i64::from(p.period));
             status.push(p.status.as_str());
+            gap_max.push(
+                (p.gaps > 0 && p.gaps_unbounded == 0).then(|| i64_of(p.gap_max_if_one_restart)),
+            );
             for (column, value) in counts.iter_mut().zip([
                 p.consumed_firm,
                 p.consumed_share,
                 p.consumed_spread,
-                p.consumed_tail,
+                u64::from(p.gaps),
                 p.rejected_firm,
                 p.rejected_share,
             ]) {
@@ -163,7 +169,7 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
         }
     }
     let n = grain_col.len();
-    let [firm, share, spread, tail, rejected_firm, rejected_share] = counts;
+    let [firm, share, spread, gap, rejected_firm, rejected_share] = counts;
     DataFrame::new(
         n,
         vec![
@@ -175,7 +181,8 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
             Column::new("consumed_firm".into(), firm),
             Column::new("consumed_share".into(), share),
             Column::new("consumed_spread".into(), spread),
-            Column::new("consumed_tail".into(), tail),
+            Column::new("gap".into(), gap),
+            Column::new("gap_max_if_one_restart".into(), gap_max),
             Column::new("rejected_firm".into(), rejected_firm),
             Column::new("rejected_share".into(), rejected_share),
         ],

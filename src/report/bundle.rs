@@ -450,14 +450,12 @@ fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoi
 }
 
 /// How many days of the week starting on `monday` (`2023-10-30`) lie in `range`.
-fn days_of_week_in(monday: &str, range: DateRange) -> usize {
-    monday.parse::<NaiveDate>().map_or(7, |start| {
-        start
-            .iter_days()
-            .take(7)
-            .filter(|d| range.contains(*d))
-            .count()
-    })
+fn days_of_week_in(monday: NaiveDate, range: DateRange) -> usize {
+    monday
+        .iter_days()
+        .take(7)
+        .filter(|d| range.contains(*d))
+        .count()
 }
 
 /// Calls per minute for the reconciliation: the period's minutes only, so that a week cut
@@ -554,7 +552,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
     if range != DateRange::default() {
         for week in &mut weeks_drawn.weeks {
             let short = week.week.split_once('-').map_or(&*week.week, |(_, w)| w);
-            let days = days_of_week_in(&week.start, range);
+            let days = days_of_week_in(week.start, range);
             week.week = match days {
                 7 => short.to_string(),
                 1 => format!("{short}, 1 day"),
@@ -639,12 +637,15 @@ pub struct TransactionsSummary {
     pub estimate: u64,
     /// Always at most the true count.
     pub min: u64,
-    /// Always at least the true count.
-    pub max: u64,
-    /// The part of the estimate that rests on splitting an interval at the month's edge.
-    pub split: u64,
-    /// Whether `estimate` is the exact count.
+    /// Always at least the true count; null where a gap in the usage log leaves it unknown.
+    pub max: Option<u64>,
+    /// How far the true count can lie from the estimate (`estimate ± N`), where `max` is known.
+    pub plus_minus: Option<u64>,
+    /// Whether `estimate` is the exact count of the covered stretch.
     pub exact: bool,
+    /// The stretch of the month the usage log covers; `partial` when not all of it.
+    pub coverage: Option<crate::usage::rollup::Coverage>,
+    pub partial: bool,
     /// `complete`, `interrupted` or `open`, as the monthly table shows it.
     pub status: PeriodStatus,
     /// integration.log's successful calls in the period and how they compare.
@@ -745,10 +746,12 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
         in_progress: figures.period.in_progress(),
         transactions: row.map(|r| TransactionsSummary {
             estimate: r.consumed,
-            min: r.consumed_min,
-            max: r.consumed_max,
-            split: r.split,
-            exact: r.exact,
+            min: r.figures.consumed_min,
+            max: r.figures.consumed_max,
+            plus_minus: r.figures.plus_minus,
+            exact: r.figures.exact,
+            coverage: r.figures.coverage,
+            partial: r.figures.partial,
             status: r.status,
             integration: r.integration.clone(),
         }),

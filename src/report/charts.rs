@@ -54,8 +54,9 @@ pub fn weekly_chart(report: &WeeklyReport) -> String {
         .map(|w| WeekBar {
             label: w.week.clone(),
             consumed: w.consumed,
-            consumed_max: w.consumed_max,
-            exact: w.exact,
+            // Where the log cannot bound the week, the chart draws no range above the bar.
+            consumed_max: w.figures.consumed_max.unwrap_or(w.consumed),
+            exact: w.figures.exact,
         })
         .collect();
     let line = report.quota.as_ref().map(|q| quota_line(q, 7.0));
@@ -70,8 +71,8 @@ pub fn monthly_chart(report: &MonthlyReport) -> String {
         .map(|m| MonthBar {
             label: m.month.clone(),
             estimate: m.consumed,
-            min: m.consumed_min,
-            max: m.consumed_max,
+            min: m.figures.consumed_min,
+            max: m.figures.consumed_max.unwrap_or(m.consumed),
         })
         .collect();
     let line = report.quota.as_ref().map(|q| quota_line(q, 365.25 / 12.0));

@@ -4,6 +4,7 @@ pub mod bundle;
 pub mod calls;
 pub mod charts;
 pub mod check;
+pub mod figures;
 pub mod fleet;
 pub mod limits;
 pub mod logins;

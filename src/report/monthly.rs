@@ -1,5 +1,6 @@
 //! `esmlog monthly`: transactions per calendar month, with a best estimate and firm bounds.
 
+use super::figures::{figure_notes, gaps_in, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
     add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
@@ -8,27 +9,22 @@ use super::reconcile::{
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
-use crate::rollup::{pieces, roll_up, BucketTotals};
 use crate::usage::period::{PeriodStatus, Timeline};
+use crate::usage::rollup::{roll_up, BucketTotals};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 
 /// One calendar month.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MonthRow {
-    /// `2023-04`.
+    /// `2023-04`, or `total`.
     pub month: String,
-    /// Best estimate: intervals that straddle a month edge are split in proportion to time.
+    /// Best estimate (the `consumed_estimate` of the figures).
     pub consumed: u64,
-    /// Calls certainly in the month.
-    pub consumed_min: u64,
-    /// The most the month can hold (whole straddling intervals, unobserved tails).
-    pub consumed_max: u64,
-    /// How much of `consumed` rests on splitting in proportion to time.
-    pub split: u64,
+    #[serde(flatten)]
+    pub figures: ConsumedFigures,
     pub rejected: u64,
     pub rejection_rate: Option<f64>,
-    pub exact: bool,
     pub status: PeriodStatus,
     pub periods: u32,
     /// integration.log's counts for the month, when it was given.
@@ -40,8 +36,11 @@ pub struct MonthRow {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct MonthlyReport {
     pub months: Vec<MonthRow>,
+    /// All months together: an interval across a month's edge counts once, whole.
     pub total: Option<MonthRow>,
     pub step: u64,
+    /// Stretches whose calls the usage log cannot count.
+    pub gaps: Vec<GapRow>,
     pub quota: Option<QuotaStatus>,
 }
 
@@ -49,12 +48,9 @@ fn month_row(label: String, t: &BucketTotals) -> MonthRow {
     MonthRow {
         month: label,
         consumed: t.consumed_est,
-        consumed_min: t.consumed_min,
-        consumed_max: t.consumed_max,
-        split: t.consumed_est - t.consumed_min,
+        figures: ConsumedFigures::of(t),
         rejected: t.rejected_est,
         rejection_rate: round_rate(rate(t.rejected_est, t.consumed_est + t.rejected_est)),
-        exact: t.exact(),
         status: t.status,
         periods: t.periods,
         integration: None,
@@ -67,13 +63,8 @@ pub fn monthly_report(
     options: &UsageOptions,
     integration: Option<&IntegrationCounts>,
 ) -> PolarsResult<MonthlyReport> {
-    let (months, total) = roll_up(&pieces(
-        timeline,
-        options.clock,
-        Grain::Month,
-        options.range,
-    ))?;
-    let reconciled = reconciled_rows(timeline, integration, Grain::Month, &months, options.range);
+    let (months, total) = roll_up(timeline, options.clock, Grain::Month, options.range)?;
+    let reconciled = reconciled_rows(integration, &months, options.range);
     let quota = match options.quota {
         Some(q) => quota_status(timeline, options, q)?,
         None => None,
@@ -89,6 +80,7 @@ pub fn monthly_report(
             .collect(),
         total: total.map(|t| month_row("total".into(), &t)),
         step: timeline.step,
+        gaps: gaps_in(timeline, options.range),
         quota,
     })
 }
@@ -96,15 +88,14 @@ pub fn monthly_report(
 fn cells(m: &MonthRow) -> Vec<Cell> {
     vec![
         Cell::Text(m.month.clone()),
-        Cell::Estimate {
-            value: m.consumed,
-            plus_minus: m.split,
-        },
-        Cell::Count(m.consumed_min),
-        Cell::Count(m.consumed_max),
+        m.figures.estimate_cell(),
+        Cell::Count(m.figures.consumed_min),
+        m.figures
+            .consumed_max
+            .map_or_else(|| m.figures.max_cell(), Cell::Count),
         Cell::Count(m.rejected),
         Cell::Rate(m.rejection_rate),
-        Cell::Text(if m.exact { "yes".into() } else { "no".into() }),
+        m.figures.coverage_cell(),
         Cell::Text(m.status.as_str().into()),
     ]
 }
@@ -120,7 +111,7 @@ impl Report for MonthlyReport {
                 ("max", Align::Right),
                 ("rejected", Align::Right),
                 ("rejected %", Align::Right),
-                ("exact", Align::Left),
+                ("covered", Align::Left),
                 ("status", Align::Left),
             ],
             rows: self.months.iter().map(cells).collect(),
@@ -140,10 +131,12 @@ impl Report for MonthlyReport {
                 ("consumed", Align::Right),
                 ("consumed_min", Align::Right),
                 ("consumed_max", Align::Right),
-                ("split", Align::Right),
+                ("consumed_max_if_one_restart", Align::Right),
+                ("plus_minus", Align::Right),
                 ("rejected", Align::Right),
                 ("rejection_rate", Align::Right),
                 ("exact", Align::Left),
+                ("coverage", Align::Right),
                 ("status", Align::Left),
                 ("periods", Align::Right),
             ]
@@ -157,12 +150,14 @@ impl Report for MonthlyReport {
                     let mut cells = vec![
                         Cell::Text(m.month.clone()),
                         Cell::Count(m.consumed),
-                        Cell::Count(m.consumed_min),
-                        Cell::Count(m.consumed_max),
-                        Cell::Count(m.split),
+                        Cell::Count(m.figures.consumed_min),
+                        m.figures.max_raw_cell(),
+                        m.figures.max_if_one_restart_raw_cell(),
+                        m.figures.plus_minus.map_or(Cell::Empty, Cell::Count),
                         Cell::Count(m.rejected),
                         Cell::Rate(m.rejection_rate),
-                        Cell::Text(m.exact.to_string()),
+                        Cell::Text(m.figures.exact.to_string()),
+                        m.figures.share_raw_cell(),
                         Cell::Text(m.status.as_str().into()),
                         Cell::Count(u64::from(m.periods)),
                     ];
@@ -175,25 +170,13 @@ impl Report for MonthlyReport {
     }
 
     fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.months.iter().any(|m| m.split > 0) {
-            notes.push(
-                "± is the part of the estimate that comes from splitting, in proportion to time, the \
-                 stretch between two usage lines that crosses a month's edge; min and max always hold the true count."
-                    .to_string(),
-            );
-        }
-        if self
+        let figures: Vec<&ConsumedFigures> = self
             .months
             .iter()
-            .any(|m| m.status != PeriodStatus::Complete)
-        {
-            notes.push(format!(
-                "A period without a final total (server restart, or still open) may hold up to {} \
-                 consumed calls after its last usage line: they count in max only.",
-                self.step - 1
-            ));
-        }
+            .chain(self.total.as_ref())
+            .map(|m| &m.figures)
+            .collect();
+        let mut notes = figure_notes(&figures, &self.gaps);
         notes.extend(reconciliation_note(
             self.months
                 .iter()

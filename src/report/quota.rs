@@ -3,8 +3,8 @@
 use super::UsageOptions;
 use crate::calendar::{DateRange, Grain};
 use crate::render::{thousands, Align, Cell, Table};
-use crate::rollup::{pieces, roll_up};
 use crate::usage::period::Timeline;
+use crate::usage::rollup::roll_up;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
@@ -31,11 +31,15 @@ pub struct QuotaStatus {
     /// `2023-10` or `2023`.
     pub label: String,
     pub quota: u64,
-    /// Best estimate of transactions so far, with its bounds.
+    /// Best estimate of transactions so far, with its bounds (the maximum unknown where a
+    /// gap in the usage log leaves it so).
     pub used: u64,
     pub used_min: u64,
-    pub used_max: u64,
+    pub used_max: Option<u64>,
     pub share: f64,
+    /// The usage log does not cover the whole period so far (a gap, or it starts late):
+    /// the shares are lower bounds.
+    pub share_is_lower_bound: bool,
     /// The last moment of data (server wall clock).
     pub as_of: String,
     /// Transactions the period will reach at the run rate so far.
@@ -93,7 +97,7 @@ pub fn quota_status(
         since: Some(since),
         until: Some(until),
     };
-    let (_, total) = roll_up(&pieces(timeline, options.clock, Grain::Month, range))?;
+    let (_, total) = roll_up(timeline, options.clock, Grain::Month, range)?;
     let Some(total) = total else {
         return Ok(None);
     };
@@ -126,6 +130,10 @@ pub fn quota_status(
         used_min: total.consumed_min,
         used_max: total.consumed_max,
         share: share(total.consumed_est),
+        share_is_lower_bound: total.gaps > 0
+            || total.coverage.is_none_or(|c| {
+                c.from > since.and_time(chrono::NaiveTime::MIN) + crate::usage::rollup::RESET_GRACE
+            }),
         as_of: as_of.format("%Y-%m-%d %H:%M").to_string(),
         projected,
         projected_share: share(projected),
@@ -149,13 +157,16 @@ impl QuotaStatus {
             ],
             rows: vec![vec![
                 Cell::Count(self.quota),
-                Cell::Estimate {
-                    value: self.used,
-                    plus_minus: (self.used - self.used_min).max(self.used_max - self.used),
+                match self.used_max {
+                    Some(max) => Cell::Estimate {
+                        value: self.used,
+                        plus_minus: (self.used - self.used_min).max(max.saturating_sub(self.used)),
+                    },
+                    None => Cell::AtLeast(self.used_min),
                 },
-                Cell::Rate(Some(self.share)),
+                self.share_cell(self.share),
                 Cell::Count(self.projected),
-                Cell::Rate(Some(self.projected_share)),
+                self.share_cell(self.projected_share),
                 Cell::Text(match (self.exceeded, self.reaches_quota_on) {
                     (true, _) => "already exceeded".into(),
                     (false, Some(d)) => d.to_string(),
@@ -163,6 +174,15 @@ impl QuotaStatus {
                 }),
             ]],
             total: None,
+        }
+    }
+
+    /// A share of the quota: `≥ 84.5%` where the usage log does not cover the whole period.
+    fn share_cell(&self, share: f64) -> Cell {
+        if self.share_is_lower_bound {
+            Cell::Text(format!("≥ {:.1}%", share * 100.0))
+        } else {
+            Cell::Rate(Some(share))
         }
     }
 
@@ -190,6 +210,13 @@ impl QuotaStatus {
                 self.projected_share * 100.0
             )
         };
-        vec![headline]
+        let mut notes = vec![headline];
+        if self.share_is_lower_bound {
+            notes.push(format!(
+                "The usage log does not cover all of {} so far (it starts later, or has a gap): the shares of the quota are lower bounds.",
+                self.label
+            ));
+        }
+        notes
     }
 }

@@ -2,15 +2,13 @@
 //! per-call counts stand beside the usage figures, and differences beyond what the bounds
 //! explain are flagged.
 
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::DateRange;
 use crate::integration::aggregate::MinuteCounts;
 use crate::render::{Align, Cell, Table};
-use crate::rollup::BucketTotals;
-use crate::usage::period::Timeline;
+use crate::usage::rollup::BucketTotals;
 use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// Calls written to integration.log in a span can start a little after the usage log's
 /// period does (nobody called yet), so coverage is judged with this slack.
@@ -45,52 +43,58 @@ pub struct IntegrationCounts {
 }
 
 impl IntegrationCounts {
-    /// Successful and unsuccessful calls per bucket start.
-    fn per_bucket(&self, grain: Grain) -> BTreeMap<NaiveDateTime, (u64, u64)> {
-        let mut out: BTreeMap<NaiveDateTime, (u64, u64)> = BTreeMap::new();
-        for (minute, counts) in &self.minutes {
-            let entry = out.entry(grain.floor(*minute)).or_default();
-            entry.0 += u64::from(counts.successful);
-            entry.1 += u64::from(counts.unsuccessful);
+    /// Successful and unsuccessful calls in the minutes wholly inside `from..=to`, and in
+    /// the minutes that touch it: the stretch's true counts lie between the two.
+    fn within(&self, from: NaiveDateTime, to: NaiveDateTime) -> ((u64, u64), (u64, u64)) {
+        let minute = Duration::minutes(1);
+        let mut inner = (0, 0);
+        let mut outer = (0, 0);
+        let first = self.minutes.partition_point(|(m, _)| *m + minute <= from);
+        for (m, counts) in self.minutes[first..].iter().take_while(|(m, _)| *m <= to) {
+            let add = |acc: &mut (u64, u64)| {
+                acc.0 += u64::from(counts.successful);
+                acc.1 += u64::from(counts.unsuccessful);
+            };
+            add(&mut outer);
+            if *m >= from && *m + minute <= to {
+                add(&mut inner);
+            }
         }
-        out
+        (inner, outer)
     }
 }
 
-/// Compares each bucket's usage figures with integration.log's counts. `usage_spans` are
-/// the stretches the usage log's periods cover (wall clock, start to last line or reset).
-pub fn reconcile(
-    integration: &IntegrationCounts,
-    grain: Grain,
-    buckets: &[BucketTotals],
-    usage_spans: &[(NaiveDateTime, NaiveDateTime)],
-) -> Vec<Reconciled> {
-    let per_bucket = integration.per_bucket(grain);
+/// Compares each bucket's usage figures with integration.log's counts over the stretch the
+/// usage log covers in it (so that calls after the usage log's last line, or before its
+/// first, do not make the two differ).
+pub fn reconcile(integration: &IntegrationCounts, buckets: &[BucketTotals]) -> Vec<Reconciled> {
     buckets
         .iter()
         .map(|b| {
-            let (successful, unsuccessful) = per_bucket.get(&b.start).copied().unwrap_or_default();
-            let end = grain.next(b.start);
-            let inside = usage_spans
-                .iter()
-                .filter(|(s, e)| *s < end && *e >= b.start)
-                .map(|(s, e)| ((*s).max(b.start), (*e).min(end)));
-            let (from, to) =
-                inside.fold((end, b.start), |acc, (s, e)| (acc.0.min(s), acc.1.max(e)));
+            let Some(coverage) = b.coverage else {
+                return Reconciled {
+                    successful: 0,
+                    unsuccessful: 0,
+                    verdict: Verdict::Partial,
+                };
+            };
+            let (from, to) = (coverage.from, coverage.to);
+            let (inner, outer) = integration.within(from, to);
             let covered = match (integration.first, integration.last) {
-                (Some(first), Some(last)) if from <= to => {
+                (Some(first), Some(last)) => {
                     first <= from + COVERAGE_SLACK && last + COVERAGE_SLACK >= to
                 }
                 _ => false,
             };
-            let within = b.consumed_min <= successful
-                && successful <= b.consumed_max
-                && (!b.exact() || unsuccessful == b.rejected_min)
-                && unsuccessful >= b.rejected_min;
+            // The two ranges (usage bounds, integration.log's inner and outer counts) meet.
+            let successful_fits =
+                outer.0 >= b.consumed_min && b.consumed_max.is_none_or(|max| inner.0 <= max);
+            let unsuccessful_fits = outer.1 >= b.rejected_min
+                && (!b.exact() || b.gaps > 0 || inner.1 <= b.rejected_min);
             Reconciled {
-                successful,
-                unsuccessful,
-                verdict: match (covered, within) {
+                successful: outer.0,
+                unsuccessful: outer.1,
+                verdict: match (covered, successful_fits && unsuccessful_fits) {
                     (false, _) => Verdict::Partial,
                     (true, true) => Verdict::Agrees,
                     (true, false) => Verdict::Differs,
@@ -102,9 +106,7 @@ pub fn reconcile(
 
 /// integration.log's counts per bucket, none each when it was not given.
 pub fn reconciled_rows(
-    timeline: &Timeline,
     integration: Option<&IntegrationCounts>,
-    grain: Grain,
     buckets: &[BucketTotals],
     range: DateRange,
 ) -> Vec<Option<Reconciled>> {
@@ -114,20 +116,6 @@ pub fn reconciled_rows(
     // The usage figures of a bucket cut by --since/--until cover only the days in range:
     // both logs are compared over those days alone.
     let (from, to) = range_bounds(range);
-    let clip = |(s, e): (NaiveDateTime, NaiveDateTime)| {
-        let (s, e) = (s.max(from), e.min(to));
-        (s <= e).then_some((s, e))
-    };
-    let spans: Vec<_> = timeline
-        .periods
-        .iter()
-        .filter_map(|p| {
-            clip((
-                p.start.local,
-                p.reset.unwrap_or(p.last().at).max(p.last().at).local,
-            ))
-        })
-        .collect();
     // Without --since/--until (the usual run) the counts are compared as they are.
     let in_range = if range == DateRange::default() {
         Cow::Borrowed(counts)
@@ -143,7 +131,7 @@ pub fn reconciled_rows(
             last: counts.last.map(|l| l.min(to)),
         })
     };
-    reconcile(&in_range, grain, buckets, &spans)
+    reconcile(&in_range, buckets)
         .into_iter()
         .map(Some)
         .collect()
@@ -193,8 +181,8 @@ pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<St
     }
     let differs = verdicts.iter().filter(|v| **v == Verdict::Differs).count();
     Some(format!(
-        "integration.log: its successful calls per bucket; \"agrees\" when they lie within the usage log's bounds, \
-         \"(partial)\" when it does not cover the whole span.{}",
+        "integration.log: its successful calls in the stretch of each bucket the usage log covers; \"agrees\" when \
+         they lie within the usage log's bounds, \"(partial)\" when it does not cover that whole stretch.{}",
         if differs > 0 {
             format!(" {differs} bucket(s) DIFFER beyond what the bounds explain: calls missing from one log, or logs of different servers.")
         } else {

@@ -6,9 +6,9 @@ use crate::calendar::{DateRange, Grain};
 use crate::clock::ServerClock;
 use crate::integration::aggregate::{FailureRow, MinuteRow};
 use crate::render::{rate, thousands, Align, Cell, Report, Table};
-use crate::rollup::{pieces, roll_up};
 use crate::spike::{detect, SpikeParams};
 use crate::usage::period::Timeline;
+use crate::usage::rollup::roll_up;
 use chrono::{Duration, FixedOffset, NaiveDateTime};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
@@ -165,7 +165,7 @@ pub fn rejections_report(
             rejection_rate: round_rate(rate(i.rejected, i.consumed + i.rejected)),
         })
         .collect();
-    let (hour_totals, _) = roll_up(&pieces(timeline, clock, Grain::Hour, range))?;
+    let (hour_totals, _) = roll_up(timeline, clock, Grain::Hour, range)?;
     let hours: Vec<HourRejections> = hour_totals
         .iter()
         .map(|h| HourRejections {

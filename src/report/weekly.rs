@@ -1,5 +1,6 @@
 //! `esmlog weekly`: transactions per ISO week of the server's calendar.
 
+use super::figures::{figure_notes, gaps_in, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
     add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
@@ -8,8 +9,9 @@ use super::reconcile::{
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
 use crate::render::{rate, Align, Cell, Report, Table};
-use crate::rollup::{pieces, roll_up, BucketTotals};
 use crate::usage::period::{PeriodStatus, Timeline};
+use crate::usage::rollup::{roll_up, BucketTotals};
+use chrono::NaiveDate;
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 
@@ -18,15 +20,14 @@ use serde::Serialize;
 pub struct WeekRow {
     /// `2023-W15`.
     pub week: String,
-    /// The Monday, `2023-04-10`.
-    pub start: String,
-    /// Exact when `exact`, else the observed lower bound.
+    /// The Monday.
+    pub start: NaiveDate,
+    /// Calls certainly in the week: exact when `exact`, else the lower bound.
     pub consumed: u64,
-    /// The upper bound (equal to `consumed` when exact).
-    pub consumed_max: u64,
+    #[serde(flatten)]
+    pub figures: ConsumedFigures,
     pub rejected: u64,
     pub rejection_rate: Option<f64>,
-    pub exact: bool,
     pub status: PeriodStatus,
     pub periods: u32,
     /// integration.log's counts for the week, when it was given.
@@ -34,15 +35,15 @@ pub struct WeekRow {
     pub integration: Option<Reconciled>,
 }
 
-/// All weeks together.
+/// All weeks together: an interval across a week's edge counts once, whole.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct WeekTotal {
     pub weeks: usize,
     pub consumed: u64,
-    pub consumed_max: u64,
+    #[serde(flatten)]
+    pub figures: ConsumedFigures,
     pub rejected: u64,
     pub rejection_rate: Option<f64>,
-    pub exact: bool,
     pub status: PeriodStatus,
     pub periods: u32,
 }
@@ -52,20 +53,15 @@ pub struct WeekTotal {
 pub struct WeeklyReport {
     pub weeks: Vec<WeekRow>,
     pub total: Option<WeekTotal>,
-    /// Calls between two usage lines, inferred from the data (bounds unobserved tails).
+    /// Calls between two usage lines, inferred from the data.
     pub step: u64,
+    /// Stretches whose calls the usage log cannot count.
+    pub gaps: Vec<GapRow>,
     pub quota: Option<QuotaStatus>,
 }
 
-fn row_status(totals: &BucketTotals) -> (u64, u64, Option<f64>, bool) {
-    let rejected = totals.rejected_min;
-    let rate = round_rate(rate(rejected, totals.consumed_min + rejected));
-    (
-        totals.consumed_min,
-        totals.consumed_max,
-        rate,
-        totals.exact(),
-    )
+fn rejection_rate(t: &BucketTotals) -> Option<f64> {
+    round_rate(rate(t.rejected_min, t.consumed_min + t.rejected_min))
 }
 
 /// Builds the weekly report from the timeline.
@@ -74,39 +70,30 @@ pub fn weekly_report(
     options: &UsageOptions,
     integration: Option<&IntegrationCounts>,
 ) -> PolarsResult<WeeklyReport> {
-    let (weeks, total) = roll_up(&pieces(timeline, options.clock, Grain::Week, options.range))?;
-    let mut reconciled =
-        reconciled_rows(timeline, integration, Grain::Week, &weeks, options.range).into_iter();
+    let (weeks, total) = roll_up(timeline, options.clock, Grain::Week, options.range)?;
+    let mut reconciled = reconciled_rows(integration, &weeks, options.range).into_iter();
     let rows = weeks
         .iter()
-        .map(|w| {
-            let (consumed, consumed_max, rejection_rate, exact) = row_status(w);
-            WeekRow {
-                week: Grain::Week.label(w.start),
-                start: w.start.date().to_string(),
-                consumed,
-                consumed_max,
-                rejected: w.rejected_min,
-                rejection_rate,
-                exact,
-                status: w.status,
-                periods: w.periods,
-                integration: reconciled.next().flatten(),
-            }
+        .map(|w| WeekRow {
+            week: Grain::Week.label(w.start),
+            start: w.start.date(),
+            consumed: w.consumed_min,
+            figures: ConsumedFigures::of(w),
+            rejected: w.rejected_min,
+            rejection_rate: rejection_rate(w),
+            status: w.status,
+            periods: w.periods,
+            integration: reconciled.next().flatten(),
         })
         .collect::<Vec<_>>();
-    let total = total.map(|t| {
-        let (consumed, consumed_max, rejection_rate, exact) = row_status(&t);
-        WeekTotal {
-            weeks: rows.len(),
-            consumed,
-            consumed_max,
-            rejected: t.rejected_min,
-            rejection_rate,
-            exact,
-            status: t.status,
-            periods: t.periods,
-        }
+    let total = total.map(|t| WeekTotal {
+        weeks: rows.len(),
+        consumed: t.consumed_min,
+        figures: ConsumedFigures::of(&t),
+        rejected: t.rejected_min,
+        rejection_rate: rejection_rate(&t),
+        status: t.status,
+        periods: t.periods,
     });
     let quota = match options.quota {
         Some(q) => quota_status(timeline, options, q)?,
@@ -116,17 +103,9 @@ pub fn weekly_report(
         weeks: rows,
         total,
         step: timeline.step,
+        gaps: gaps_in(timeline, options.range),
         quota,
     })
-}
-
-/// A consumed figure as people should read it: exact, or a lower bound.
-fn consumed_cell(consumed: u64, exact: bool) -> Cell {
-    if exact {
-        Cell::Count(consumed)
-    } else {
-        Cell::AtLeast(consumed)
-    }
 }
 
 impl Report for WeeklyReport {
@@ -140,7 +119,7 @@ impl Report for WeeklyReport {
                 ("at most", Align::Right),
                 ("rejected", Align::Right),
                 ("rejected %", Align::Right),
-                ("periods", Align::Right),
+                ("covered", Align::Left),
                 ("status", Align::Left),
             ],
             rows: self
@@ -149,16 +128,12 @@ impl Report for WeeklyReport {
                 .map(|w| {
                     vec![
                         Cell::Text(w.week.clone()),
-                        Cell::Text(w.start.clone()),
-                        consumed_cell(w.consumed, w.exact),
-                        if w.exact {
-                            Cell::Empty
-                        } else {
-                            Cell::Count(w.consumed_max)
-                        },
+                        Cell::Text(w.start.to_string()),
+                        w.figures.min_cell(),
+                        w.figures.max_cell(),
                         Cell::Count(w.rejected),
                         Cell::Rate(w.rejection_rate),
-                        Cell::Count(u64::from(w.periods)),
+                        w.figures.coverage_cell(),
                         Cell::Text(w.status.as_str().into()),
                     ]
                 })
@@ -170,15 +145,11 @@ impl Report for WeeklyReport {
                         1 => "1 week".to_string(),
                         n => format!("{n} weeks"),
                     }),
-                    consumed_cell(t.consumed, t.exact),
-                    if t.exact {
-                        Cell::Empty
-                    } else {
-                        Cell::Count(t.consumed_max)
-                    },
+                    t.figures.min_cell(),
+                    t.figures.max_cell(),
                     Cell::Count(t.rejected),
                     Cell::Rate(t.rejection_rate),
-                    Cell::Count(u64::from(t.periods)),
+                    t.figures.coverage_cell(),
                     Cell::Text(t.status.as_str().into()),
                 ]
             }),
@@ -197,9 +168,11 @@ impl Report for WeeklyReport {
                 ("start", Align::Left),
                 ("consumed", Align::Right),
                 ("consumed_max", Align::Right),
+                ("consumed_max_if_one_restart", Align::Right),
                 ("rejected", Align::Right),
                 ("rejection_rate", Align::Right),
                 ("exact", Align::Left),
+                ("coverage", Align::Right),
                 ("status", Align::Left),
                 ("periods", Align::Right),
             ]
@@ -212,12 +185,14 @@ impl Report for WeeklyReport {
                 .map(|w| {
                     let mut cells = vec![
                         Cell::Text(w.week.clone()),
-                        Cell::Text(w.start.clone()),
+                        Cell::Text(w.start.to_string()),
                         Cell::Count(w.consumed),
-                        Cell::Count(w.consumed_max),
+                        w.figures.max_raw_cell(),
+                        w.figures.max_if_one_restart_raw_cell(),
                         Cell::Count(w.rejected),
                         Cell::Rate(w.rejection_rate),
-                        Cell::Text(w.exact.to_string()),
+                        Cell::Text(w.figures.exact.to_string()),
+                        w.figures.share_raw_cell(),
                         Cell::Text(w.status.as_str().into()),
                         Cell::Count(u64::from(w.periods)),
                     ];
@@ -230,14 +205,13 @@ impl Report for WeeklyReport {
     }
 
     fn notes(&self) -> Vec<String> {
-        let mut notes = Vec::new();
-        if self.weeks.iter().any(|w| !w.exact) {
-            notes.push(format!(
-                "≥ marks a lower bound: a period without a final total (server restart, or still open) \
-                 may hold up to {} more consumed calls after its last usage line; \"at most\" is the upper bound.",
-                self.step - 1
-            ));
-        }
+        let figures: Vec<&ConsumedFigures> = self
+            .weeks
+            .iter()
+            .map(|w| &w.figures)
+            .chain(self.total.as_ref().map(|t| &t.figures))
+            .collect();
+        let mut notes = figure_notes(&figures, &self.gaps);
         notes.extend(reconciliation_note(
             self.weeks
                 .iter()

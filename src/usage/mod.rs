@@ -3,3 +3,5 @@
 pub mod line;
 pub mod load;
 pub mod period;
+#[cfg(feature = "reports")]
+pub mod rollup;

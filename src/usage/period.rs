@@ -3,6 +3,7 @@
 
 use super::line::UsageBody;
 use super::load::UsageFile;
+use crate::calendar::Grain;
 use crate::clock::{InstantMs, ServerClock};
 use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::Serialize;
@@ -20,7 +21,7 @@ pub struct Moment {
 
 /// How a period ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum PeriodStatus {
     /// Closed by `Statistics reset`: its final line is the exact total.
     Complete,
@@ -28,6 +29,9 @@ pub enum PeriodStatus {
     Interrupted,
     /// The last period of the input: figures so far.
     Open,
+    /// Closed by `Statistics reset`, but with no usage line just before the reset: the
+    /// final total was lost, so its last line is a lower bound.
+    TotalLost,
 }
 
 impl PeriodStatus {
@@ -36,6 +40,7 @@ impl PeriodStatus {
             PeriodStatus::Complete => "complete",
             PeriodStatus::Interrupted => "interrupted",
             PeriodStatus::Open => "open",
+            PeriodStatus::TotalLost => "total lost",
         }
     }
 }
@@ -46,6 +51,10 @@ pub struct Observation {
     pub at: Moment,
     pub consumed: u64,
     pub rejected: u64,
+    /// The input it was read from (an index into the files given to [`build_timeline`]).
+    pub file: usize,
+    /// Its line number there.
+    pub line: u64,
 }
 
 /// The run of usage lines that share one `since` instant (and one segment of it, when the
@@ -55,11 +64,18 @@ pub struct Period {
     pub since: DateTime<FixedOffset>,
     /// 0, or how many times the counters went down within this `since`.
     pub segment: u32,
-    /// Where counting starts: `since`, or the line before the counters went down.
+    /// Where counting starts: `since`, or the line before the counters went down. When
+    /// `since` is impossible (later than the period's first line), the end of the period
+    /// before, or else the first line.
     pub start: Moment,
+    /// Whether `start` is the period's true start; when not, the calls of its first interval
+    /// happened at unknown times before its first line.
+    pub start_known: bool,
     /// Sorted by counters; never empty.
     pub observations: Vec<Observation>,
     pub reset: Option<Moment>,
+    /// The input and line of the reset, where it was read.
+    pub reset_source: Option<(usize, u64)>,
     pub status: PeriodStatus,
 }
 
@@ -67,6 +83,21 @@ impl Period {
     /// The last (highest) counters of the period.
     pub fn last(&self) -> &Observation {
         self.observations.last().expect("a period has a line")
+    }
+
+    /// The stretch the period's lines speak of exactly: from its start (its first line when
+    /// the start is unknown) to its final total (the reset) or its last line.
+    pub fn covered(&self) -> (Moment, Moment) {
+        let from = if self.start_known {
+            self.start
+        } else {
+            self.observations[0].at
+        };
+        let to = match (self.status, self.reset) {
+            (PeriodStatus::Complete, Some(reset)) => reset.max(self.last().at),
+            _ => self.last().at,
+        };
+        (from, to)
     }
 }
 
@@ -81,17 +112,55 @@ pub struct Interval {
     pub rejected: u64,
     /// Ends at the final line of a complete period (just before its reset).
     pub closes_period: bool,
+    /// False for the first interval of a period whose start is unknown: its calls happened
+    /// somewhere between `start` and `end`, none of them certainly in one bucket.
+    pub start_known: bool,
 }
 
-/// Calls an interrupted or open period may have consumed after its last line, never written.
+/// Why the usage log cannot tell how many calls a stretch of time held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapKind {
+    /// Between an interrupted period's last line and the next period's start: the rest of
+    /// that period, and any period lost by a further restart before its first line.
+    Restart,
+    /// Between a period's last line and a `Statistics reset` that has no final total
+    /// before it.
+    LostTotal,
+    /// Between a reset and a next period that starts later: at least one period ran there
+    /// and was lost by a restart before its first line.
+    VanishedPeriod,
+    /// A stretch through a Monday 00:00 with no line at all, not even the weekly reset:
+    /// the input does not hold its lines (a rotated file not given), or the server was
+    /// down. The log does not speak of it: buckets it touches are partial, not bounded.
+    NotInInput,
+}
+
+impl GapKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapKind::Restart => "server restart",
+            GapKind::LostTotal => "final total lost",
+            GapKind::VanishedPeriod => "period without a usage line",
+            GapKind::NotInInput => {
+                "no usage line, not even the weekly reset: files not given, or the server was down"
+            }
+        }
+    }
+}
+
+/// A stretch inside the usage log's span whose consumed calls the log does not show: at
+/// least none, at most unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Tail {
+pub struct Gap {
+    pub kind: GapKind,
+    /// The period the gap follows.
     pub period: usize,
-    pub start: Moment,
-    /// The next period's start for an interrupted period; none for the open one.
-    pub end: Option<Moment>,
-    /// At most this many consumed calls went unobserved.
-    pub consumed_max: u64,
+    pub from: Moment,
+    pub to: Moment,
+    /// The most consumed calls it can hold if the server restarted at most once in it; none
+    /// for a stretch not in the input. A restart that leaves no line can always hide more.
+    pub consumed_max_if_one_restart: Option<u64>,
 }
 
 /// Something in the usage log that breaks its rules.
@@ -100,6 +169,19 @@ pub struct Anomaly {
     pub file: String,
     pub line: u64,
     pub kind: AnomalyKind,
+    /// What was found, where the kind alone does not say it (spans, counters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl std::fmt::Display for Anomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.kind)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,6 +193,17 @@ pub enum AnomalyKind {
     ResetWithoutUsage,
     /// A second, different reset for a period that was already closed.
     SecondReset,
+    /// A `Statistics reset` whose period has no usage line just before it: the final total
+    /// was lost (a truncated or malformed line), so the period's figures are lower bounds.
+    LostTotal,
+    /// A `since` later than the stamp of a line that carries it (clock trouble, or a
+    /// corrupt line): the period's start is unknown.
+    SinceAfterStamp,
+    /// A period runs through Monday 00:00 without `Statistics reset`.
+    MissingReset,
+    /// Consumed went up by more than one step between two lines: usage lines are missing
+    /// (a rotated file not given, or lost lines).
+    LinesMissing,
 }
 
 impl std::fmt::Display for AnomalyKind {
@@ -121,16 +214,43 @@ impl std::fmt::Display for AnomalyKind {
             }
             AnomalyKind::ResetWithoutUsage => "`Statistics reset` with no usage line before it",
             AnomalyKind::SecondReset => "a second `Statistics reset` for a period already closed",
+            AnomalyKind::LostTotal => {
+                "`Statistics reset` without the final usage line just before it; the period's total is a lower bound"
+            }
+            AnomalyKind::SinceAfterStamp => {
+                "`since` is later than the line's own stamp; the period's start is unknown"
+            }
+            AnomalyKind::MissingReset => {
+                "the period runs through Monday 00:00 without `Statistics reset`"
+            }
+            AnomalyKind::LinesMissing => "usage lines are missing before this line",
         })
     }
+}
+
+/// Usage lines that cannot be one server's counter chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the usage logs hold more than one counter chain: {detail}. Files: {files}. \
+     A server writes one chain, so these are the logs of two or more servers (cluster nodes, or test \
+     and production), and esmlog does not merge them. Give each server's files as an environment \
+     to get a row per server and their sum: --environment NAME=PATH (once per file or folder)"
+)]
+pub struct InterleavedChains {
+    /// What gave it away, with times.
+    pub detail: String,
+    /// The files whose lines take part, comma-separated.
+    pub files: String,
 }
 
 /// Everything the usage logs say, merged across files and ordered in time.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
+    /// In the order they started.
     pub periods: Vec<Period>,
     pub intervals: Vec<Interval>,
-    pub tails: Vec<Tail>,
+    /// Stretches inside the log's span whose calls the log does not show, in time order.
+    pub gaps: Vec<Gap>,
     /// Calls between two usage lines, inferred from the data.
     pub step: u64,
     pub anomalies: Vec<Anomaly>,
@@ -143,12 +263,8 @@ pub struct Timeline {
 impl Timeline {
     /// The first and the last moment the usage log speaks of.
     pub fn span(&self) -> Option<(Moment, Moment)> {
-        let first = self.periods.iter().map(|p| p.start).min()?;
-        let last = self
-            .periods
-            .iter()
-            .map(|p| p.reset.unwrap_or(p.last().at).max(p.last().at))
-            .max()?;
+        let first = self.periods.iter().map(|p| p.covered().0).min()?;
+        let last = self.periods.iter().map(|p| p.covered().1).max()?;
         Some((first, last))
     }
 }
@@ -176,8 +292,12 @@ struct Event {
     period: Option<(InstantMs, u32)>,
 }
 
-/// Merges the usage files into periods, intervals and tails.
-pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Timeline {
+/// Merges the usage files into periods, intervals and gaps. Lines that cannot be one
+/// server's chain (two servers' logs given together) are refused, never merged.
+pub fn build_timeline(
+    files: &[UsageFile],
+    clock: ServerClock,
+) -> Result<Timeline, InterleavedChains> {
     let fallback_offset = files
         .iter()
         .flat_map(|f| &f.records)
@@ -227,6 +347,7 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Timeline {
                             file: file.name.clone(),
                             line: record.line,
                             kind: AnomalyKind::CountersDown,
+                            detail: None,
                         });
                     }
                 }
@@ -309,47 +430,100 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Timeline {
                     },
                     consumed,
                     rejected,
+                    file: event.file,
+                    line: event.line,
                 });
         }
     }
 
     let mut periods: Vec<Period> = Vec::with_capacity(grouped.len());
-    let mut index_of: HashMap<(InstantMs, u32), usize> = HashMap::new();
     for ((since_ms, segment), mut observations) in grouped {
         // Counters only grow within a period, so their order is the order of writing, even
         // where wall-clock stamps repeat in the autumn hour.
         observations.sort_by_key(|o| (o.consumed, o.rejected, o.at.instant));
         let since = since_of[&since_ms];
-        let start = if segment == 0 {
-            Moment {
-                instant: since_ms,
-                local: clock.local(since_ms, *since.offset()),
-            }
-        } else {
-            periods.last().map_or(observations[0].at, |p| p.last().at)
+        let start = Moment {
+            instant: since_ms,
+            local: clock.local(since_ms, *since.offset()),
         };
-        index_of.insert((since_ms, segment), periods.len());
         periods.push(Period {
             since,
             segment,
             start,
+            start_known: segment == 0,
             observations,
             reset: None,
+            reset_source: None,
             status: PeriodStatus::Interrupted,
         });
     }
+    check_one_chain(&periods, files)?;
+    // Periods in the order they ran: an impossible `since` must not move a period ahead.
+    periods.sort_by_key(|p| (p.observations[0].at.instant, p.segment));
+    for i in 0..periods.len() {
+        let first = periods[i].observations[0];
+        let previous_end = i
+            .checked_sub(1)
+            .map(|p| periods[p].last().at)
+            .filter(|end| end.instant <= first.at.instant);
+        if periods[i].segment > 0 {
+            // Counting restarts at the line before the counters went down.
+            periods[i].start = previous_end.unwrap_or(first.at);
+            periods[i].start_known = previous_end.is_some();
+        } else if periods[i].start.instant > first.at.instant {
+            anomalies.push(Anomaly {
+                file: files[first.file].name.clone(),
+                line: first.line,
+                kind: AnomalyKind::SinceAfterStamp,
+                detail: Some(format!(
+                    "since {} after the line's stamp {}",
+                    periods[i].since.to_rfc3339(),
+                    first.at.local.format("%Y-%m-%d %H:%M:%S")
+                )),
+            });
+            periods[i].start = previous_end.unwrap_or(first.at);
+            periods[i].start_known = false;
+        }
+    }
+    let index_of: HashMap<(InstantMs, u32), usize> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ((p.since.timestamp_millis(), p.segment), i))
+        .collect();
 
     attach_resets(&events, files, &index_of, &mut periods, &mut anomalies);
 
     let last_index = periods.len().checked_sub(1);
     for (i, period) in periods.iter_mut().enumerate() {
-        period.status = if period.reset.is_some() {
-            PeriodStatus::Complete
-        } else if Some(i) == last_index {
-            PeriodStatus::Open
-        } else {
-            PeriodStatus::Interrupted
+        period.status = match period.reset {
+            Some(reset) if reset.instant - period.last().at.instant <= RESET_GRACE_MS => {
+                PeriodStatus::Complete
+            }
+            Some(_) => {
+                let (file, line) = period.reset_source.unwrap_or((period.last().file, 0));
+                anomalies.push(Anomaly {
+                    file: files[file].name.clone(),
+                    line,
+                    kind: AnomalyKind::LostTotal,
+                    detail: Some(format!(
+                        "last usage line {} with consumed {}",
+                        period.last().at.local.format("%Y-%m-%d %H:%M:%S"),
+                        period.last().consumed
+                    )),
+                });
+                PeriodStatus::TotalLost
+            }
+            None if Some(i) == last_index => PeriodStatus::Open,
+            None => PeriodStatus::Interrupted,
         };
+        if let Some(missed) = missed_monday(period) {
+            anomalies.push(Anomaly {
+                file: files[missed.file].name.clone(),
+                line: missed.line,
+                kind: AnomalyKind::MissingReset,
+                detail: Some(format!("since {}", period.since.to_rfc3339())),
+            });
+        }
     }
 
     let mut intervals = Vec::new();
@@ -361,29 +535,37 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Timeline {
                 period: index,
                 start: previous.0,
                 end: obs.at,
-                consumed: obs.consumed.saturating_sub(previous.1),
+                consumed: obs.consumed - previous.1,
+                // Rejected going down while consumed goes up is reported (CountersDown).
                 rejected: obs.rejected.saturating_sub(previous.2),
                 closes_period: period.status == PeriodStatus::Complete && i + 1 == count,
+                start_known: i > 0 || period.start_known,
             });
             previous = (obs.at, obs.consumed, obs.rejected);
         }
     }
 
     let step = infer_step(&intervals);
-    let tails = periods
+    for (interval, obs) in intervals
         .iter()
-        .enumerate()
-        .filter(|(_, p)| p.status != PeriodStatus::Complete)
-        .map(|(index, p)| {
-            let last = p.last();
-            Tail {
-                period: index,
-                start: last.at,
-                end: periods.get(index + 1).map(|next| next.start),
-                consumed_max: (last.consumed / step + 1) * step - 1 - last.consumed,
-            }
-        })
-        .collect();
+        .zip(periods.iter().flat_map(|p| &p.observations))
+    {
+        if interval.consumed > step && !interval.closes_period {
+            anomalies.push(Anomaly {
+                file: files[obs.file].name.clone(),
+                line: obs.line,
+                kind: AnomalyKind::LinesMissing,
+                detail: Some(format!(
+                    "consumed rose by {} between {} and {}: about {} lines are not in the input",
+                    interval.consumed,
+                    interval.start.local.format("%Y-%m-%d %H:%M:%S"),
+                    interval.end.local.format("%Y-%m-%d %H:%M:%S"),
+                    interval.consumed / step - 1
+                )),
+            });
+        }
+    }
+    let gaps = find_gaps(&periods, step);
 
     let offsets: BTreeSet<i32> = periods
         .iter()
@@ -391,15 +573,168 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Timeline {
         .collect();
     anomalies.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     anomalies.dedup();
-    Timeline {
+    Ok(Timeline {
         periods,
         intervals,
-        tails,
+        gaps,
         step,
         anomalies,
         duplicates,
         offsets_differ: offsets.len() > 1,
+    })
+}
+
+/// A final line stamped this soon before a reset is the period's final total (ESM writes it
+/// in the same millisecond or the one before).
+const RESET_GRACE_MS: InstantMs = 60_000;
+
+/// A next period that starts this soon after a reset started at it (`since` is written in
+/// whole seconds).
+const SINCE_SLACK_MS: InstantMs = 1_000;
+
+/// The first line of a period stamped after a Monday 00:00 it ran through without a reset
+/// (a final line written just after the Monday's reset does not count).
+fn missed_monday(period: &Period) -> Option<Observation> {
+    let first_monday = Grain::Week.next(Grain::Week.floor(period.start.local));
+    let grace = chrono::Duration::milliseconds(RESET_GRACE_MS);
+    period
+        .observations
+        .iter()
+        .find(|o| o.at.local > first_monday + grace)
+        .copied()
+}
+
+/// Whether the wall-clock stretch holds a Monday 00:00 (a weekly reset that is not there).
+fn spans_monday(from: Moment, to: Moment) -> bool {
+    let grace = chrono::Duration::milliseconds(RESET_GRACE_MS);
+    Grain::Week.next(Grain::Week.floor(from.local)) + grace < to.local
+}
+
+/// The stretches between periods, and before lost totals, that the log cannot count.
+fn find_gaps(periods: &[Period], step: u64) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    // The calls a period may have consumed after its last line before the next step.
+    let rest_of_step = |consumed: u64| step - 1 - consumed % step;
+    for (index, period) in periods.iter().enumerate() {
+        let last = period.last().at;
+        let next = periods.get(index + 1).map(|n| n.start);
+        let mut gap = |kind, from: Moment, to: Moment, one_restart: u64| {
+            let missed_reset = spans_monday(from, to);
+            gaps.push(Gap {
+                kind: if missed_reset {
+                    GapKind::NotInInput
+                } else {
+                    kind
+                },
+                period: index,
+                from,
+                to,
+                consumed_max_if_one_restart: (!missed_reset).then_some(one_restart),
+            });
+        };
+        match (period.status, period.reset) {
+            (PeriodStatus::Complete | PeriodStatus::TotalLost, Some(reset)) => {
+                if period.status == PeriodStatus::TotalLost {
+                    gap(
+                        GapKind::LostTotal,
+                        last,
+                        reset,
+                        rest_of_step(period.last().consumed),
+                    );
+                }
+                if let Some(next) = next.filter(|n| n.instant > reset.instant + SINCE_SLACK_MS) {
+                    gap(GapKind::VanishedPeriod, reset, next, step - 1);
+                }
+            }
+            _ => {
+                if let Some(next) = next.filter(|n| n.instant > last.instant) {
+                    gap(
+                        GapKind::Restart,
+                        last,
+                        next,
+                        rest_of_step(period.last().consumed),
+                    );
+                }
+            }
+        }
     }
+    gaps
+}
+
+/// Refuses periods that cannot belong to one server: two periods whose spans overlap, or one
+/// `since` whose consumed counter repeats or goes down and up again between files.
+fn check_one_chain(periods: &[Period], files: &[UsageFile]) -> Result<(), InterleavedChains> {
+    let at = |m: Moment| m.local.format("%Y-%m-%d %H:%M:%S").to_string();
+    let refuse = |detail: String, observations: &mut dyn Iterator<Item = &Observation>| {
+        let names: BTreeSet<&str> = observations.map(|o| files[o.file].name.as_str()).collect();
+        Err(InterleavedChains {
+            detail,
+            files: names.into_iter().collect::<Vec<_>>().join(", "),
+        })
+    };
+    for period in periods.iter().filter(|p| p.segment == 0) {
+        // In time order, one chain's consumed only grows, and a value is written once (but
+        // for the final total at the reset, which may repeat the last step's line).
+        let mut by_time: Vec<&Observation> = period.observations.iter().collect();
+        by_time.sort_by_key(|o| o.at.instant);
+        let last = by_time.len() - 1;
+        for (i, pair) in by_time.windows(2).enumerate() {
+            let (a, b) = (pair[0], pair[1]);
+            let repeated = a.consumed == b.consumed
+                && i + 1 < last
+                && a.file != b.file
+                && b.at.instant - a.at.instant > RESET_GRACE_MS;
+            let back_and_forth = b.consumed < a.consumed && a.file != b.file;
+            if repeated || back_and_forth {
+                return refuse(
+                    format!(
+                        "the period since {} has consumed {} at {} and {} at {}",
+                        period.since.to_rfc3339(),
+                        a.consumed,
+                        at(a.at),
+                        b.consumed,
+                        at(b.at)
+                    ),
+                    &mut period.observations.iter(),
+                );
+            }
+        }
+    }
+    // A period's own span: from its `since` (its first line where counting restarted within
+    // a `since`, or where `since` is impossible) to its last line.
+    let mut spans: Vec<(&Period, Moment)> = periods
+        .iter()
+        .map(|p| {
+            let first = p.observations[0].at;
+            let start = if p.segment == 0 {
+                p.start.min(first)
+            } else {
+                first
+            };
+            (p, start)
+        })
+        .collect();
+    spans.sort_by_key(|(_, start)| start.instant);
+    for pair in spans.windows(2) {
+        let ((a, _), (b, b_start)) = (pair[0], pair[1]);
+        let a_last = a.last().at;
+        // A later period starts, and writes, while an earlier one still writes lines.
+        if b_start.instant + SINCE_SLACK_MS < a_last.instant
+            && b.observations[0].at.instant < a_last.instant
+        {
+            return refuse(
+                format!(
+                    "the period since {} writes lines until {}, while the period since {} has begun at {}",
+                    a.since.to_rfc3339(),
+                    at(a_last),
+                    b.since.to_rfc3339(),
+                    at(b_start)
+                ),
+                &mut a.observations.iter().chain(&b.observations),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The offset for a reset line's stamp: that of the counters line nearest before it in the
@@ -443,6 +778,7 @@ fn attach_resets(
             file: files[event.file].name.clone(),
             line: event.line,
             kind,
+            detail: None,
         };
         let Some(index) = owner.and_then(|k| index_of.get(&k).copied()) else {
             anomalies.push(anomaly(AnomalyKind::ResetWithoutUsage));
@@ -453,7 +789,10 @@ fn attach_resets(
             local: event.stamp,
         };
         match periods[index].reset {
-            None => periods[index].reset = Some(moment),
+            None => {
+                periods[index].reset = Some(moment);
+                periods[index].reset_source = Some((event.file, event.line));
+            }
             Some(existing) if existing == moment => {}
             Some(_) => anomalies.push(anomaly(AnomalyKind::SecondReset)),
         }

@@ -58,15 +58,10 @@ fn chart(c: &Chart) -> Block {
     }
 }
 
-/// A count as the tables show it: exact, `≥` a lower bound, or an estimate `±` its split.
+/// A count as the tables show it: exact, an estimate `±` how far the truth can lie from it,
+/// or `≥` a lower bound.
 fn shown(row: &MonthRow) -> String {
-    if row.exact {
-        thousands(row.consumed)
-    } else if row.split > 0 {
-        format!("{} ± {}", thousands(row.consumed), thousands(row.split))
-    } else {
-        format!("≥ {}", thousands(row.consumed))
-    }
+    row.figures.estimate_cell().human()
 }
 
 /// The first `rows` rows of a table, and how many were left out.
@@ -197,15 +192,21 @@ fn quota_sentence(q: &QuotaStatus) -> String {
         thousands(q.used),
         thousands(q.quota)
     );
-    let range = if q.used_min != q.used_max {
-        format!(
+    let mut range = match q.used_max {
+        Some(max) if max != q.used_min => format!(
             " (between {} and {} counting the bounds)",
             pct(q.used_min as f64 / q.quota.max(1) as f64),
-            pct(q.used_max as f64 / q.quota.max(1) as f64)
-        )
-    } else {
-        String::new()
+            pct(max as f64 / q.quota.max(1) as f64)
+        ),
+        Some(_) => String::new(),
+        None => format!(
+            " (at least {}; the usage log cannot bound it from above)",
+            pct(q.used_min as f64 / q.quota.max(1) as f64)
+        ),
     };
+    if q.share_is_lower_bound {
+        range.push_str(", a lower bound since the usage log does not cover the whole period");
+    }
     if q.exceeded {
         format!("{used}: the quota for {} is exceeded{range}.", q.label)
     } else if quota_period_over(q) {
@@ -244,17 +245,36 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
         return;
     };
     let mut figures = Vec::new();
-    let mut detail = if row.exact {
-        "Exact: every counting period in it ended with ESM's weekly reset".to_string()
-    } else if row.split > 0 {
-        format!(
+    let f_row = &row.figures;
+    let mut detail = match (
+        f_row.exact,
+        f_row.consumed_max,
+        f_row.consumed_max_if_one_restart,
+    ) {
+        (true, _, _) => "Exact: the usage log proves this count".to_string(),
+        (false, Some(max), _) => format!(
             "Best estimate; the true count lies between {} and {}",
-            thousands(row.consumed_min),
-            thousands(row.consumed_max)
-        )
-    } else {
-        format!("At least; at most {}", thousands(row.consumed_max))
+            thousands(f_row.consumed_min),
+            thousands(max)
+        ),
+        (false, None, Some(max)) => format!(
+            "At least {}; at most {} if the server restarted at most once in each gap",
+            thousands(f_row.consumed_min),
+            thousands(max)
+        ),
+        (false, None, None) => format!(
+            "At least {}; the usage log cannot bound it from above",
+            thousands(f_row.consumed_min)
+        ),
     };
+    if let Some(c) = f_row.coverage.filter(|_| f_row.partial) {
+        detail.push_str(&format!(
+            "; the usage log covers only {}% of it, {} to {}",
+            (c.share * 100.0).floor(),
+            c.from.format("%Y-%m-%d %H:%M"),
+            c.to.format("%Y-%m-%d %H:%M")
+        ));
+    }
     if let Some(r) = &row.integration {
         detail.push_str(&format!(
             "; integration.log counts {} successful calls, {}",
@@ -398,7 +418,7 @@ fn weeks(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
             .weeks
             .iter()
             .filter_map(|w| {
-                let start: NaiveDate = w.start.parse().ok()?;
+                let start = w.start;
                 let end = start.checked_add_days(Days::new(6))?;
                 (start < since || end > until).then(|| {
                     format!(
@@ -884,16 +904,22 @@ mod tests {
     use super::*;
     use crate::render::Align;
 
-    fn month(consumed: u64, min: u64, max: u64, exact: bool) -> MonthRow {
+    fn month(consumed: u64, min: u64, max: Option<u64>, exact: bool) -> MonthRow {
         MonthRow {
             month: "2023-10".into(),
             consumed,
-            consumed_min: min,
-            consumed_max: max,
-            split: consumed - min,
+            figures: crate::report::figures::ConsumedFigures {
+                consumed_min: min,
+                consumed_estimate: consumed,
+                consumed_max: max,
+                consumed_max_if_one_restart: None,
+                plus_minus: max.map(|max| (consumed - min).max(max - consumed)),
+                exact,
+                partial: false,
+                coverage: None,
+            },
             rejected: 0,
             rejection_rate: None,
-            exact,
             status: PeriodStatus::Open,
             periods: 1,
             integration: None,
@@ -902,9 +928,13 @@ mod tests {
 
     #[test]
     fn figures_read_as_the_tables_show_them() {
-        assert_eq!(shown(&month(15779, 15779, 15779, true)), "15,779");
-        assert_eq!(shown(&month(50689, 50364, 52363, false)), "50,689 ± 325");
-        assert_eq!(shown(&month(10000, 10000, 10999, false)), "≥ 10,000");
+        assert_eq!(shown(&month(15779, 15779, Some(15779), true)), "15,779");
+        // ± is the farthest the true count can lie from the estimate: here up to the max.
+        assert_eq!(
+            shown(&month(50689, 50364, Some(52363), false)),
+            "50,689 ± 1,674"
+        );
+        assert_eq!(shown(&month(10000, 10000, None, false)), "≥ 10,000");
         assert_eq!(signed(-1234), "-1,234");
         assert_eq!(signed(5), "+5");
     }
