@@ -53,8 +53,9 @@ pub struct InputArgs {
     /// Log files, folders, globs, .gz or .zip archives; `-` reads stdin.
     #[arg(required_unless_present = "environment", value_name = "PATHS")]
     pub paths: Vec<String>,
-    /// The server's IANA time zone (for example Europe/Helsinki): converts instants exactly
-    /// and resolves the repeated hour when daylight saving time ends.
+    /// The server's time zone, IANA (Europe/Helsinki) or Windows (FLE Standard Time): converts
+    /// instants exactly and resolves the repeated hour when daylight saving time ends. A zone
+    /// that contradicts the offsets the usage log wrote is refused.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// The Log4j PatternLayout integration.log is written with.

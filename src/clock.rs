@@ -18,9 +18,25 @@ pub enum ServerClock {
 }
 
 impl ServerClock {
-    /// Parses an IANA zone name.
+    /// Parses an IANA zone name (`Europe/Helsinki`), or a Windows one (`FLE Standard Time`)
+    /// by CLDR's mapping to its IANA zone.
     pub fn from_zone_name(name: &str) -> Option<ServerClock> {
-        name.parse::<Tz>().ok().map(ServerClock::Zone)
+        name.parse::<Tz>()
+            .ok()
+            .or_else(|| {
+                name.parse::<windows_timezones::WindowsTimezone>()
+                    .ok()
+                    .map(Tz::from)
+            })
+            .map(ServerClock::Zone)
+    }
+
+    /// The zone's IANA name, when one was given.
+    pub fn zone_name(&self) -> Option<&'static str> {
+        match self {
+            ServerClock::Zone(tz) => Some(tz.name()),
+            ServerClock::PeriodOffsets => None,
+        }
     }
 
     /// The instant of a wall-clock time. `offset` is used without a zone; `not_before`, the
@@ -81,6 +97,38 @@ impl ServerClock {
     }
 }
 
+/// The IANA zones (at most `limit`) whose offset at each instant is the one given: the zones
+/// a log that wrote these offsets can come from. Zones of `near`'s region come first, then
+/// Europe's (ESM's home), then the rest, `Etc/…` last.
+pub fn zones_fitting(
+    offsets: &[(InstantMs, i32)],
+    near: Option<&str>,
+    limit: usize,
+) -> Vec<&'static str> {
+    let fits = |tz: &Tz| {
+        offsets.iter().all(|&(instant, seconds)| {
+            let utc = chrono::DateTime::from_timestamp_millis(instant)
+                .unwrap_or_default()
+                .naive_utc();
+            chrono::Offset::fix(&tz.offset_from_utc_datetime(&utc)).local_minus_utc() == seconds
+        })
+    };
+    let mut names: Vec<&'static str> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .filter(|tz| fits(tz))
+        .map(|tz| tz.name())
+        .filter(|name| name.contains('/'))
+        .collect();
+    let region = |name: &str| name.split('/').next().unwrap_or_default().to_string();
+    let near = near.map(region);
+    names.sort_by_key(|name| {
+        let r = region(name);
+        (r == "Etc", Some(&r) != near.as_ref(), r != "Europe", *name)
+    });
+    names.truncate(limit);
+    names
+}
+
 fn fixed_instant(local: NaiveDateTime, offset: FixedOffset) -> InstantMs {
     (local - offset).and_utc().timestamp_millis()
 }
@@ -117,6 +165,36 @@ mod tests {
             ServerClock::PeriodOffsets.local(i, plus3),
             t("2023-04-11 20:34:00")
         );
+    }
+
+    #[test]
+    fn windows_zone_names_map_to_iana() {
+        // CLDR's world-wide default for FLE (Helsinki, Kyiv, Riga, Sofia, Tallinn, Vilnius)
+        // is Kyiv, whose rules are Helsinki's.
+        let clock = ServerClock::from_zone_name("FLE Standard Time").unwrap();
+        assert!(
+            matches!(clock.zone_name(), Some("Europe/Kiev" | "Europe/Kyiv")),
+            "{:?}",
+            clock.zone_name()
+        );
+        assert_eq!(
+            ServerClock::from_zone_name("W. Europe Standard Time")
+                .unwrap()
+                .zone_name(),
+            Some("Europe/Berlin")
+        );
+        assert!(ServerClock::from_zone_name("Mars Standard Time").is_none());
+    }
+
+    #[test]
+    fn zones_that_fit_written_offsets() {
+        // +03:00 on 2023-10-10 and +02:00 on 2023-11-01: Finland, Ukraine, the Baltics...
+        let summer = t("2023-10-10 09:00:00").and_utc().timestamp_millis();
+        let winter = t("2023-11-01 09:00:00").and_utc().timestamp_millis();
+        let zones = zones_fitting(&[(summer, 3 * 3600), (winter, 2 * 3600)], None, 50);
+        assert!(zones.contains(&"Europe/Helsinki"), "{zones:?}");
+        assert!(!zones.contains(&"Europe/Moscow"), "{zones:?}");
+        assert!(!zones.contains(&"America/New_York"));
     }
 
     #[test]

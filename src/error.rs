@@ -48,7 +48,7 @@ impl SourceError {
 /// A command-line value that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum UsageError {
-    #[error("--tz {value}: not an IANA time zone name (for example Europe/Helsinki)")]
+    #[error("--tz {value}: not an IANA or Windows time zone name (for example Europe/Helsinki, or FLE Standard Time)")]
     BadZone { value: String },
     #[error("{flag} {value}: expected a date as YYYY-MM-DD")]
     BadDate { flag: &'static str, value: String },

@@ -61,7 +61,7 @@ pub enum CommandError {
     #[error(transparent)]
     Environment(#[from] crate::fleet::EnvironmentError),
     #[error(transparent)]
-    Chains(#[from] crate::usage::period::InterleavedChains),
+    Timeline(#[from] crate::usage::period::TimelineError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
     #[error("environment {environment}: neither a usage log nor an integration.log among its inputs: {inputs}")]

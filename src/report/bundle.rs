@@ -971,10 +971,10 @@ mod tests {
             since: Some(d("2023-10-01")),
             until: Some(d("2023-10-31")),
         };
-        assert_eq!(days_of_week_in("2023-09-25", october), 1);
-        assert_eq!(days_of_week_in("2023-10-09", october), 7);
-        assert_eq!(days_of_week_in("2023-10-30", october), 2);
-        assert_eq!(days_of_week_in("2023-10-30", DateRange::default()), 7);
+        assert_eq!(days_of_week_in(d("2023-09-25"), october), 1);
+        assert_eq!(days_of_week_in(d("2023-10-09"), october), 7);
+        assert_eq!(days_of_week_in(d("2023-10-30"), october), 2);
+        assert_eq!(days_of_week_in(d("2023-10-30"), DateRange::default()), 7);
     }
 
     #[test]

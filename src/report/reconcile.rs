@@ -237,20 +237,29 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
     }
 
-    fn bucket(start: &str, min: u64, max: u64, rejected: u64) -> BucketTotals {
+    fn bucket(
+        start: &str,
+        (min, max): (u64, Option<u64>),
+        rejected: u64,
+        covered: (&str, &str),
+    ) -> BucketTotals {
         BucketTotals {
             start: t(start),
             consumed_min: min,
             consumed_est: min,
             consumed_max: max,
+            consumed_max_if_one_restart: None,
             rejected_min: rejected,
             rejected_est: rejected,
             periods: 1,
-            status: if min == max {
-                PeriodStatus::Complete
-            } else {
-                PeriodStatus::Interrupted
-            },
+            status: PeriodStatus::Complete,
+            gaps: u32::from(max.is_none()),
+            coverage: Some(crate::usage::rollup::Coverage {
+                from: t(covered.0),
+                to: t(covered.1),
+                share: 0.5,
+                full: false,
+            }),
         }
     }
 
@@ -279,16 +288,46 @@ mod tests {
             last: Some(t("2023-04-30 23:59")),
         };
         let buckets = vec![
-            bucket("2023-04-10 00:00", 3, 3, 1),
-            bucket("2023-04-17 00:00", 4, 6, 0),
-            bucket("2023-04-24 00:00", 2, 2, 0),
-            bucket("2023-05-01 00:00", 0, 0, 0),
+            bucket(
+                "2023-04-10 00:00",
+                (3, Some(3)),
+                1,
+                ("2023-04-11 11:51", "2023-04-17 00:00"),
+            ),
+            bucket(
+                "2023-04-17 00:00",
+                (4, Some(6)),
+                0,
+                ("2023-04-17 00:00", "2023-04-24 00:00"),
+            ),
+            bucket(
+                "2023-04-24 00:00",
+                (2, Some(2)),
+                0,
+                ("2023-04-24 00:00", "2023-05-01 00:00"),
+            ),
+            bucket(
+                "2023-05-01 00:00",
+                (0, Some(0)),
+                0,
+                ("2023-05-01 00:00", "2023-05-02 10:00"),
+            ),
+            // A gap: no upper bound, so more calls agree.
+            bucket(
+                "2023-04-24 00:00",
+                (2, None),
+                0,
+                ("2023-04-24 00:00", "2023-05-01 00:00"),
+            ),
+            // The usage log covers only until 12:00: calls after it are not compared.
+            bucket(
+                "2023-04-24 00:00",
+                (0, Some(0)),
+                0,
+                ("2023-04-24 00:00", "2023-04-25 11:00"),
+            ),
         ];
-        let spans = [
-            (t("2023-04-11 11:51"), t("2023-04-17 00:00")),
-            (t("2023-04-17 00:00"), t("2023-05-02 10:00")),
-        ];
-        let got: Vec<Verdict> = reconcile(&integration, Grain::Week, &buckets, &spans)
+        let got: Vec<Verdict> = reconcile(&integration, &buckets)
             .iter()
             .map(|r| r.verdict)
             .collect();
@@ -298,7 +337,9 @@ mod tests {
                 Verdict::Agrees,
                 Verdict::Agrees,
                 Verdict::Differs,
-                Verdict::Partial
+                Verdict::Partial,
+                Verdict::Agrees,
+                Verdict::Agrees,
             ]
         );
     }

@@ -243,6 +243,33 @@ pub struct InterleavedChains {
     pub files: String,
 }
 
+/// `--tz` names a zone whose offset differs from the one a period's `since` was written with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "--tz {zone}: the period since {since} (file {file}, line {line}) was written with offset {written}, \
+     but {zone} was at {expected} then; the log comes from a server in another zone. Zones that fit \
+     every period's offset: {fitting}"
+)]
+pub struct ZoneContradicts {
+    pub zone: String,
+    pub since: String,
+    pub file: String,
+    pub line: u64,
+    pub written: String,
+    pub expected: String,
+    /// Comma-separated, or a sentence when none fits.
+    pub fitting: String,
+}
+
+/// Why the usage lines cannot be made into one timeline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimelineError {
+    #[error(transparent)]
+    Chains(#[from] InterleavedChains),
+    #[error(transparent)]
+    Zone(#[from] ZoneContradicts),
+}
+
 /// Everything the usage logs say, merged across files and ordered in time.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
@@ -294,10 +321,7 @@ struct Event {
 
 /// Merges the usage files into periods, intervals and gaps. Lines that cannot be one
 /// server's chain (two servers' logs given together) are refused, never merged.
-pub fn build_timeline(
-    files: &[UsageFile],
-    clock: ServerClock,
-) -> Result<Timeline, InterleavedChains> {
+pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Result<Timeline, TimelineError> {
     let fallback_offset = files
         .iter()
         .flat_map(|f| &f.records)
@@ -458,6 +482,7 @@ pub fn build_timeline(
         });
     }
     check_one_chain(&periods, files)?;
+    check_zone(&periods, files, clock)?;
     // Periods in the order they ran: an impossible `since` must not move a period ahead.
     periods.sort_by_key(|p| (p.observations[0].at.instant, p.segment));
     for i in 0..periods.len() {
@@ -550,7 +575,9 @@ pub fn build_timeline(
         .iter()
         .zip(periods.iter().flat_map(|p| &p.observations))
     {
-        if interval.consumed > step && !interval.closes_period {
+        // One line per step, and a final total less than a step after the last: a larger
+        // rise means lines were lost.
+        if interval.consumed > step {
             anomalies.push(Anomaly {
                 file: files[obs.file].name.clone(),
                 line: obs.line,
@@ -659,6 +686,50 @@ fn find_gaps(periods: &[Period], step: u64) -> Vec<Gap> {
         }
     }
     gaps
+}
+
+/// Refuses a `--tz` whose offset at a period's `since` differs from the offset written in it.
+fn check_zone(
+    periods: &[Period],
+    files: &[UsageFile],
+    clock: ServerClock,
+) -> Result<(), ZoneContradicts> {
+    let Some(zone) = clock.zone_name() else {
+        return Ok(());
+    };
+    let written = |p: &Period| {
+        (
+            p.since.timestamp_millis(),
+            p.since.offset().local_minus_utc(),
+        )
+    };
+    let Some(wrong) = periods.iter().find(|p| {
+        let (instant, seconds) = written(p);
+        clock
+            .offset_at(instant, *p.since.offset())
+            .local_minus_utc()
+            != seconds
+    }) else {
+        return Ok(());
+    };
+    let offsets: Vec<(InstantMs, i32)> = periods.iter().map(written).collect();
+    let fitting = crate::clock::zones_fitting(&offsets, Some(zone), 10);
+    let first = wrong.observations[0];
+    Err(ZoneContradicts {
+        zone: zone.to_string(),
+        since: wrong.since.to_rfc3339(),
+        file: files[first.file].name.clone(),
+        line: first.line,
+        written: wrong.since.offset().to_string(),
+        expected: clock
+            .offset_at(wrong.since.timestamp_millis(), *wrong.since.offset())
+            .to_string(),
+        fitting: if fitting.is_empty() {
+            "none (the offsets are not those of any one zone; leave out --tz)".into()
+        } else {
+            fitting.join(", ")
+        },
+    })
 }
 
 /// Refuses periods that cannot belong to one server: two periods whose spans overlap, or one
@@ -834,7 +905,7 @@ mod tests {
             .iter()
             .map(|(name, text)| parse_usage_bytes(name, text.as_bytes()))
             .collect();
-        build_timeline(&files, ServerClock::PeriodOffsets)
+        build_timeline(&files, ServerClock::PeriodOffsets).unwrap()
     }
 
     #[test]
@@ -851,11 +922,14 @@ mod tests {
         );
         assert_eq!(t.periods[0].last().consumed, 15779);
         assert_eq!(t.step, 1000);
-        assert!(t.anomalies.is_empty(), "{:?}", t.anomalies);
-        // The interrupted period may have consumed up to 999 more after its last line.
-        assert_eq!(t.tails[0].consumed_max, 999);
-        assert_eq!(t.tails[0].end, Some(t.periods[2].start));
-        assert_eq!(t.tails[1].end, None);
+        // The documentation leaves out the lines between 2,000 and 15,779.
+        assert_eq!(kinds(&t), vec![AnomalyKind::LinesMissing]);
+        // The interrupted period may have consumed up to 999 more after its last line, if
+        // the server restarted once; no gap follows the open period.
+        assert_eq!(t.gaps.len(), 1);
+        assert_eq!(t.gaps[0].kind, GapKind::Restart);
+        assert_eq!(t.gaps[0].consumed_max_if_one_restart, Some(999));
+        assert_eq!(t.gaps[0].to, t.periods[2].start);
     }
 
     #[test]
@@ -891,9 +965,13 @@ mod tests {
 2023-04-11 14:00:00,000|Usage,consumed,2000,rejected,1,since,2023-04-11T11:00:00+0300
 ";
         let t = timeline(&[("u.log", text)]);
-        assert_eq!(t.anomalies.len(), 1);
-        assert_eq!(t.anomalies[0].kind, AnomalyKind::CountersDown);
-        assert_eq!(t.anomalies[0].line, 2);
+        let down: Vec<&Anomaly> = t
+            .anomalies
+            .iter()
+            .filter(|a| a.kind == AnomalyKind::CountersDown)
+            .collect();
+        assert_eq!(down.len(), 1);
+        assert_eq!(down[0].line, 2);
         assert_eq!(t.periods.len(), 2);
         assert_eq!(t.periods[0].status, PeriodStatus::Interrupted);
         assert_eq!(t.periods[1].segment, 1);
@@ -914,7 +992,144 @@ mod tests {
         let older = "2023-04-17 00:00:00,144|Usage,consumed,15779,rejected,0,since,2023-04-11T11:51:27+0300\n";
         let newer = "2023-04-17 00:00:00,145|Statistics reset\n2023-04-17 09:00:00,000|Usage,consumed,1000,rejected,0,since,2023-04-17T00:00:00+0300\n";
         let t = timeline(&[("u.log", newer), ("u.log.1", older)]);
-        assert!(t.anomalies.is_empty(), "{:?}", t.anomalies);
+        assert_eq!(kinds(&t), vec![AnomalyKind::LinesMissing]);
         assert_eq!(t.periods[0].status, PeriodStatus::Complete);
+    }
+
+    fn kinds(t: &Timeline) -> Vec<AnomalyKind> {
+        t.anomalies.iter().map(|a| a.kind).collect()
+    }
+
+    #[test]
+    fn a_period_that_wrote_no_line_leaves_a_gap() {
+        let text = "\
+2023-10-30 00:00:00,000|Usage,consumed,2500,rejected,25,since,2023-10-23T00:00:00+0200
+2023-10-30 00:00:00,001|Statistics reset
+2023-10-31 12:00:00,000|Usage,consumed,1000,rejected,10,since,2023-10-31T09:00:00+0200
+2023-11-06 00:00:00,000|Usage,consumed,1500,rejected,15,since,2023-10-31T09:00:00+0200
+2023-11-06 00:00:00,001|Statistics reset
+";
+        let t = timeline(&[("u.log", text)]);
+        assert_eq!(t.gaps.len(), 1, "{:?}", t.gaps);
+        assert_eq!(t.gaps[0].kind, GapKind::VanishedPeriod);
+        assert_eq!(t.gaps[0].from.local.to_string(), "2023-10-30 00:00:00.001");
+        assert_eq!(t.gaps[0].to.local.to_string(), "2023-10-31 09:00:00");
+        // The example starts at 2,500: the lines at 1,000 and 2,000 are not in it.
+        assert_eq!(kinds(&t), vec![AnomalyKind::LinesMissing]);
+    }
+
+    #[test]
+    fn a_reset_without_its_final_line_loses_the_total() {
+        let text = "\
+2023-10-25 10:00:00,000|Usage,consumed,1000,rejected,1,since,2023-10-23T00:00:00+0300
+2023-10-30 00:00:00,001|Statistics reset
+2023-10-30 09:00:00,000|Usage,consumed,1000,rejected,0,since,2023-10-30T00:00:00+0200
+";
+        let t = timeline(&[("u.log", text)]);
+        assert_eq!(t.periods[0].status, PeriodStatus::TotalLost);
+        assert_eq!(kinds(&t), vec![AnomalyKind::LostTotal]);
+        assert_eq!(t.anomalies[0].line, 2);
+        assert_eq!(t.gaps[0].kind, GapKind::LostTotal);
+        assert_eq!(t.gaps[0].consumed_max_if_one_restart, Some(999));
+    }
+
+    #[test]
+    fn a_since_after_its_stamp_is_an_anomaly_and_no_start() {
+        let text = "\
+2023-10-23 00:00:00,000|Usage,consumed,1200,rejected,0,since,2023-10-16T00:00:00+0300
+2023-10-23 00:00:00,001|Statistics reset
+2023-10-24 10:00:00,000|Usage,consumed,1000,rejected,0,since,2024-05-01T00:00:00+0300
+";
+        let t = timeline(&[("u.log", text)]);
+        assert_eq!(
+            kinds(&t),
+            vec![AnomalyKind::LinesMissing, AnomalyKind::SinceAfterStamp]
+        );
+        let p = &t.periods[1];
+        assert!(!p.start_known);
+        assert_eq!(p.start, t.periods[0].last().at);
+        let first = t.intervals.iter().find(|i| i.period == 1).unwrap();
+        assert!(!first.start_known);
+    }
+
+    #[test]
+    fn a_period_through_monday_without_reset_is_an_anomaly() {
+        let text = "\
+2023-10-27 10:00:00,000|Usage,consumed,1000,rejected,0,since,2023-10-26T00:00:00+0300
+2023-10-31 10:00:00,000|Usage,consumed,2000,rejected,0,since,2023-10-26T00:00:00+0300
+";
+        let t = timeline(&[("u.log", text)]);
+        assert_eq!(kinds(&t), vec![AnomalyKind::MissingReset]);
+        assert_eq!(t.anomalies[0].line, 2);
+    }
+
+    #[test]
+    fn a_counter_that_jumps_shows_lost_lines() {
+        let text = "\
+2023-10-27 10:00:00,000|Usage,consumed,1000,rejected,0,since,2023-10-26T00:00:00+0300
+2023-10-27 12:00:00,000|Usage,consumed,4000,rejected,0,since,2023-10-26T00:00:00+0300
+2023-10-27 13:00:00,000|Usage,consumed,5000,rejected,0,since,2023-10-26T00:00:00+0300
+";
+        let t = timeline(&[("u.log", text)]);
+        assert_eq!(kinds(&t), vec![AnomalyKind::LinesMissing]);
+        assert!(t.anomalies[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("about 2 lines"));
+    }
+
+    #[test]
+    fn two_servers_are_never_one_chain() {
+        // After a common reset both servers count from Monday 00:00: one since, two chains.
+        let a = "\
+2023-10-30 05:00:00,000|Usage,consumed,1000,rejected,0,since,2023-10-30T00:00:00+0200
+2023-10-30 09:00:00,000|Usage,consumed,2000,rejected,3,since,2023-10-30T00:00:00+0200
+2023-10-30 15:00:00,000|Usage,consumed,3000,rejected,3,since,2023-10-30T00:00:00+0200
+";
+        let b = "\
+2023-10-30 06:00:00,000|Usage,consumed,1000,rejected,7,since,2023-10-30T00:00:00+0200
+2023-10-30 12:00:00,000|Usage,consumed,2000,rejected,9,since,2023-10-30T00:00:00+0200
+2023-10-30 16:00:00,000|Usage,consumed,3000,rejected,9,since,2023-10-30T00:00:00+0200
+";
+        let files = [
+            parse_usage_bytes("a.log", a.as_bytes()),
+            parse_usage_bytes("b.log", b.as_bytes()),
+        ];
+        let Err(TimelineError::Chains(e)) = build_timeline(&files, ServerClock::PeriodOffsets)
+        else {
+            panic!("two chains merged");
+        };
+        assert_eq!(e.files, "a.log, b.log");
+        // Different since values that alternate in time.
+        let c = "\
+2023-10-30 06:00:00,000|Usage,consumed,1000,rejected,7,since,2023-10-30T02:00:00+0200
+2023-10-30 12:00:00,000|Usage,consumed,2000,rejected,9,since,2023-10-30T02:00:00+0200
+";
+        let files = [
+            parse_usage_bytes("a.log", a.as_bytes()),
+            parse_usage_bytes("c.log", c.as_bytes()),
+        ];
+        assert!(build_timeline(&files, ServerClock::PeriodOffsets).is_err());
+        // One server's rotated files are one chain, whatever their order.
+        let (older, newer) = a.split_at(a.find("2023-10-30 15").unwrap());
+        let files = [
+            parse_usage_bytes("u.log", newer.as_bytes()),
+            parse_usage_bytes("u.log.1", older.as_bytes()),
+        ];
+        assert!(build_timeline(&files, ServerClock::PeriodOffsets).is_ok());
+    }
+
+    #[test]
+    fn a_zone_that_contradicts_the_offsets_is_refused() {
+        let files = [parse_usage_bytes("u.log", DOC_EXAMPLE.as_bytes())];
+        let helsinki = ServerClock::from_zone_name("Europe/Helsinki").unwrap();
+        assert!(build_timeline(&files, helsinki).is_ok());
+        let new_york = ServerClock::from_zone_name("America/New_York").unwrap();
+        let Err(TimelineError::Zone(e)) = build_timeline(&files, new_york) else {
+            panic!("a contradicting zone was accepted");
+        };
+        assert_eq!(e.line, 1);
+        assert!(e.fitting.contains("Europe/Helsinki"), "{}", e.fitting);
     }
 }
