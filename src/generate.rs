@@ -47,6 +47,11 @@ pub struct GenerateArgs {
     /// Per-user calls per minute above which ESM answers 429.
     #[arg(long, default_value_t = 30)]
     pub rate_limit: u32,
+    /// Server restarts at random times, besides the one in the second week (each loses the
+    /// counters; on a quiet server, one before the period's first 1000 calls leaves that
+    /// period no usage line at all).
+    #[arg(long, default_value_t = 0)]
+    pub restarts: u32,
 }
 
 /// The exact figures of a generated set of logs.
@@ -486,13 +491,32 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         None => f64::from(args.calls_per_hour),
     };
 
-    // A restart in the second week (Wednesday 14:07, six minutes down) and one spike a week.
-    let restart = (args.weeks >= 2).then(|| {
-        let local = (first_monday + chrono::Days::new(7 + 2))
-            .and_hms_opt(14, 7, 0)
-            .expect("valid");
-        (local_ms(local), 6i64)
-    });
+    // A restart in the second week (Wednesday 14:07, six minutes down), `--restarts` more at
+    // random minutes (never at a Monday's midnight reset), and one spike a week.
+    let mut restarts_at: Vec<(i64, i64)> = (args.weeks >= 2)
+        .then(|| {
+            let local = (first_monday + chrono::Days::new(7 + 2))
+                .and_hms_opt(14, 7, 0)
+                .expect("valid");
+            (local_ms(local), 6i64)
+        })
+        .into_iter()
+        .collect();
+    let mut restart_rng = Rng(args.seed ^ 0x0005_7A27);
+    let span_minutes = ((end_ms - start_ms) / 60_000).max(2) as u64;
+    while restarts_at.len() < (args.weeks >= 2) as usize + args.restarts as usize {
+        let at = start_ms - start_ms.rem_euclid(60_000)
+            + (1 + restart_rng.below(span_minutes - 1)) as i64 * 60_000;
+        let down = 1 + restart_rng.below(20) as i64;
+        let local = to_local(at);
+        let near_reset = local.weekday() == chrono::Weekday::Mon && local.hour() == 0;
+        let overlaps = restarts_at
+            .iter()
+            .any(|(other, d)| (at - other).abs() < (down.max(*d) + 2) * 60_000);
+        if !near_reset && !overlaps {
+            restarts_at.push((at, down));
+        }
+    }
     let mut spikes: Vec<Spike> = (0..args.weeks.max(1))
         .map(|w| {
             let day = first_monday + chrono::Days::new(7 * u64::from(w) + 3 + u64::from(w % 2));
@@ -579,32 +603,30 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
                 since: since_text(local_minute, offset_at(minute)),
             };
         }
-        if let Some((at, down)) = restart {
-            if minute == at {
-                info_entry(
-                    log.writer(week)?.as_mut(),
-                    &writer,
-                    local_minute,
-                    offset_at(minute),
-                    "REST API module stopping",
-                )?;
-                periods.push(TruthPeriod {
-                    since: counters.since.clone(),
-                    status: "interrupted",
-                    consumed: counters.consumed,
-                    rejected: counters.rejected,
-                });
-                down_until = at + down * 60_000 + 27_000;
-                let up = to_local(down_until);
-                counters = Counters {
-                    consumed: 0,
-                    rejected: 0,
-                    since: since_text(up, offset_at(down_until)),
-                };
-                restarts.push(since_text(local_minute, offset_at(minute)));
-                // The weeks this restart touches lose exactness: their usage lines may miss calls.
-                week_truth.entry(week).or_insert((0, 0, true)).2 = false;
-            }
+        for &(at, down) in restarts_at.iter().filter(|(at, _)| *at == minute) {
+            info_entry(
+                log.writer(week)?.as_mut(),
+                &writer,
+                local_minute,
+                offset_at(minute),
+                "REST API module stopping",
+            )?;
+            periods.push(TruthPeriod {
+                since: counters.since.clone(),
+                status: "interrupted",
+                consumed: counters.consumed,
+                rejected: counters.rejected,
+            });
+            down_until = at + down * 60_000 + 27_000;
+            let up = to_local(down_until);
+            counters = Counters {
+                consumed: 0,
+                rejected: 0,
+                since: since_text(up, offset_at(down_until)),
+            };
+            restarts.push(since_text(local_minute, offset_at(minute)));
+            // The weeks this restart touches lose exactness: their usage lines may miss calls.
+            week_truth.entry(week).or_insert((0, 0, true)).2 = false;
         }
         if minute + 60_000 <= down_until {
             minute += 60_000;

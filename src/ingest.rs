@@ -34,6 +34,8 @@ pub struct Ingest {
     pub integration: Vec<IntegrationInput>,
     pub skipped: Vec<Skipped>,
     pub errors: Vec<SourceError>,
+    /// Inputs passed over that the user should hear of.
+    pub warnings: Vec<String>,
 }
 
 impl Ingest {
@@ -135,6 +137,7 @@ pub fn ingest(paths: &[String], layout: &LayoutParser) -> Ingest {
     let discovery = discover(paths);
     let mut out = Ingest {
         errors: discovery.errors,
+        warnings: discovery.warnings,
         ..Ingest::default()
     };
     let sniffed: Vec<Sniffed> = discovery

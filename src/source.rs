@@ -34,11 +34,17 @@ pub struct Input {
 #[derive(Debug, Clone)]
 enum Origin {
     Plain(PathBuf),
+    /// A file whose first bytes are gzip's, whatever its name.
     Gzip(PathBuf),
+    /// A file that is read as a stream and decoded by its content: UTF-16 with a
+    /// byte-order mark, or a FIFO named on the command line (read once, like stdin).
+    Stream {
+        path: PathBuf,
+        reopenable: bool,
+    },
     ZipMember {
         archive: PathBuf,
         index: usize,
-        gzip: bool,
     },
     Stdin,
 }
@@ -52,18 +58,26 @@ impl Input {
         }
     }
 
-    /// The file on disk this input comes from (the archive for zip members), if any.
+    /// The file on disk this input comes from (the archive for zip members), if any, when
+    /// it can be opened again from its start (a FIFO cannot).
     pub fn disk_path(&self) -> Option<&Path> {
         match &self.origin {
             Origin::Plain(p) | Origin::Gzip(p) => Some(p),
+            Origin::Stream {
+                path,
+                reopenable: true,
+            } => Some(path),
             Origin::ZipMember { archive, .. } => Some(archive),
-            Origin::Stdin => None,
+            Origin::Stream { .. } | Origin::Stdin => None,
         }
     }
 
     /// Whether the stream is compressed (gzip or zip member).
     pub fn is_compressed(&self) -> bool {
-        !matches!(self.origin, Origin::Plain(_) | Origin::Stdin)
+        !matches!(
+            self.origin,
+            Origin::Plain(_) | Origin::Stdin | Origin::Stream { .. }
+        )
     }
 
     /// Opens the decompressed byte stream. Decompression errors surface as `io::Error`s
@@ -77,24 +91,26 @@ impl Input {
             Origin::Plain(p) => Box::new(File::open(p).map_err(unreadable)?),
             Origin::Gzip(p) => {
                 let file = File::open(p).map_err(unreadable)?;
-                Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-                    256 * 1024,
-                    file,
-                )))
+                decoded(
+                    Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
+                        256 * 1024,
+                        file,
+                    ))),
+                    false,
+                )
             }
-            Origin::ZipMember {
-                archive,
-                index,
-                gzip,
-            } => {
-                let member = ZipMemberReader::spawn(archive.clone(), *index, self.name.clone());
-                if *gzip {
-                    Box::new(flate2::read::MultiGzDecoder::new(member))
-                } else {
-                    Box::new(member)
-                }
+            Origin::Stream { path, .. } => {
+                decoded(Box::new(File::open(path).map_err(unreadable)?), true)
             }
-            Origin::Stdin => Box::new(io::stdin()),
+            Origin::ZipMember { archive, index, .. } => decoded(
+                Box::new(ZipMemberReader::spawn(
+                    archive.clone(),
+                    *index,
+                    self.name.clone(),
+                )),
+                true,
+            ),
+            Origin::Stdin => decoded(Box::new(io::stdin()), true),
         })
     }
 
@@ -103,7 +119,10 @@ impl Input {
         let path = self.name.clone();
         match (&self.origin, source.kind()) {
             (Origin::Gzip(_), _)
-            | (Origin::ZipMember { gzip: true, .. }, io::ErrorKind::InvalidInput)
+            | (
+                Origin::ZipMember { .. } | Origin::Stdin | Origin::Stream { .. },
+                io::ErrorKind::InvalidInput,
+            )
             | (_, io::ErrorKind::UnexpectedEof) => SourceError::CorruptGzip { path, source },
             (Origin::ZipMember { .. }, _) => SourceError::CorruptZip {
                 path,
@@ -188,6 +207,147 @@ impl Read for ZipMemberReader {
 pub struct Discovery {
     pub inputs: Vec<Input>,
     pub errors: Vec<SourceError>,
+    /// Things passed over that the user should hear of (non-regular files in folders).
+    pub warnings: Vec<String>,
+}
+
+/// What a file holds, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Content {
+    Gzip,
+    Zip,
+    Utf16,
+    Plain,
+}
+
+const GZIP_MAGIC: &[u8] = b"\x1f\x8b";
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const UTF16LE_BOM: &[u8] = b"\xff\xfe";
+const UTF16BE_BOM: &[u8] = b"\xfe\xff";
+
+fn content_of(head: &[u8]) -> Content {
+    if head.starts_with(GZIP_MAGIC) {
+        Content::Gzip
+    } else if head.starts_with(ZIP_MAGIC) {
+        Content::Zip
+    } else if head.starts_with(UTF16LE_BOM) || head.starts_with(UTF16BE_BOM) {
+        Content::Utf16
+    } else {
+        Content::Plain
+    }
+}
+
+/// A file's kind from its first bytes; a file that cannot be read yet is taken as plain
+/// (opening it later reports why).
+fn content_kind(path: &Path) -> Content {
+    let mut head = [0u8; 4];
+    let read = File::open(path).and_then(|mut f| {
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..])? {
+                0 => break,
+                m => n += m,
+            }
+        }
+        Ok(n)
+    });
+    read.map_or(Content::Plain, |n| content_of(&head[..n]))
+}
+
+/// Wraps a stream in the decoders its first bytes call for: gzip (then, once, the content
+/// within it), and UTF-16 with a byte-order mark, decoded to UTF-8.
+fn decoded(reader: Box<dyn Read + Send>, look_inside: bool) -> Box<dyn Read + Send> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let head = match io::BufRead::fill_buf(&mut reader) {
+        Ok(head) => content_of(head),
+        // The error comes again on the first read, and is reported then.
+        Err(_) => Content::Plain,
+    };
+    match head {
+        Content::Gzip if look_inside => {
+            decoded(Box::new(flate2::read::MultiGzDecoder::new(reader)), false)
+        }
+        Content::Utf16 => Box::new(Utf16Reader::new(reader)),
+        _ => Box::new(reader),
+    }
+}
+
+/// Decodes UTF-16 (either byte order, from its byte-order mark) into UTF-8 as it reads, the
+/// way Windows PowerShell writes text files. Unpaired surrogates become U+FFFD.
+struct Utf16Reader<R> {
+    inner: R,
+    big_endian: Option<bool>,
+    /// Undecoded bytes (an odd byte, or a high surrogate waiting for its pair).
+    pending: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+}
+
+impl<R: Read> Utf16Reader<R> {
+    fn new(inner: R) -> Self {
+        Utf16Reader {
+            inner,
+            big_endian: None,
+            pending: Vec::new(),
+            out: Vec::new(),
+            pos: 0,
+        }
+    }
+
+    /// Decodes what is pending; at the end of input, whatever is left too.
+    fn decode(&mut self, end: bool) {
+        let mut start = 0;
+        if self.big_endian.is_none() && self.pending.len() >= 2 {
+            self.big_endian = Some(self.pending.starts_with(UTF16BE_BOM));
+            start = 2;
+        }
+        let big = self.big_endian.unwrap_or(false);
+        let units: Vec<u16> = self.pending[start..]
+            .chunks_exact(2)
+            .map(|c| {
+                if big {
+                    u16::from_be_bytes([c[0], c[1]])
+                } else {
+                    u16::from_le_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        // Hold back a final high surrogate, whose pair may come with the next read.
+        let keep = usize::from(!end && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)));
+        let ready = &units[..units.len() - keep];
+        for c in char::decode_utf16(ready.iter().copied()) {
+            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+            let mut buf = [0u8; 4];
+            self.out
+                .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        let consumed = start + ready.len() * 2;
+        self.pending.drain(..consumed);
+        if end && !self.pending.is_empty() {
+            self.out.extend_from_slice("\u{FFFD}".as_bytes());
+            self.pending.clear();
+        }
+    }
+}
+
+impl<R: Read> Read for Utf16Reader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.out.len() {
+            self.out.clear();
+            self.pos = 0;
+            let mut chunk = [0u8; 64 * 1024];
+            let n = self.inner.read(&mut chunk)?;
+            self.pending.extend_from_slice(&chunk[..n]);
+            self.decode(n == 0);
+            if n == 0 && self.out.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.pos);
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
 }
 
 /// Expands the user's paths: `-` is stdin, folders are walked recursively (in name order),
@@ -307,20 +467,35 @@ impl Walk {
         if !self.seen.insert(Key::File(canonical.clone())) {
             return;
         }
-        let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".zip") {
-            self.zip(path, &canonical, name);
-        } else if lower.ends_with(".gz") {
-            self.found.inputs.push(Input {
-                name,
-                origin: Origin::Gzip(path.to_path_buf()),
-            });
-        } else {
-            self.found.inputs.push(Input {
-                name,
-                origin: Origin::Plain(path.to_path_buf()),
-            });
+        let regular = std::fs::metadata(&canonical).is_ok_and(|m| m.is_file());
+        if !regular {
+            // A FIFO, socket or device found in a folder would block the run or never end;
+            // one named on the command line is the user's stream (`<(zcat …)`), read once.
+            if ancestors.is_empty() {
+                self.found.inputs.push(Input {
+                    name,
+                    origin: Origin::Stream {
+                        path: path.to_path_buf(),
+                        reopenable: false,
+                    },
+                });
+            } else {
+                self.found.warnings.push(format!(
+                    "{name}: not a regular file (a FIFO, socket or device); skipped. Name it on the command line to read it as a stream."
+                ));
+            }
+            return;
         }
+        let origin = match content_kind(path) {
+            Content::Zip => return self.zip(path, &canonical, name),
+            Content::Gzip => Origin::Gzip(path.to_path_buf()),
+            Content::Utf16 => Origin::Stream {
+                path: path.to_path_buf(),
+                reopenable: true,
+            },
+            Content::Plain => Origin::Plain(path.to_path_buf()),
+        };
+        self.found.inputs.push(Input { name, origin });
     }
 
     fn zip(&mut self, path: &Path, canonical: &Path, name: String) {
@@ -364,13 +539,12 @@ impl Walk {
             {
                 continue;
             }
-            let gzip = member_name.to_ascii_lowercase().ends_with(".gz");
+            // Members are recognised by content, gzip or not, when they are opened.
             self.found.inputs.push(Input {
                 name: format!("{name}!{member_name}"),
                 origin: Origin::ZipMember {
                     archive: path.to_path_buf(),
                     index,
-                    gzip,
                 },
             });
         }
@@ -459,6 +633,75 @@ mod tests {
                 "logs/x.log",
             ]
         );
+    }
+
+    fn read_all(input: &Input) -> Vec<u8> {
+        let mut out = Vec::new();
+        input.open().unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn content_decides_compression_and_encoding_not_the_name() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "2023-04-17 00:00:00,145|Statistics reset\nä €😀\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        std::fs::write(dir.path().join("plain-name.log"), gz.finish().unwrap()).unwrap();
+        std::fs::write(dir.path().join("not-really.gz"), text).unwrap();
+        let mut le = b"\xff\xfe".to_vec();
+        let mut be = b"\xfe\xff".to_vec();
+        for unit in text.encode_utf16() {
+            le.extend_from_slice(&unit.to_le_bytes());
+            be.extend_from_slice(&unit.to_be_bytes());
+        }
+        std::fs::write(dir.path().join("ps-le.log"), &le).unwrap();
+        std::fs::write(dir.path().join("ps-be.log"), &be).unwrap();
+        let found = discover(&[dir.path().display().to_string()]);
+        assert!(found.errors.is_empty(), "{:?}", found.errors);
+        assert_eq!(found.inputs.len(), 4);
+        for input in &found.inputs {
+            assert_eq!(
+                String::from_utf8(read_all(input)).unwrap(),
+                text,
+                "{}",
+                input.name
+            );
+        }
+        // One byte at a time, a surrogate pair split across reads still decodes.
+        let mut reader = Utf16Reader::new(io::Cursor::new(le));
+        let mut out = Vec::new();
+        let mut byte = [0u8; 1];
+        while reader.read(&mut byte).unwrap() == 1 {
+            out.push(byte[0]);
+        }
+        assert_eq!(String::from_utf8(out).unwrap(), text);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_a_folder_is_skipped_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.log"), "x\n").unwrap();
+        let fifo = dir.path().join("pipe.log");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let found = discover(&[dir.path().display().to_string()]);
+        assert_eq!(found.inputs.len(), 1);
+        assert_eq!(found.warnings.len(), 1);
+        assert!(
+            found.warnings[0].contains("pipe.log"),
+            "{:?}",
+            found.warnings
+        );
+        // Named on its own, it is the user's stream.
+        let named = discover(&[fifo.display().to_string()]);
+        assert_eq!(named.inputs.len(), 1);
+        assert!(named.inputs[0].disk_path().is_none());
     }
 
     #[test]

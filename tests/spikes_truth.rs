@@ -24,6 +24,7 @@ fn every_injected_spike_is_found_with_its_cause() {
             start: "2023-10-10".parse().unwrap(),
             truth: Some(dir.path().join("truth.txt")),
             rate_limit: 30,
+            restarts: 0,
             layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
         })
         .unwrap();

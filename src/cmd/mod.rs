@@ -138,6 +138,9 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
     for error in &found.errors {
         messages::error(&error.to_string());
     }
+    for warning in &found.warnings {
+        messages::warn(warning);
+    }
     for skipped in &found.skipped {
         messages::warn(&format!(
             "{}: neither a usage log nor an integration.log in layout `{}`; skipped (first line: `{}`). \

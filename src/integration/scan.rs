@@ -1167,6 +1167,7 @@ mod tests {
             start: "2023-10-10".parse().unwrap(),
             truth: None,
             rate_limit: 30,
+            restarts: 0,
             layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
         };
         let truth = crate::generate::generate(&args).unwrap();
@@ -1462,6 +1463,7 @@ mod tests {
             start: "2023-10-10".parse().unwrap(),
             truth: None,
             rate_limit: 30,
+            restarts: 0,
             layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
         };
         crate::generate::generate(&args).unwrap();

@@ -37,7 +37,7 @@ pub enum LineFault {
     NoSeparator,
     #[error("neither `Usage,consumed,…` nor `Statistics reset` after the stamp")]
     UnknownBody,
-    #[error("a counter does not fit in 64 bits")]
+    #[error("a counter above {MAX_COUNT} (2^40): no server counts that many calls in a period, and sums of such counters could overflow; the line is corrupt")]
     CountOverflow,
     #[error("a counter is not a number")]
     BadCount,
@@ -46,6 +46,11 @@ pub enum LineFault {
     #[error("unexpected text after the line's end")]
     TrailingText,
 }
+
+/// The largest counter taken as real. 2^40 calls is over a million calls a minute for a
+/// year; a larger one is a corrupt line, and keeping counters this small keeps every sum of
+/// them (over up to 2^23 lines) within 64 bits.
+pub const MAX_COUNT: u64 = 1 << 40;
 
 type Res<'a, T> = IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
 
@@ -96,7 +101,10 @@ fn count(input: &[u8]) -> Result<(&[u8], u64), LineFault> {
     let value = digits.iter().try_fold(0u64, |acc, &d| {
         acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
     });
-    value.map(|v| (rest, v)).ok_or(LineFault::CountOverflow)
+    value
+        .filter(|v| *v <= MAX_COUNT)
+        .map(|v| (rest, v))
+        .ok_or(LineFault::CountOverflow)
 }
 
 /// Exactly `n` ASCII digits as a number.
@@ -270,6 +278,15 @@ mod tests {
         ),
         (
             "2023-04-11 20:34:00,635|Usage,consumed,18446744073709551616,rejected,0,since,2023-04-11T11:51:27+0300",
+            LineFault::CountOverflow,
+        ),
+        (
+            // Fits in 64 bits, but two such counters would not add up.
+            "2023-04-11 20:34:00,635|Usage,consumed,18446744073709550999,rejected,0,since,2023-04-11T11:51:27+0300",
+            LineFault::CountOverflow,
+        ),
+        (
+            "2023-04-11 20:34:00,635|Usage,consumed,1000,rejected,1099511627777,since,2023-04-11T11:51:27+0300",
             LineFault::CountOverflow,
         ),
         (

@@ -583,11 +583,14 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Result<Timelin
                 line: obs.line,
                 kind: AnomalyKind::LinesMissing,
                 detail: Some(format!(
-                    "consumed rose by {} between {} and {}: about {} lines are not in the input",
+                    "consumed rose by {} between {} and {}: {} not in the input",
                     interval.consumed,
                     interval.start.local.format("%Y-%m-%d %H:%M:%S"),
                     interval.end.local.format("%Y-%m-%d %H:%M:%S"),
-                    interval.consumed / step - 1
+                    match interval.consumed / step - 1 {
+                        0 | 1 => "a line is".to_string(),
+                        n => format!("about {n} lines are"),
+                    }
                 )),
             });
         }
@@ -1076,7 +1079,7 @@ mod tests {
             .detail
             .as_deref()
             .unwrap()
-            .contains("about 2 lines"));
+            .contains("about 2 lines are"));
     }
 
     #[test]
