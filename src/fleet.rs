@@ -164,6 +164,7 @@ pub fn merge_timelines(timelines: &[&Timeline]) -> Timeline {
         out.anomalies.extend(t.anomalies.iter().cloned());
         out.duplicates += t.duplicates;
         out.offsets_differ |= t.offsets_differ;
+        out.servers += t.servers.max(1);
     }
     out
 }

@@ -78,6 +78,7 @@ fn per_user_endpoint_and_status_equal_the_truth_in_every_layout() {
             start: "2023-10-24".parse().unwrap(),
             truth: Some(dir.path().join("truth.json.txt")),
             rate_limit: 30,
+            restarts: 0,
             layout: layout.to_string(),
         })
         .unwrap();

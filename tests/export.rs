@@ -155,6 +155,7 @@ fn generated(dir: &Path) -> std::path::PathBuf {
         start: "2023-10-23".parse().unwrap(),
         truth: Some(dir.join("truth.json")),
         rate_limit: 30,
+        restarts: 0,
         layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
     })
     .unwrap();

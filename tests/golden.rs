@@ -3,20 +3,36 @@
 //!
 //! Case format: header lines `args: …` (whitespace-separated; `{dir}` is the case's temporary
 //! folder) and `exit: N`, then sections `--- file NAME` (a `.gz` name is gzipped),
-//! `--- raw NAME` (written as is),
-//! `--- stdin`, `--- stdout` (must match exactly) and `--- stderr` (each line must appear).
+//! `--- raw NAME` (written as is), `--- gzip NAME` (gzipped whatever its name),
+//! `--- stdin`, `--- gzip stdin` (gzipped), `--- stdout` (must match exactly) and
+//! `--- stderr` (each line must appear).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// How a section's text becomes bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Packing {
+    /// Gzipped when the name ends in `.gz`.
+    ByName,
+    Raw,
+    Gzip,
+}
+
+fn gzipped(body: &str) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body.as_bytes()).unwrap();
+    gz.finish().unwrap()
+}
+
 #[derive(Default)]
 struct Case {
     args: Vec<String>,
     exit: i32,
-    /// (name, body, gzip when the name ends in .gz)
-    files: Vec<(String, String, bool)>,
-    stdin: Option<String>,
+    /// (name, body, how it is written)
+    files: Vec<(String, String, Packing)>,
+    stdin: Option<(String, Packing)>,
     stdout: Option<String>,
     stderr: Vec<String>,
 }
@@ -40,9 +56,11 @@ fn parse_case(text: &str) -> Case {
     sections.extend(section);
     for (header, body) in sections {
         match header.split_once(' ') {
-            Some(("file", name)) => case.files.push((name.to_string(), body, true)),
-            Some(("raw", name)) => case.files.push((name.to_string(), body, false)),
-            _ if header == "stdin" => case.stdin = Some(body),
+            _ if header == "gzip stdin" => case.stdin = Some((body, Packing::Gzip)),
+            Some(("file", name)) => case.files.push((name.to_string(), body, Packing::ByName)),
+            Some(("raw", name)) => case.files.push((name.to_string(), body, Packing::Raw)),
+            Some(("gzip", name)) => case.files.push((name.to_string(), body, Packing::Gzip)),
+            _ if header == "stdin" => case.stdin = Some((body, Packing::Raw)),
             _ if header == "stdout" => case.stdout = Some(body),
             _ if header == "stderr" => {
                 case.stderr = body
@@ -57,27 +75,26 @@ fn parse_case(text: &str) -> Case {
     case
 }
 
-fn write_file(dir: &Path, name: &str, body: &str, gzip: bool) {
+fn bytes_of(name: &str, body: &str, packing: Packing) -> Vec<u8> {
+    match packing {
+        Packing::Gzip => gzipped(body),
+        Packing::ByName if name.ends_with(".gz") => gzipped(body),
+        _ => body.as_bytes().to_vec(),
+    }
+}
+
+fn write_file(dir: &Path, name: &str, body: &str, packing: Packing) {
     let path = dir.join(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    if gzip && name.ends_with(".gz") {
-        let mut gz = flate2::write::GzEncoder::new(
-            std::fs::File::create(&path).unwrap(),
-            flate2::Compression::default(),
-        );
-        gz.write_all(body.as_bytes()).unwrap();
-        gz.finish().unwrap();
-    } else {
-        std::fs::write(path, body).unwrap();
-    }
+    std::fs::write(path, bytes_of(name, body, packing)).unwrap();
 }
 
 fn run_case(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).unwrap();
     let case = parse_case(&text);
     let dir = tempfile::tempdir().unwrap();
-    for (name, body, gzip) in &case.files {
-        write_file(dir.path(), name, body, *gzip);
+    for (name, body, packing) in &case.files {
+        write_file(dir.path(), name, body, *packing);
     }
     let dir_text = dir.path().display().to_string();
     let args: Vec<String> = case
@@ -94,9 +111,11 @@ fn run_case(path: &Path) -> Result<(), String> {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(case.stdin.as_deref().unwrap_or("").as_bytes())
-        .unwrap();
+    let input = case
+        .stdin
+        .as_ref()
+        .map_or_else(Vec::new, |(body, packing)| bytes_of("-", body, *packing));
+    stdin.write_all(&input).unwrap();
     drop(stdin);
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).replace(&dir_text, "{dir}");

@@ -63,6 +63,7 @@ fn logs_and_out(dir: &Path) -> (PathBuf, PathBuf) {
         start: "2023-10-10".parse().unwrap(),
         truth: Some(dir.join("truth.json")),
         rate_limit: 30,
+        restarts: 0,
         layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
     })
     .unwrap();

@@ -174,10 +174,14 @@ pub fn gaps_in(timeline: &Timeline, range: crate::calendar::DateRange) -> Vec<Ga
         .collect()
 }
 
-/// The notes that say what the signs and columns mean, once per table.
-pub fn figure_notes(rows: &[&ConsumedFigures], gaps: &[GapRow]) -> Vec<String> {
+/// The notes that say what the signs and columns mean, once per table. `shows_min` says
+/// whether the table's consumed column is the minimum (weekly) rather than the estimate.
+pub fn figure_notes(rows: &[&ConsumedFigures], gaps: &[GapRow], shows_min: bool) -> Vec<String> {
     let mut notes = Vec::new();
-    if rows.iter().any(|f| !f.exact) {
+    if rows
+        .iter()
+        .any(|f| !f.exact && (shows_min || f.plus_minus.is_none()))
+    {
         notes.push(
             "≥ marks a lower bound. \"at most\" is an upper bound that always holds; \"if 1 restart\" holds only if \
              the server restarted at most once in each gap; \"unknown\" where the usage log cannot bound the count."

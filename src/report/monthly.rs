@@ -176,7 +176,7 @@ impl Report for MonthlyReport {
             .chain(self.total.as_ref())
             .map(|m| &m.figures)
             .collect();
-        let mut notes = figure_notes(&figures, &self.gaps);
+        let mut notes = figure_notes(&figures, &self.gaps, false);
         notes.extend(reconciliation_note(
             self.months
                 .iter()

@@ -211,7 +211,7 @@ impl Report for WeeklyReport {
             .map(|w| &w.figures)
             .chain(self.total.as_ref().map(|t| &t.figures))
             .collect();
-        let mut notes = figure_notes(&figures, &self.gaps);
+        let mut notes = figure_notes(&figures, &self.gaps, true);
         notes.extend(reconciliation_note(
             self.weeks
                 .iter()

@@ -285,6 +285,9 @@ pub struct Timeline {
     pub duplicates: u64,
     /// The `since` offsets of periods differ (a DST change happened).
     pub offsets_differ: bool,
+    /// How many servers' timelines this is (several when environments are merged): each
+    /// covers the calendar on its own, so coverage is measured against that many.
+    pub servers: u32,
 }
 
 impl Timeline {
@@ -611,6 +614,7 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Result<Timelin
         anomalies,
         duplicates,
         offsets_differ: offsets.len() > 1,
+        servers: 1,
     })
 }
 
@@ -672,7 +676,13 @@ fn find_gaps(periods: &[Period], step: u64) -> Vec<Gap> {
                         rest_of_step(period.last().consumed),
                     );
                 }
-                if let Some(next) = next.filter(|n| n.instant > reset.instant + SINCE_SLACK_MS) {
+                // Later by the wall clock too: without --tz a reset just after the autumn
+                // change is read with the old offset, an hour off the next `since`.
+                let later = |n: &Moment| {
+                    n.instant > reset.instant + SINCE_SLACK_MS
+                        && n.local > reset.local + chrono::Duration::milliseconds(SINCE_SLACK_MS)
+                };
+                if let Some(next) = next.filter(later) {
                     gap(GapKind::VanishedPeriod, reset, next, step - 1);
                 }
             }

@@ -294,7 +294,15 @@ fn gap_pieces(
     // The calls the log cannot count happened somewhere in the gap: every bucket it touches
     // may hold all of them.
     let first = buckets.floor(gap.from.local);
-    let last = buckets.floor(gap.to.local).max(first);
+    // A gap that ends at a reset just after a bucket's edge (ESM resets at Monday 00:00)
+    // holds calls of the bucket before it, as a closing line does.
+    let to_edge = buckets.floor(gap.to.local);
+    let last = if to_edge > first && gap.to.local - to_edge <= RESET_GRACE {
+        to_edge - Duration::milliseconds(1)
+    } else {
+        gap.to.local
+    };
+    let last = buckets.floor(last).max(first);
     let mut bucket = first;
     while bucket <= last {
         let from = bucket.max(gap.from.local).date();
@@ -439,7 +447,9 @@ fn totals_exprs() -> Vec<Expr> {
         (col("rejected_firm") + col("rejected_share"))
             .sum()
             .alias("rejected_est"),
+        // A gap's piece names the period before it, which need not be in the bucket.
         col("period")
+            .filter(col("gaps").eq(lit(0u32)))
             .n_unique()
             .cast(DataType::UInt32)
             .alias("periods"),
@@ -457,6 +467,7 @@ fn read_totals(
     row: usize,
     start: NaiveDateTime,
     span: (NaiveDateTime, NaiveDateTime),
+    servers: u32,
 ) -> PolarsResult<BucketTotals> {
     let u64_at = |name: &str| -> PolarsResult<u64> {
         Ok(df
@@ -474,12 +485,13 @@ fn read_totals(
     let coverage = match (i64_at("covered_from")?, i64_at("covered_to")?) {
         (Some(from), Some(to)) => {
             let covered = i64_at("covered_ms")?.unwrap_or(0).max(0);
-            let whole = (span.1 - span.0).num_milliseconds().max(1);
+            // Each server covers the calendar on its own.
+            let whole = (span.1 - span.0).num_milliseconds().max(1) * i64::from(servers.max(1));
             Some(Coverage {
                 from: time_of_key(from),
                 to: time_of_key(to),
                 share: ((covered as f64 / whole as f64).min(1.0) * 1e4).round() / 1e4,
-                full: whole - covered <= RESET_GRACE.num_milliseconds(),
+                full: whole - covered <= RESET_GRACE.num_milliseconds() * i64::from(servers.max(1)),
             })
         }
         _ => None,
@@ -538,7 +550,7 @@ pub fn roll_up(
     for row in 0..by_bucket.height() {
         let start = time_of_key(keys.get(row).unwrap_or(0));
         let span = span_in_range(Buckets::Calendar(grain), start, range);
-        rows.push(read_totals(&by_bucket, row, start, span)?);
+        rows.push(read_totals(&by_bucket, row, start, span, timeline.servers)?);
     }
     let whole = pieces_frame(&cut(timeline, clock, Buckets::Whole, range))?
         .lazy()
@@ -551,7 +563,10 @@ pub fn roll_up(
             span_in_range(Buckets::Calendar(grain), r.start, range).1
         }),
     );
-    Ok((rows, Some(read_totals(&whole, 0, first, span)?)))
+    Ok((
+        rows,
+        Some(read_totals(&whole, 0, first, span, timeline.servers)?),
+    ))
 }
 
 #[cfg(test)]
