@@ -19,6 +19,18 @@ pub struct IntegrationInput {
     pub stream: Option<Box<dyn Read + Send>>,
 }
 
+impl IntegrationInput {
+    /// The same input, to be read again from its start; none for a stream (stdin, a FIFO)
+    /// that cannot be.
+    pub fn again(&self) -> Option<IntegrationInput> {
+        self.input.disk_path().map(|_| IntegrationInput {
+            input: self.input.clone(),
+            head: self.head.clone(),
+            stream: None,
+        })
+    }
+}
+
 /// An input that is neither kind of log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Skipped {

@@ -272,6 +272,19 @@ pub fn report_scan_problems(result: &ScanResult) {
             messages::warn(&format!("{}: {none}", file.name));
         }
     }
+    let duplicates: u64 = result.files.iter().map(|f| f.duplicates).sum();
+    if duplicates > 0 {
+        messages::warn(&format!(
+            "{} integration.log entries were found in more than one input (overlapping copies) and count once; `esmlog check` lists them per input",
+            crate::render::thousands(duplicates)
+        ));
+    }
+    if result.overlap_unmerged {
+        messages::warn(
+            "integration.log inputs overlap in time, and one of them (stdin, a pipe) cannot be read again, or rows are written as they are read (export): \
+             entries they share count once per input. Give the files themselves to count each entry once.",
+        );
+    }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
     if total > 0 {
         messages::warn(&format!(

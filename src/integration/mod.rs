@@ -7,4 +7,5 @@ pub mod fast_hash;
 pub mod histogram;
 pub mod layout;
 pub mod message;
+pub mod overlap;
 pub mod scan;

@@ -35,6 +35,7 @@ use super::aggregate::{CallAggregate, Dim, PartialAggregate};
 use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
 use super::entry::{ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
+use super::overlap::{overlap_windows, OverlapFilter};
 use crate::accounting::ProblemLog;
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
@@ -77,6 +78,9 @@ pub struct ScanOptions {
     pub redact: bool,
     /// Told about progress, see [`Progress`].
     pub progress: Option<Progress>,
+    /// Entries in stretches where inputs overlap count from one input only (set by
+    /// [`scan`] when it finds such stretches; see [`super::overlap`]).
+    pub overlap: Option<Arc<OverlapFilter>>,
 }
 
 impl ScanOptions {
@@ -92,6 +96,7 @@ impl ScanOptions {
             failures: true,
             redact: true,
             progress: None,
+            overlap: None,
         }
     }
 }
@@ -161,6 +166,8 @@ pub struct FileTally {
     pub last: Option<NaiveDateTime>,
     /// Set when it has lines but no entry: the layout does not fit it.
     pub no_entries: Option<NoEntries>,
+    /// Entries also found in another input (overlapping rotated copies), counted there.
+    pub duplicates: u64,
 }
 
 /// Everything a scan found.
@@ -173,6 +180,9 @@ pub struct ScanResult {
     /// Inputs that could not be opened or read to their end (what was read still counts),
     /// in input order.
     pub errors: Vec<SourceError>,
+    /// Inputs overlap in time, but one of them (stdin) cannot be read again: entries they
+    /// share may count twice.
+    pub overlap_unmerged: bool,
 }
 
 impl ScanResult {
@@ -303,15 +313,79 @@ fn aggregate(scanned: SinkScan<PartialAggregate>, options: &ScanOptions) -> Scan
         calls: partial.finish(options.redact),
         files: scanned.files,
         errors: scanned.errors,
+        overlap_unmerged: false,
     }
 }
 
 /// Scans sniffed integration.log inputs. Runs on the rayon pool it is called from (use
 /// `ThreadPool::install` to choose one). Plain files, gzip files and zip members are
 /// opened again from their start; stdin goes on from its sniffed head.
+///
+/// An entry found in several inputs counts once: when the inputs' time spans overlap, the
+/// overlapping stretch is read again to count each entry from one input (see
+/// [`super::overlap`]); each input's `duplicates` says how many it gave up. When an input
+/// cannot be read again (stdin), overlaps count twice and `overlap_unmerged` says so.
 pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult {
+    let again: Vec<Option<IntegrationInput>> = if inputs.len() > 1 {
+        inputs.iter().map(IntegrationInput::again).collect()
+    } else {
+        Vec::new()
+    };
     let sink = AggregateSink { options };
-    aggregate(run(sources_of(inputs), options, &sink), options)
+    let mut first = aggregate(run(sources_of(inputs), options, &sink), options);
+    let spans: Vec<_> = first.files.iter().map(|f| f.first.zip(f.last)).collect();
+    first.overlap_unmerged =
+        !overlap_windows(&spans).is_empty() && again.iter().any(Option::is_none);
+    match overlap_filter(&first.files, &again, options) {
+        Some(filter) => {
+            let inputs = again.into_iter().flatten().collect();
+            let options = ScanOptions {
+                overlap: Some(Arc::new(filter)),
+                ..options.clone()
+            };
+            let sink = AggregateSink { options: &options };
+            aggregate(run(sources_of(inputs), &options, &sink), &options)
+        }
+        None => first,
+    }
+}
+
+/// Where the spans of `files` overlap, the filter that counts each entry of the overlap from
+/// one input, after a census of the overlapping inputs; none when no spans overlap, or when
+/// an overlapping input cannot be read again.
+pub fn overlap_filter(
+    files: &[FileTally],
+    again: &[Option<IntegrationInput>],
+    options: &ScanOptions,
+) -> Option<OverlapFilter> {
+    let spans: Vec<_> = files.iter().map(|f| f.first.zip(f.last)).collect();
+    let windows = overlap_windows(&spans);
+    // The last scan reads every input again, so every one must be readable again.
+    if windows.is_empty() || again.len() != files.len() || again.iter().any(Option::is_none) {
+        return None;
+    }
+    let mut involved: Vec<usize> = windows.iter().flat_map(|w| w.files.clone()).collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let inputs: Vec<IntegrationInput> = involved
+        .iter()
+        .filter_map(|&i| again[i].as_ref().and_then(IntegrationInput::again))
+        .collect();
+    let census = Arc::new(OverlapFilter::census(windows, involved));
+    let census_options = ScanOptions {
+        dims: Vec::new(),
+        failures: false,
+        progress: None,
+        overlap: Some(census.clone()),
+        ..options.clone()
+    };
+    let sink = AggregateSink {
+        options: &census_options,
+    };
+    drop(run(sources_of(inputs), &census_options, &sink));
+    drop(census_options);
+    let census = Arc::into_inner(census)?;
+    Some(census.keeping((0..files.len()).collect()))
 }
 
 /// Scans byte streams that are already open (for benchmarks and tests): read errors are
@@ -376,6 +450,8 @@ struct ChunkOutcome {
     run: RunLines,
     first: Option<NaiveDateTime>,
     last: Option<NaiveDateTime>,
+    /// Entries left to another input that holds them too.
+    duplicates: u64,
 }
 
 /// An input's tally under construction.
@@ -409,6 +485,7 @@ impl FileMerge {
                 (a, b) => a.or(b),
             };
             tally.last = tally.last.max(outcome.last);
+            tally.duplicates += outcome.duplicates;
         }
     }
 
@@ -651,6 +728,7 @@ impl<'o, S: ScanSink> Shared<'o, S> {
             chunk.start,
             &chunk.cut_lines,
             &chunk.name,
+            (chunk.file, self.options.overlap.as_deref()),
         );
         let done = self.sink.chunk_done(sink, chunk.file, chunk.seq);
         (outcome, done)
@@ -661,7 +739,9 @@ impl<'o, S: ScanSink> Shared<'o, S> {
     }
 }
 
-/// Reads the entries of a run of lines into `partial`; returns its accounting.
+/// Reads the entries of a run of lines into `partial`; returns its accounting. `overlap`
+/// is the input's index in the scan and the filter of entries other inputs hold too.
+#[allow(clippy::too_many_arguments)]
 fn parse_run<W: CallSink>(
     entries: &EntryReader,
     partial: &mut W,
@@ -670,22 +750,36 @@ fn parse_run<W: CallSink>(
     start: ChunkStart,
     cut_lines: &[(usize, u64)],
     name: &str,
+    overlap: (usize, Option<&OverlapFilter>),
 ) -> ChunkOutcome {
     let mut call_count = 0;
     let mut informational = LevelCounts::default();
     let mut first: Option<NaiveDateTime> = None;
     let mut last: Option<NaiveDateTime> = None;
+    let mut duplicates = 0;
     let mut lines = entries.read(run, start, cut_lines, name, |entry| {
         let header = &entry.header;
-        partial.record_entry(header);
         if let Some(time) = header.local {
             first = Some(first.map_or(time, |f| f.min(time)));
             last = Some(last.map_or(time, |l| l.max(time)));
         }
+        // The line accounting describes the input as it is; an entry another input holds
+        // too is accounted for here but counted in the figures once, from that input.
+        let counted = match overlap {
+            (file, Some(filter)) => filter.keeps(file, header),
+            (_, None) => true,
+        };
+        if counted {
+            partial.record_entry(header);
+        } else {
+            duplicates += 1;
+        }
         match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
-                partial.record_call(header, &call);
+                if counted {
+                    partial.record_call(header, &call);
+                }
             }
             None => informational.add(header.level),
         }
@@ -696,6 +790,7 @@ fn parse_run<W: CallSink>(
         run: lines,
         first,
         last,
+        duplicates,
     }
 }
 
@@ -714,6 +809,7 @@ pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTall
         ChunkStart::FILE,
         &[],
         name,
+        (0, options.overlap.as_deref()),
     );
     let mut file = FileMerge {
         tally: FileTally {
@@ -1145,6 +1241,7 @@ mod tests {
                 ChunkStart::FILE,
                 &[],
                 "x",
+                (i, None),
             );
         }
         assert_eq!(one.calls, merged.finish(true));

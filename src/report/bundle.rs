@@ -372,6 +372,7 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
             calls: calls.clone(),
             files: scan.files.clone(),
             errors: Vec::new(),
+            overlap_unmerged: scan.overlap_unmerged,
         };
     }
     let position = |dim: Dim| calls.dims.iter().position(|d| *d == dim);
@@ -419,6 +420,7 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
         },
         files: scan.files.clone(),
         errors: Vec::new(),
+        overlap_unmerged: scan.overlap_unmerged,
     }
 }
 

@@ -117,7 +117,7 @@ pub fn check_report(
             malformed: 0,
             orphans: f.lines.orphans,
             blank: f.lines.blank,
-            duplicates: 0,
+            duplicates: f.duplicates,
             suspicious: f.lines.suspicious,
             problem_count,
             problems,

@@ -267,7 +267,7 @@ pub enum TimelineError {
     #[error(transparent)]
     Chains(#[from] InterleavedChains),
     #[error(transparent)]
-    Zone(#[from] ZoneContradicts),
+    Zone(#[from] Box<ZoneContradicts>),
 }
 
 /// Everything the usage logs say, merged across files and ordered in time.
@@ -706,7 +706,7 @@ fn check_zone(
     periods: &[Period],
     files: &[UsageFile],
     clock: ServerClock,
-) -> Result<(), ZoneContradicts> {
+) -> Result<(), Box<ZoneContradicts>> {
     let Some(zone) = clock.zone_name() else {
         return Ok(());
     };
@@ -728,7 +728,7 @@ fn check_zone(
     let offsets: Vec<(InstantMs, i32)> = periods.iter().map(written).collect();
     let fitting = crate::clock::zones_fitting(&offsets, Some(zone), 10);
     let first = wrong.observations[0];
-    Err(ZoneContradicts {
+    Err(Box::new(ZoneContradicts {
         zone: zone.to_string(),
         since: wrong.since.to_rfc3339(),
         file: files[first.file].name.clone(),
@@ -742,7 +742,7 @@ fn check_zone(
         } else {
             fitting.join(", ")
         },
-    })
+    }))
 }
 
 /// Refuses periods that cannot belong to one server: two periods whose spans overlap, or one
