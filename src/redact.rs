@@ -1,5 +1,6 @@
-//! Secret redaction for every output (formats.md section 3): bearer tokens, JWTs and the
-//! values of password, secret and token keys become `[REDACTED]`.
+//! Secret redaction for every output (docs/formats.md section 5): bearer tokens, JWTs, the
+//! values of password, secret, token and API-key keys, and session cookies become
+//! `[REDACTED]`.
 //!
 //! It runs on every line that may reach a report, so it works on bytes, borrows its input
 //! and allocates nothing when there is nothing to hide.
@@ -32,6 +33,10 @@ const SECRET_KEYS: &[&[u8]] = &[
     b"api_key",
     b"apikey",
     b"authorization",
+    // Session cookies identify a logged-in session as a token does.
+    b"cookie",
+    b"sessionid",
+    b"sessid",
 ];
 
 /// Authorization schemes whose credential follows after a blank.
@@ -60,10 +65,12 @@ pub fn enabled() -> bool {
 /// Replaces bearer tokens (`Bearer <token>` → `Bearer [REDACTED]`), JWTs
 /// (`eyJ` + three dot-separated base64url parts, anywhere), and the values of
 /// secret keys (password, passwd, pwd, secret, client_secret, token,
-/// access_token, refresh_token, api_key, apikey, authorization, and keys
-/// ending with them) in `key=value`, `key: value` and `"key":"value"` style,
-/// quoted or not, ASCII case ignored, by [`REDACTED`]. Quotes around a value
-/// and an authorization scheme name (`Basic`) are kept.
+/// access_token, refresh_token, api_key, apikey, authorization, cookie,
+/// sessionid, sessid, and keys ending with them: `X-API-Key`, `Set-Cookie`,
+/// `JSESSIONID`) in `key=value`, `key: value` and `"key":"value"` style,
+/// quoted or not, ASCII case ignored, by [`REDACTED`] (a `Cookie` header's whole
+/// value, to the line's end). Quotes around a value and an authorization scheme
+/// name (`Basic`) are kept.
 ///
 /// Returns `Cow::Borrowed` when nothing was found or redaction is turned off
 /// ([`set_enabled`]); already redacted text is left alone, so redacting twice
@@ -251,7 +258,7 @@ fn is_secret_key(key: &[u8]) -> bool {
     // their last letter before any comparison.
     if !matches!(
         key.last().map(u8::to_ascii_lowercase),
-        Some(b'd' | b't' | b'n' | b'y')
+        Some(b'd' | b't' | b'n' | b'y' | b'e')
     ) {
         return false;
     }
@@ -269,6 +276,10 @@ fn is_secret_key(key: &[u8]) -> bool {
                 .zip(secret.iter())
                 .all(|(&k, &s)| fold(k) == s)
     })
+}
+
+fn is_cookie_key(key: &[u8]) -> bool {
+    key.len() >= 6 && key[key.len() - 6..].eq_ignore_ascii_case(b"cookie")
 }
 
 fn scan_secret_keys(
@@ -298,7 +309,20 @@ fn scan_secret_keys(
         if !is_secret_key(&text[k..key_end]) {
             continue;
         }
-        let (start, end, next) = secret_value(text, delimiter + 1, quoted_key);
+        let (start, mut end, mut next) = secret_value(text, delimiter + 1, quoted_key);
+        // A `Cookie` or `Set-Cookie` header holds several `name=value;` pairs, blanks
+        // between them: all of it, to the line's end, is the secret.
+        if is_cookie_key(&text[k..key_end]) && !matches!(text.get(start.wrapping_sub(1)), Some(b'"' | b'\'')) {
+            end = start
+                + text[start..]
+                    .iter()
+                    .take_while(|&&b| !matches!(b, b'\n' | b'\r' | b'"'))
+                    .count();
+            while end > start && is_blank(text[end - 1]) {
+                end -= 1;
+            }
+            next = next.max(end);
+        }
         handled = next;
         let value = &text[start..end];
         if !value.is_empty() && value != REDACTED.as_bytes() {
@@ -468,6 +492,18 @@ mod tests {
             ("apikey=x", "apikey=[REDACTED]"),
             ("authorization=x", "authorization=[REDACTED]"),
             ("Token: abc", "Token: [REDACTED]"),
+            (
+                "Cookie: JSESSIONID=ABC123; lang=fi",
+                "Cookie: [REDACTED]",
+            ),
+            (
+                "Set-Cookie: JSESSIONID=ABC123; Path=/; HttpOnly\nnext line",
+                "Set-Cookie: [REDACTED]\nnext line",
+            ),
+            ("cookie=\"a=b; c=d\" user=x", "cookie=\"[REDACTED]\" user=x"),
+            ("url=/x;jsessionid=ABC123 status=200", "url=/x;jsessionid=[REDACTED] status=200"),
+            ("JSESSIONID=ABC123 user=x", "JSESSIONID=[REDACTED] user=x"),
+            ("PHPSESSID=ABC123", "PHPSESSID=[REDACTED]"),
             ("password = hunter2", "password = [REDACTED]"),
             ("X-Api-Key: k123", "X-Api-Key: [REDACTED]"),
             ("db.password=x", "db.password=[REDACTED]"),
