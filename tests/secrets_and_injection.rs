@@ -32,6 +32,10 @@ const SECRETS: &[&str] = &[
     "dirSecret6",
     // A token in an input name given on the command line that does not exist.
     "cliTokenSecret7",
+    // A session cookie in an unparseable usage line, after another cookie.
+    "cookieSecret10",
+    // A session id set by a Set-Cookie header in an orphan integration.log line.
+    "setCookieSecret11",
 ];
 
 /// Secrets in text no output shows even with `--no-redact` (a call's error field, a login's
@@ -45,6 +49,7 @@ fn usage_log() -> String {
     [
         "2023-10-02 08:00:00,000|Usage,consumed,1000,rejected,10,since,2023-10-02T00:00:00+0300",
         "oops login failed password=usagePwSecret3 Authorization: Bearer usagePwSecret3",
+        "request Cookie: lang=fi; JSESSIONID=cookieSecret10",
         "2023-10-05 12:00:00,000|Usage,consumed,2000,rejected,40,since,2023-10-02T00:00:00+0300",
         "2023-10-09 00:00:00,000|Usage,consumed,2500,rejected,50,since,2023-10-02T00:00:00+0300",
         "2023-10-09 00:00:00,001|Statistics reset",
@@ -55,7 +60,10 @@ fn usage_log() -> String {
 }
 
 fn integration_log() -> String {
-    let mut lines = vec!["leftover api_key=orphanApiKeySecret4 from rotation".to_string()];
+    let mut lines = vec![
+        "leftover api_key=orphanApiKeySecret4 from rotation".to_string(),
+        "Set-Cookie: JSESSIONID=setCookieSecret11; Path=/; HttpOnly".to_string(),
+    ];
     let users = [
         format!("user={JWT_USER}"),
         "user=\"Bearer userBearerSecret9\"".to_string(),
