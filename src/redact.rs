@@ -312,7 +312,9 @@ fn scan_secret_keys(
         let (start, mut end, mut next) = secret_value(text, delimiter + 1, quoted_key);
         // A `Cookie` or `Set-Cookie` header holds several `name=value;` pairs, blanks
         // between them: all of it, to the line's end, is the secret.
-        if is_cookie_key(&text[k..key_end]) && !matches!(text.get(start.wrapping_sub(1)), Some(b'"' | b'\'')) {
+        if is_cookie_key(&text[k..key_end])
+            && !matches!(text.get(start.wrapping_sub(1)), Some(b'"' | b'\''))
+        {
             end = start
                 + text[start..]
                     .iter()
@@ -492,16 +494,16 @@ mod tests {
             ("apikey=x", "apikey=[REDACTED]"),
             ("authorization=x", "authorization=[REDACTED]"),
             ("Token: abc", "Token: [REDACTED]"),
-            (
-                "Cookie: JSESSIONID=ABC123; lang=fi",
-                "Cookie: [REDACTED]",
-            ),
+            ("Cookie: JSESSIONID=ABC123; lang=fi", "Cookie: [REDACTED]"),
             (
                 "Set-Cookie: JSESSIONID=ABC123; Path=/; HttpOnly\nnext line",
                 "Set-Cookie: [REDACTED]\nnext line",
             ),
             ("cookie=\"a=b; c=d\" user=x", "cookie=\"[REDACTED]\" user=x"),
-            ("url=/x;jsessionid=ABC123 status=200", "url=/x;jsessionid=[REDACTED] status=200"),
+            (
+                "url=/x;jsessionid=ABC123 status=200",
+                "url=/x;jsessionid=[REDACTED] status=200",
+            ),
             ("JSESSIONID=ABC123 user=x", "JSESSIONID=[REDACTED] user=x"),
             ("PHPSESSID=ABC123", "PHPSESSID=[REDACTED]"),
             ("password = hunter2", "password = [REDACTED]"),

@@ -491,4 +491,36 @@ fn log_text_stays_text_in_every_format() {
             _ => {}
         }
     }
+
+    // The CSV export neutralises formulas by the same rule as the reports.
+    let dataset = d.join("dataset");
+    let run = esmlog(
+        d,
+        &[
+            "export",
+            "--quiet",
+            "--format",
+            "csv",
+            "logs",
+            "--out",
+            dataset.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let csvs: Vec<PathBuf> = files_under(&dataset)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    assert!(!csvs.is_empty(), "no CSV in the export");
+    let all: String = csvs
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(all.contains("'+SUM(1+1)"), "the export's user names: {all}");
+    for path in csvs {
+        assert_csv_inert(
+            &path.display().to_string(),
+            &std::fs::read_to_string(&path).unwrap(),
+        );
+    }
 }

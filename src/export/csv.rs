@@ -1,7 +1,9 @@
 //! CSV files: a header line, then one line per row; nulls are empty fields, text is quoted
-//! when it holds a comma, a quote or a line break.
+//! when it holds a comma, a quote or a line break, and a cell a spreadsheet would run as a
+//! formula is made inert, by the reports' rule ([`crate::render::csv::field`]).
 
 use super::{complete_file, create_file, value_text, ExportError, Exporter, FileMeta, TableWriter};
+use crate::render::csv::field;
 use polars::prelude::DataFrame;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -26,15 +28,6 @@ impl Exporter for CsvExporter {
 struct CsvTable {
     path: PathBuf,
     out: Option<BufWriter<File>>,
-}
-
-/// A field as CSV (RFC 4180 quoting).
-pub fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\"")).into()
-    } else {
-        text.into()
-    }
 }
 
 impl TableWriter for CsvTable {
@@ -62,7 +55,8 @@ impl TableWriter for CsvTable {
                     .get(row)
                     .map_err(|e| ExportError::encode(&self.path, e))?;
                 if let Some(text) = value_text(&value) {
-                    out.write_all(csv_field(&text).as_bytes()).map_err(fail)?;
+                    // The reports' one CSV rule: RFC 4180 quoting, formulas made inert.
+                    out.write_all(field(&text).as_bytes()).map_err(fail)?;
                 }
             }
             out.write_all(b"\n").map_err(fail)?;

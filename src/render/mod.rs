@@ -1,7 +1,7 @@
 //! Renderers: every report becomes tables (terminal, Markdown, CSV) or JSON, through one
 //! [`Exporter`] per format.
 
-mod csv;
+pub mod csv;
 pub mod html;
 pub mod markdown;
 mod text;
