@@ -19,6 +19,11 @@ pub struct Cli {
     /// [REDACTED], in every output; the output then must not be shared.
     #[arg(long, global = true)]
     pub no_redact: bool,
+    /// Settings file (TOML: tz, quota, quota_period, layout, message_pattern, rate_limit,
+    /// token_minutes, [environments]); default ./esmlog.toml, else the user's
+    /// ~/.config/esmlog/esmlog.toml. Flags beat environment variables, which beat the file.
+    #[arg(long, global = true, value_name = "FILE", env = "ESMLOG_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,6 +50,19 @@ pub enum Command {
     /// A monthly report bundle to forward as is: index.html (self-contained), report.md,
     /// charts/*.svg, data/*.csv and summary.json, for the last complete month by default.
     Report(ReportArgs),
+    /// Prints the completion script for a shell: `esmlog completions bash >
+    /// /etc/bash_completion.d/esmlog`.
+    Completions(CompletionsArgs),
+    /// Prints the manual page (roff): `esmlog man | man -l -`.
+    Man,
+}
+
+/// Flags of `esmlog completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where the logs are and how to read them.
@@ -56,10 +74,10 @@ pub struct InputArgs {
     /// The server's time zone, IANA (Europe/Helsinki) or Windows (FLE Standard Time): converts
     /// instants exactly and resolves the repeated hour when daylight saving time ends. A zone
     /// that contradicts the offsets the usage log wrote is refused.
-    #[arg(long, value_name = "ZONE")]
+    #[arg(long, value_name = "ZONE", env = "ESMLOG_TZ")]
     pub tz: Option<String>,
     /// The Log4j PatternLayout integration.log is written with.
-    #[arg(long, value_name = "PATTERN", default_value = DEFAULT_LAYOUT)]
+    #[arg(long, value_name = "PATTERN", default_value = DEFAULT_LAYOUT, env = "ESMLOG_LAYOUT")]
     pub layout: String,
     /// No progress bar.
     #[arg(long, short)]
@@ -96,7 +114,7 @@ pub struct UsageArgs {
     #[command(flatten)]
     pub range: RangeArgs,
     /// Licensed volume of transactions: shows the share used and a run-rate forecast.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA")]
     pub quota: Option<u64>,
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
@@ -158,6 +176,10 @@ pub struct CheckArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Also print the settings in force (tz, quota, layout…) and where each came from: a
+    /// flag, an environment variable, the config file or the default.
+    #[arg(long)]
+    pub show_config: bool,
 }
 
 /// Flags of `esmlog rejections`.
@@ -202,7 +224,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub all: bool,
     /// Licensed volume of transactions: shows the share used and a run-rate forecast.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA")]
     pub quota: Option<u64>,
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]

@@ -30,6 +30,8 @@ pub mod redact;
 pub mod render;
 #[cfg(feature = "reports")]
 pub mod report;
+#[cfg(feature = "reports")]
+pub mod settings;
 pub mod source;
 pub mod spike;
 pub mod usage;

@@ -1,14 +1,23 @@
 //! The `esmlog` binary: parse the command line, dispatch, turn the outcome into an exit code
 //! (0 ok, 1 findings, 2 error).
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use esmlog::cli::{Cli, Command};
 use esmlog::cmd::{self, Status};
 use esmlog::messages;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The config file's settings join the command line before it is parsed, so that they
+    // are checked like typed flags.
+    let args = match esmlog::settings::with_config(std::env::args_os().collect(), &Cli::command()) {
+        Ok(args) => args,
+        Err(e) => {
+            messages::error(&e.to_string());
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(args);
     if cli.no_redact {
         // Before any input is read: problems and names are redacted as they are read.
         esmlog::redact::set_enabled(false);
@@ -25,6 +34,8 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Completions(args) => cmd::shell::completions(args),
+        Command::Man => cmd::shell::man(),
     };
     match outcome {
         Err(e) => {

@@ -6,6 +6,9 @@ use crate::report::check::check_report;
 use crate::usage::period::build_timeline;
 
 pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
+    if args.show_config {
+        show_config()?;
+    }
     let clock = clock_of(&args.input.tz)?;
     let mut ingest = read_inputs(&args.input)?;
     let input_paths = ingest.disk_paths();
@@ -19,4 +22,37 @@ pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
     } else {
         Status::Clean
     })
+}
+
+/// The settings in force and where each came from, before the check.
+fn show_config() -> Result<(), CommandError> {
+    use crate::render::{Align, Cell, Exporter, Table};
+    let table = Table {
+        title: "Settings in force".into(),
+        columns: vec![
+            ("setting", Align::Left),
+            ("value", Align::Left),
+            ("from", Align::Left),
+        ],
+        rows: crate::settings::sources()
+            .iter()
+            .map(|s| {
+                vec![
+                    Cell::Text(s.key.into()),
+                    Cell::Text(if s.value.is_empty() {
+                        "-".into()
+                    } else {
+                        s.value.clone()
+                    }),
+                    Cell::Text(s.from.clone()),
+                ]
+            })
+            .collect(),
+        total: None,
+    };
+    crate::output::write_output("-", &[], |out| {
+        crate::render::text::TextExporter.export(&[table], &[], out)?;
+        writeln!(out)
+    })?;
+    Ok(())
 }

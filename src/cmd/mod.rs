@@ -8,6 +8,7 @@ pub mod generate;
 pub mod monthly;
 pub mod rejections;
 pub mod report;
+pub mod shell;
 pub mod weekly;
 
 use crate::calendar::DateRange;

@@ -4,7 +4,7 @@
 pub mod csv;
 pub mod html;
 pub mod markdown;
-mod text;
+pub mod text;
 
 use serde::Serialize;
 use std::io::{self, Write};
