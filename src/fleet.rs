@@ -193,6 +193,7 @@ mod tests {
             paths: paths.iter().map(|s| s.to_string()).collect(),
             tz: None,
             layout: DEFAULT_LAYOUT.into(),
+            duration_unit: Default::default(),
             quiet: true,
             environment: env.iter().map(|s| s.to_string()).collect(),
             environments_by_folder: by_folder,

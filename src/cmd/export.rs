@@ -68,6 +68,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         if !ingest.integration.is_empty() {
             let mut options = ScanOptions::new(layout.clone());
             options.message_pattern = message_pattern.clone();
+            options.duration_unit = args.input.duration_unit;
             options.redact = redact;
             let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
             options.progress = progress.callback();

@@ -270,10 +270,22 @@ pub fn report_scan_problems(result: &ScanResult) {
             messages::warn(&format!("{}: {none}", file.name));
         }
     }
+    let suspicious: u64 = result.files.iter().map(|f| f.lines.suspicious).sum();
+    if suspicious > 0 {
+        messages::warn(&format!(
+            "{suspicious} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)"
+        ));
+    }
+    let unreadable: u64 = result.files.iter().map(|f| f.lines.unreadable_fields).sum();
+    if unreadable > 0 {
+        messages::warn(&format!(
+            "{unreadable} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)"
+        ));
+    }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
     if total > 0 {
         messages::warn(&format!(
-            "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
+            "{total} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:"
         ));
         for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
             messages::detail(&format!(
@@ -296,6 +308,7 @@ pub fn scan_integration(
         return Ok(None);
     }
     let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    options.duration_unit = args.duration_unit;
     configure(&mut options);
     let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
     options.progress = progress.callback();

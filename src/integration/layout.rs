@@ -128,8 +128,9 @@ pub struct Header<'a> {
     /// `UNIX` / `UNIX_MILLIS`. None for an IANA `{zone}`; see
     /// [`LayoutParser::date_tz`].
     pub offset_seconds: Option<i32>,
-    /// The level, always in its canonical upper-case spelling (one of
-    /// [`LEVELS`]) even when the layout writes it lower-case or truncated.
+    /// The level: one of [`LEVELS`] in its canonical upper-case spelling even when the
+    /// layout writes it lower-case or truncated, or else a level of the log's own
+    /// (`NOTICE`, `WARNING`) as written.
     pub level: Option<&'a [u8]>,
     /// `%t`.
     pub thread: Option<&'a [u8]>,
@@ -237,6 +238,94 @@ impl LayoutParser {
         Some(header)
     }
 
+    /// Whether a line that [`LayoutParser::parse_header`] refused was probably meant to be a
+    /// header: its start has the shape of this layout's header up to and including the
+    /// date (digits where the date pattern has numbers, its separators, any month name),
+    /// whatever the values (`2023-02-30`, `25:61:00`) and the fields after it. Always
+    /// false for a layout without `%d`; the caller also checks the literal prefix.
+    pub fn looks_like_header(&self, line: &[u8]) -> bool {
+        matches!(self.walk(line, Walk::Shape), Err(Stop::DateShape))
+    }
+
+    /// Why a line is not a header, read op by op from its start, first fit only (a
+    /// diagnosis for problems, not the matcher): `the date at column 1 is not a valid
+    /// yyyy-MM-dd HH:mm:ss,SSS`. None when the line is a header after all.
+    pub fn header_failure(&self, line: &[u8]) -> Option<String> {
+        match self.walk(line, Walk::Values) {
+            Ok(()) | Err(Stop::DateShape) => None,
+            Err(Stop::Failed { op, column }) => Some(match &self.ops[op] {
+                Op::Lit(lit) => format!(
+                    "`{}` expected at column {column}",
+                    String::from_utf8_lossy(&lit.bytes)
+                ),
+                Op::Date(..) => format!(
+                    "the date at column {column} is impossible or not in the layout's date pattern"
+                ),
+                Op::Level(..) => format!("no level at column {column}"),
+                Op::Relative(..) => format!("no elapsed milliseconds (%r) at column {column}"),
+                Op::Field(..) => format!(
+                    "the field at column {column} is not followed by the layout's next text"
+                ),
+            }),
+        }
+    }
+
+    /// Walks the header ops over `line` one after the other, each at its first fit.
+    /// In [`Walk::Shape`] mode it stops with [`Stop::DateShape`] at a date of the right
+    /// shape and reads levels as any word.
+    fn walk(&self, line: &[u8], mode: Walk) -> Result<(), Stop> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let mut at = 0;
+        for (i, op) in self.ops.iter().enumerate() {
+            let input = &line[at..];
+            let lead = |pad: &Pad| leading_spaces(input, if pad.left { 0 } else { pad.min });
+            let n = match (op, mode) {
+                (Op::Lit(lit), _) => has_prefix(input, &lit.bytes).then_some(lit.bytes.len()),
+                (Op::Date(spec, pad), Walk::Shape) => {
+                    let lead = lead(pad);
+                    if spec.shape_len(&input[lead..]).is_some() {
+                        return Err(Stop::DateShape);
+                    }
+                    None
+                }
+                (Op::Date(spec, pad), Walk::Values) => {
+                    spec.parse_padded(input, *pad).map(|(_, n)| n)
+                }
+                (Op::Level(spec, pad), Walk::Values) => spec.parse(input, *pad).map(|(_, n)| n),
+                (Op::Relative(pad), Walk::Values) => parse_relative(input, *pad).map(|(_, n)| n),
+                (Op::Level(_, pad) | Op::Relative(pad), Walk::Shape) => {
+                    let lead = lead(pad);
+                    let word = input[lead..]
+                        .iter()
+                        .take_while(|b| b.is_ascii_alphanumeric())
+                        .count();
+                    let fill = if pad.left {
+                        pad.min.saturating_sub(word)
+                    } else {
+                        0
+                    };
+                    (word > 0).then(|| lead + word + leading_spaces(&input[lead + word..], fill))
+                }
+                // A field: up to the first place the next literal could start.
+                (Op::Field(..), _) => match self.ops.get(i + 1) {
+                    Some(Op::Lit(lit)) => lit.find(input, 0),
+                    _ => Some(memchr::memchr2(b' ', b'\t', input).unwrap_or(input.len())),
+                },
+            };
+            match n {
+                Some(n) => at += n,
+                None => {
+                    return Err(Stop::Failed {
+                        op: i,
+                        column: char_len(&line[..at]) + 1,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The pattern it was compiled from.
     pub fn pattern(&self) -> &str {
         &self.pattern
@@ -324,7 +413,10 @@ impl LayoutParser {
                 }
                 Op::Level(spec, pad) => {
                     let (level, n) = spec.parse(input, *pad)?;
-                    h.level = Some(level);
+                    h.level = Some(match level {
+                        Level::Known(name) => name,
+                        Level::Custom => trim_start_spaces(&input[..n]).trim_ascii_end(),
+                    });
                     n
                 }
                 Op::Relative(pad) => {
@@ -446,6 +538,24 @@ impl LayoutParser {
         }
         self.match_from(i + 1, rest, h, budget)
     }
+}
+
+/// How [`LayoutParser::walk`] reads a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Dates by their shape only (and stop there), levels as any word.
+    Shape,
+    /// Every field as the matcher reads it.
+    Values,
+}
+
+/// Where [`LayoutParser::walk`] stopped before the end of the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// A date of the layout's shape (in [`Walk::Shape`] mode).
+    DateShape,
+    /// Header op `op` did not fit at `column` (1-based, in characters).
+    Failed { op: usize, column: usize },
 }
 
 // ---------------------------------------------------------------------------
@@ -819,6 +929,9 @@ impl Builder {
 struct LevelSpec {
     /// (label as written, its width in characters, canonical name), longest first.
     labels: Vec<(Vec<u8>, usize, &'static [u8])>,
+    /// Whether levels of the log's own are read too: not when the layout shortens level
+    /// names (`length=1`, `%.1p`), since a one-letter level would match nearly anything.
+    custom: bool,
 }
 
 impl LevelSpec {
@@ -870,30 +983,89 @@ impl LevelSpec {
             labels.push((label.into_bytes(), width, LEVELS[i].as_bytes()));
         }
         labels.sort_by_key(|(l, _, _)| std::cmp::Reverse(l.len()));
-        Ok(LevelSpec { labels })
+        let custom = length.is_none() && spec.modifier.max.is_none();
+        Ok(LevelSpec { labels, custom })
     }
 
     #[inline]
-    fn parse(&self, input: &[u8], pad: Pad) -> Option<(&'static [u8], usize)> {
+    fn parse(&self, input: &[u8], pad: Pad) -> Option<(Level, usize)> {
         let lead = if pad.left {
             0
         } else {
             leading_spaces(input, pad.min)
         };
         let s = &input[lead..];
-        let (label, width, canonical) = self.labels.iter().find(|(l, _, _)| has_prefix(s, l))?;
-        let fill = pad.min.saturating_sub(*width);
-        if pad.left {
-            let tail = &s[label.len()..];
-            if tail.len() < fill || tail[..fill].iter().any(|&b| b != b' ') {
-                return None;
+        let known = self.labels.iter().find_map(|(label, width, canonical)| {
+            has_prefix(s, label)
+                .then(|| padded(s, lead, pad, label.len(), *width))
+                .flatten()
+                .map(|n| (Level::Known(canonical), n, label.len()))
+        });
+        // `WARNING` starts with the label `WARN`: a longer word is the log's own level.
+        let longer = |len: usize| s.get(len).is_some_and(u8::is_ascii_alphabetic);
+        if self.custom && known.is_none_or(|(_, _, len)| longer(len)) {
+            if let Some(custom) = custom_level(s, lead, pad) {
+                return Some(custom);
             }
-            Some((*canonical, label.len() + fill))
-        } else if lead == fill {
-            Some((*canonical, lead + label.len()))
-        } else {
-            None
         }
+        known.map(|(level, n, _)| (level, n))
+    }
+}
+
+/// A level of the layout's own (Log4j 2 allows any name: `NOTICE`, `WARNING`, `notice`):
+/// one word of letters in a single case, so that ordinary words of a message line
+/// (`Caused`, `at`) are not taken for one.
+fn custom_level(s: &[u8], lead: usize, pad: Pad) -> Option<(Level, usize)> {
+    let word = s
+        .iter()
+        .take(MAX_CUSTOM_LEVEL + 1)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let text = &s[..word];
+    let one_case =
+        text.iter().all(u8::is_ascii_uppercase) || text.iter().all(u8::is_ascii_lowercase);
+    if !(MIN_CUSTOM_LEVEL..=MAX_CUSTOM_LEVEL).contains(&word) || !one_case {
+        return None;
+    }
+    let level = match LEVELS
+        .iter()
+        .find(|l| l.as_bytes().eq_ignore_ascii_case(text))
+    {
+        Some(l) => Level::Known(l.as_bytes()),
+        None => Level::Custom,
+    };
+    padded(s, lead, pad, word, word).map(|n| (level, n))
+}
+
+/// Shortest and longest custom level name read.
+const MIN_CUSTOM_LEVEL: usize = 3;
+const MAX_CUSTOM_LEVEL: usize = 16;
+
+/// What a level field held.
+#[derive(Debug, Clone, Copy)]
+enum Level {
+    /// One of [`LEVELS`], canonically spelled.
+    Known(&'static [u8]),
+    /// A level of the log's own, kept as written.
+    Custom,
+}
+
+/// The bytes a padded field of `len` bytes (`width` characters) takes after `lead` spaces,
+/// when the padding is right: spaces after it up to the width when left-aligned, exactly
+/// the missing spaces before it when right-aligned.
+#[inline]
+fn padded(s: &[u8], lead: usize, pad: Pad, len: usize, width: usize) -> Option<usize> {
+    let fill = pad.min.saturating_sub(width);
+    if pad.left {
+        let tail = &s[len..];
+        if tail.len() < fill || tail[..fill].iter().any(|&b| b != b' ') {
+            return None;
+        }
+        Some(len + fill)
+    } else if lead == fill {
+        Some(lead + len)
+    } else {
+        None
     }
 }
 
@@ -1105,6 +1277,24 @@ impl DateSpec {
         matches!(&self.kind, DateKind::Pattern(p) if !p.has_date)
     }
 
+    /// How long a date of this shape at the start of `s` is, without checking the
+    /// values: the test of a line that was meant to be a header.
+    fn shape_len(&self, s: &[u8]) -> Option<usize> {
+        match &self.kind {
+            DateKind::Fast(f) => f.shape_len(s),
+            DateKind::Pattern(p) => p.shape_len(s),
+            DateKind::Unix | DateKind::UnixMillis => {
+                let width = if matches!(self.kind, DateKind::UnixMillis) {
+                    13
+                } else {
+                    10
+                };
+                let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+                (digits == width).then_some(digits)
+            }
+        }
+    }
+
     #[inline]
     fn parse_padded(&self, input: &[u8], pad: Pad) -> Option<(DateValue, usize)> {
         let lead = if pad.left {
@@ -1158,24 +1348,37 @@ impl DateSpec {
     }
 }
 
+/// Where a [`FastDate`] has its digits.
+const FAST_DIGITS: [usize; 17] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+
 impl FastDate {
     #[inline]
-    fn parse(&self, s: &[u8]) -> Option<(DateValue, usize)> {
-        let s: &[u8; 23] = s.get(..23)?.try_into().ok()?;
+    fn separators_match(&self, s: &[u8; 23]) -> bool {
         let middle_ok = match self.seps[2] {
             0 => s[10] == b'T' || s[10] == b' ',
             sep => s[10] == sep,
         };
-        let sep_ok = middle_ok
+        middle_ok
             && s[4] == self.seps[0]
             && s[7] == self.seps[1]
             && s[13] == self.seps[3]
             && s[16] == self.seps[4]
-            && s[19] == self.seps[5];
-        if !sep_ok {
+            && s[19] == self.seps[5]
+    }
+
+    fn shape_len(&self, s: &[u8]) -> Option<usize> {
+        let s: &[u8; 23] = s.get(..23)?.try_into().ok()?;
+        let digits = FAST_DIGITS.iter().all(|&at| s[at].is_ascii_digit());
+        (digits && self.separators_match(s)).then_some(23)
+    }
+
+    #[inline]
+    fn parse(&self, s: &[u8]) -> Option<(DateValue, usize)> {
+        let s: &[u8; 23] = s.get(..23)?.try_into().ok()?;
+        if !self.separators_match(s) {
             return None;
         }
-        const DIGITS: [usize; 17] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22];
+        const DIGITS: [usize; 17] = FAST_DIGITS;
         let mut d = [0u32; 17];
         let mut bad = false;
         for (k, &at) in DIGITS.iter().enumerate() {
@@ -1429,6 +1632,36 @@ impl DatePattern {
             }
         }
         Some(FastDate { seps })
+    }
+
+    /// See [`DateSpec::shape_len`]: every number its width in digits, every name a word
+    /// of letters, literals as written.
+    fn shape_len(&self, s: &[u8]) -> Option<usize> {
+        let mut at = 0usize;
+        for op in &self.ops {
+            let rest = &s[at..];
+            let run = |min: usize, max: usize, class: fn(&u8) -> bool| {
+                let n = rest.iter().take(max).take_while(|b| class(b)).count();
+                (n >= min).then_some(n)
+            };
+            at += match op {
+                DOp::Lit(l) => rest.starts_with(l).then_some(l.len())?,
+                DOp::TOrSpace => matches!(rest.first(), Some(b'T' | b' ')).then_some(1)?,
+                DOp::Num { min, max, .. } => {
+                    run(usize::from(*min), usize::from(*max), u8::is_ascii_digit)?
+                }
+                DOp::Frac(n) => run(usize::from(*n), usize::from(*n), u8::is_ascii_digit)?,
+                DOp::MonthName { .. } | DOp::DayName { .. } => {
+                    run(3, usize::MAX, u8::is_ascii_alphabetic)?
+                }
+                DOp::AmPm => run(2, 2, u8::is_ascii_alphabetic)?,
+                DOp::Offset => parse_offset(rest)?.1,
+                DOp::ZoneName => run(1, usize::MAX, |b| {
+                    b.is_ascii_alphanumeric() || b"/_+-:".contains(b)
+                })?,
+            };
+        }
+        Some(at)
     }
 
     fn parse(&self, s: &[u8]) -> Option<(DateValue, usize)> {
@@ -1748,8 +1981,18 @@ mod tests {
         (D, "2023-04-11 20:34:60,000 INFO  [main] com.efecte.rest.RestApiLogger - x", None),
         (D, "2023-04-11 20:34:00.635 INFO  [main] com.efecte.rest.RestApiLogger - x", None),
         (D, "2023-04-11 20:34:0a,635 INFO  [main] com.efecte.rest.RestApiLogger - x", None),
-        (D, "2023-04-11 20:34:00,635 NOTICE [main] com.efecte.rest.RestApiLogger - x", None),
-        (D, "2023-04-11 20:34:00,635 info  [main] com.efecte.rest.RestApiLogger - x", None),
+        // Levels of the log's own are levels (Log4j 2 custom levels, Python, syslog), a
+        // standard name in lower case is that level; mixed case or short words are not.
+        (D, "2023-04-11 20:34:00,635 NOTICE [main] com.efecte.rest.RestApiLogger - x", Some(entry("NOTICE", "main", "x"))),
+        (D, "2023-04-11 20:34:00,635 WARNING [main] com.efecte.rest.RestApiLogger - x", Some(entry("WARNING", "main", "x"))),
+        (D, "2023-04-11 20:34:00,635 notice [main] com.efecte.rest.RestApiLogger - x", Some(entry("notice", "main", "x"))),
+        (D, "2023-04-11 20:34:00,635 info  [main] com.efecte.rest.RestApiLogger - x", Some(entry("INFO", "main", "x"))),
+        (D, "2023-04-11 20:34:00,635 Notice [main] com.efecte.rest.RestApiLogger - x", None),
+        (D, "2023-04-11 20:34:00,635 OK    [main] com.efecte.rest.RestApiLogger - x", None),
+        ("%p %m", "Caused by: java.io.IOException", None),
+        ("%p %m", "at com.Foo.bar(Foo.java:1)", None),
+        ("%p %m", "CRITICAL disk full", Some(Exp { level: Some("CRITICAL"), message: "disk full", ..E })),
+        ("%5p %m", "  err x", Some(Exp { level: Some("err"), message: "x", ..E })),
         (D, "2023-04-11 20:34:00,635 INFO [main] com.efecte.rest.RestApiLogger - x", None),
         (D, "2023-04-11 20:34:00,635 INFO  [main] not a logger - x", None),
         (D, "2023-04-11 20:34:00,635 INFO  [main", None),
@@ -2049,6 +2292,132 @@ mod tests {
         assert_eq!(h.mdc_map, Some(&b"{a=1}"[..]));
         assert_eq!(p.mdc(&h, "user"), Some(&b"u"[..]));
         assert_eq!(h.message, b"x");
+    }
+
+    #[test]
+    fn lines_meant_as_headers() {
+        // (layout, line that is not a header, looks like one, why it failed)
+        let cases: &[(&str, &str, bool, &str)] = &[
+            (
+                D,
+                "2023-02-30 20:34:00,635 INFO  [main] com.Foo - x",
+                true,
+                "the date at column 1",
+            ),
+            (
+                D,
+                "2023-04-11 20:34:00,635 Info  [main] com.Foo - x",
+                true,
+                "no level at column 25",
+            ),
+            (
+                D,
+                "2023-04-11 20:34:00,635 INFO  main com.Foo - x",
+                true,
+                "` [` expected at column 30",
+            ),
+            (
+                D,
+                "\tat com.Foo.bar(Foo.java:1)",
+                false,
+                "the date at column 1",
+            ),
+            (D, "2023-04-11 20:34", false, "the date at column 1"),
+            (
+                "%d{yy/MM/dd HH:mm:ss} %p %m",
+                "23/02/30 20:34:00 INFO x",
+                true,
+                "the date at column 1",
+            ),
+            (
+                "%d{yy/MM/dd HH:mm:ss} %p %m",
+                "23/04/11 20:34:00 Info x",
+                true,
+                "no level at column 19",
+            ),
+            (
+                "%d{yy/MM/dd HH:mm:ss} %p %m",
+                "23-04-11 20:34:00 INFO x",
+                false,
+                "the date at column 1",
+            ),
+            (
+                "%d{dd MMM yyyy HH:mm:ss} %p %m",
+                "31 Apr 2023 20:34:00 INFO x",
+                true,
+                "the date at column 1",
+            ),
+            (
+                "%d{dd MMM yyyy HH:mm:ss} %p %m",
+                "11 Foo 2023 20:34:00 INFO x",
+                true,
+                "the date at column 1",
+            ),
+            (
+                "%d{dd MMM yyyy HH:mm:ss} %p %m",
+                "Total 2023 rows",
+                false,
+                "the date at column 1",
+            ),
+            (
+                ABS,
+                "25:61:00,635  INFO RestApiLogger - x",
+                true,
+                "the date at column 1",
+            ),
+            (
+                ABS,
+                "20:34:00,635 Info RestApiLogger - x",
+                true,
+                "no level at column 14",
+            ),
+            (
+                "%d{UNIX_MILLIS} %p %m",
+                "1681245240635 Info x",
+                true,
+                "no level at column 15",
+            ),
+            (
+                "%d{UNIX_MILLIS} %p %m",
+                "168124524063 INFO x",
+                false,
+                "the date at column 1",
+            ),
+            (
+                "[%X{req}] %d %p %m",
+                "[r-1] 2023-02-30 20:34:00,635 INFO x",
+                true,
+                "the date at column 7",
+            ),
+            (
+                "%X{req} %d %p %m",
+                "r-1 2023-02-30 20:34:00,635 INFO x",
+                true,
+                "the date at column 5",
+            ),
+            (
+                "%-5p [%t] %d %m",
+                "INFO  [main] 2023-02-30 20:34:00,635 x",
+                true,
+                "the date at column 14",
+            ),
+            ("%p %m", "Info x", false, "no level at column 1"),
+        ];
+        for (layout, line, looks, why) in cases {
+            let p = parser(layout);
+            assert_eq!(p.parse_header(line.as_bytes()), None, "{layout} {line}");
+            assert_eq!(
+                p.looks_like_header(line.as_bytes()),
+                *looks,
+                "{layout} {line}"
+            );
+            let got = p.header_failure(line.as_bytes()).unwrap_or_default();
+            assert!(got.starts_with(why), "{layout} {line}: {got}");
+        }
+        assert_eq!(
+            parser(D).header_failure(b"2023-04-11 20:34:00,635 INFO  [main] com.Foo - x"),
+            None
+        );
     }
 
     #[test]

@@ -33,9 +33,10 @@ use rayon::Scope;
 
 use super::aggregate::{CallAggregate, Dim, PartialAggregate};
 use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
-use super::entry::{ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
+use super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
-use crate::accounting::ProblemLog;
+use super::message::DurationUnit;
+use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
 
@@ -63,6 +64,8 @@ pub struct ScanOptions {
     pub layout: Arc<LayoutParser>,
     /// Reads messages with this pattern instead of as `key=value` pairs.
     pub message_pattern: Option<Arc<MessagePattern>>,
+    /// The unit of durations written as bare numbers.
+    pub duration_unit: DurationUnit,
     /// What to group calls by, in order.
     pub dims: Vec<Dim>,
     /// Block size; any size gives the same results (small ones are slow).
@@ -86,6 +89,7 @@ impl ScanOptions {
         ScanOptions {
             layout,
             message_pattern: None,
+            duration_unit: DurationUnit::Ms,
             dims: Vec::new(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
@@ -110,6 +114,7 @@ impl fmt::Debug for ScanOptions {
                 "message_pattern",
                 &self.message_pattern.as_ref().map(|p| p.to_string()),
             )
+            .field("duration_unit", &self.duration_unit)
             .field("dims", &self.dims)
             .field("chunk_bytes", &self.chunk_bytes)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -459,7 +464,9 @@ fn run<S: ScanSink>(
         workers: (0..threads)
             .map(|_| {
                 let sink = sink.worker();
-                let calls = CallReader::new(pattern).with_endpoints(sink.endpoints_needed());
+                let calls = CallReader::new(pattern)
+                    .with_endpoints(sink.endpoints_needed())
+                    .with_duration_unit(options.duration_unit);
                 Mutex::new(Worker { sink, calls })
             })
             .collect(),
@@ -672,6 +679,8 @@ fn parse_run<W: CallSink>(
     name: &str,
 ) -> ChunkOutcome {
     let mut call_count = 0;
+    let mut unreadable_fields = 0;
+    let mut unreadable = ProblemLog::default();
     let mut informational = LevelCounts::default();
     let mut first: Option<NaiveDateTime> = None;
     let mut last: Option<NaiveDateTime> = None;
@@ -685,12 +694,30 @@ fn parse_run<W: CallSink>(
         match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
+                if call.unreadable.any() {
+                    unreadable_fields += 1;
+                    unreadable.push(|| {
+                        let reasons: Vec<String> =
+                            call.unreadable.iter().map(|u| u.reason()).collect();
+                        line_problem(name, entry.line, reasons.join("; "), header.message)
+                    });
+                }
                 partial.record_call(header, &call);
             }
             None => informational.add(header.level),
         }
     });
+    if unreadable.total > 0 {
+        // Both logs hold their first problems by line: merged and sorted, the first
+        // problems of the run stay first.
+        let problems = &mut lines.problems;
+        problems.total += unreadable.total;
+        problems.kept.extend(unreadable.kept);
+        problems.kept.sort_by_key(|p| p.line);
+        problems.kept.truncate(PROBLEMS_KEPT);
+    }
     lines.counts.calls = call_count;
+    lines.counts.unreadable_fields = unreadable_fields;
     lines.counts.informational = informational;
     ChunkOutcome {
         run: lines,
@@ -705,7 +732,8 @@ pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTall
     let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
     let mut partial = empty_aggregate(options);
     let mut calls = CallReader::new(options.message_pattern.as_deref())
-        .with_endpoints(partial.endpoints_needed());
+        .with_endpoints(partial.endpoints_needed())
+        .with_duration_unit(options.duration_unit);
     let outcome = parse_run(
         &entries,
         &mut partial,
