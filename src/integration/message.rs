@@ -446,18 +446,18 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
 /// [`parse_duration_us`] with bare numbers in `unit`.
 pub fn parse_duration_in(text: &[u8], unit: DurationUnit) -> Option<u64> {
     let text = text.trim_ascii();
-    if let Some(iso) = text
-        .strip_prefix(b"PT")
-        .or_else(|| text.strip_prefix(b"pt"))
-    {
-        return parse_iso_duration_us(iso);
-    }
     // The usual spelling, whole milliseconds (`143ms`), without the general parser's
     // 128-bit arithmetic; up to 15 digits the product cannot overflow.
     if let Some(digits) = text.strip_suffix(b"ms") {
         if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
             return Some(decimal(digits)? * 1_000);
         }
+    }
+    if let Some(iso) = text
+        .strip_prefix(b"PT")
+        .or_else(|| text.strip_prefix(b"pt"))
+    {
+        return parse_iso_duration_us(iso);
     }
     let parsed: IResult<&[u8], _> = all_consuming((
         digit1,
