@@ -10,8 +10,8 @@ use std::fmt;
 use regex::bytes::{CaptureLocations, Regex};
 
 use super::message::{
-    is_login, normalise_path, parse_fields_in, template_of, BadValues, CallFields, DurationUnit,
-    Field,
+    is_login, normalise_path, parse_fields_in, template_of, unreadable_values, BadFields,
+    CallFields, DurationUnit, Field, Unreadable,
 };
 
 /// Why a `--message-pattern` cannot be used.
@@ -124,9 +124,10 @@ pub struct CallRecord<'a> {
     pub cards: Option<u64>,
     /// `POST .../login`; always decided, endpoint skipped or not.
     pub login: bool,
-    /// Values of status, duration or cards that could not be read, so that field is
-    /// missing (reported by `check` as unreadable fields).
-    pub unreadable: BadValues<'a>,
+    /// Status, duration or cards written with a value that could not be read, so that the
+    /// field is missing (reported by `check` as unreadable fields, see
+    /// [`CallReader::unreadable_values`]).
+    pub unreadable: BadFields,
 }
 
 impl CallRecord<'_> {
@@ -205,6 +206,34 @@ impl CallReader {
             }
         }
         fields
+    }
+
+    /// The values of the fields of `which` (a call's [`CallRecord::unreadable`]) that could
+    /// not be read, found again in its message: rare, so not kept with every call.
+    pub fn unreadable_values<'m>(
+        &mut self,
+        message: &'m [u8],
+        which: BadFields,
+    ) -> Vec<Unreadable<'m>> {
+        let Some((pattern, locations)) = &mut self.pattern else {
+            return unreadable_values(message, which, self.duration_unit);
+        };
+        let mut found = Vec::new();
+        if pattern.regex.captures_read(locations, message).is_some() {
+            for &(index, field) in &pattern.groups {
+                if let Some((start, end)) = locations.get(index) {
+                    if which.contains(field)
+                        && !found.iter().any(|u: &Unreadable<'_>| u.field == field)
+                    {
+                        found.push(Unreadable {
+                            field,
+                            value: &message[start..end],
+                        });
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The call in a message (the first line of an entry, after its header), or None when

@@ -123,39 +123,61 @@ pub struct CallFields<'a> {
     pub cards: Option<u64>,
     /// Raw value (still escaped if it was quoted).
     pub error: Option<&'a [u8]>,
-    /// Values of numeric fields that could not be read (`status=OK`, `duration=2min`).
-    pub bad: BadValues<'a>,
+    /// The numeric fields that had a value that could not be read (`status=OK`,
+    /// `duration=2min`); see [`unreadable_values`] for the values.
+    pub bad: BadFields,
     /// The unit of a duration written as a bare number.
     bare_unit: DurationUnit,
 }
 
-/// The first value of each numeric field that could not be read, kept so that a call
-/// whose field is missing for that reason is reported rather than silently incomplete.
+/// A set of the numeric fields (status, duration, cards) that had a value that could not be
+/// read. A bit set rather than the values: it rides along with every call on the hot path,
+/// and the values are found again (see [`unreadable_values`]) only for the rare call that
+/// has one.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct BadValues<'a> {
-    /// A status that is not three digits (`OK`, `99999999999`).
-    pub status: Option<&'a [u8]>,
-    /// A duration that is no number with a known unit (`-5ms`, `2min`, `1e300ms`).
-    pub duration: Option<&'a [u8]>,
-    /// A count of data cards that is not a whole number.
-    pub cards: Option<&'a [u8]>,
-}
+pub struct BadFields(u8);
 
-impl<'a> BadValues<'a> {
-    /// Whether any value is kept.
-    pub fn any(&self) -> bool {
-        self.status.is_some() || self.duration.is_some() || self.cards.is_some()
+impl BadFields {
+    /// No field.
+    pub const NONE: BadFields = BadFields(0);
+
+    /// The numeric fields, in the order they are reported.
+    const NUMERIC: [Field; 3] = [Field::Status, Field::Duration, Field::Cards];
+
+    const fn bit(field: Field) -> u8 {
+        match field {
+            Field::Status => 1,
+            Field::Duration => 2,
+            Field::Cards => 4,
+            _ => 0,
+        }
     }
 
-    /// The values kept, with their fields.
-    pub fn iter(&self) -> impl Iterator<Item = Unreadable<'a>> {
-        [
-            (Field::Status, self.status),
-            (Field::Duration, self.duration),
-            (Field::Cards, self.cards),
-        ]
-        .into_iter()
-        .filter_map(|(field, value)| value.map(|value| Unreadable { field, value }))
+    /// The same set with `field` added (a text field is never bad).
+    pub const fn with(self, field: Field) -> BadFields {
+        BadFields(self.0 | BadFields::bit(field))
+    }
+
+    /// The same set without `field`.
+    pub const fn without(self, field: Field) -> BadFields {
+        BadFields(self.0 & !BadFields::bit(field))
+    }
+
+    /// Whether `field` is in the set.
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & BadFields::bit(field) != 0
+    }
+
+    /// Whether the set is not empty.
+    pub const fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The fields in the set.
+    pub fn fields(self) -> impl Iterator<Item = Field> {
+        BadFields::NUMERIC
+            .into_iter()
+            .filter(move |&f| self.contains(f))
     }
 }
 
@@ -257,19 +279,23 @@ impl<'a> CallFields<'a> {
         }
     }
 
-    /// The bad values of the numeric fields that are missing because of them (a later
+    /// The numeric fields that are missing because their value could not be read (a later
     /// usable value of the same field wins, as for every field).
-    pub fn missing_bad(&self) -> BadValues<'a> {
-        BadValues {
-            status: self.bad.status.filter(|_| self.status.is_none()),
-            duration: self.bad.duration.filter(|_| self.duration_us.is_none()),
-            cards: self.bad.cards.filter(|_| self.cards.is_none()),
+    pub fn missing_bad(&self) -> BadFields {
+        let mut bad = self.bad;
+        if !bad.any() {
+            return bad;
         }
-    }
-
-    /// The numeric fields that were written but could not be read, and so are missing.
-    pub fn unreadable(&self) -> impl Iterator<Item = Unreadable<'a>> {
-        self.missing_bad().iter()
+        for (field, read) in [
+            (Field::Status, self.status.is_some()),
+            (Field::Duration, self.duration_us.is_some()),
+            (Field::Cards, self.cards.is_some()),
+        ] {
+            if read {
+                bad = bad.without(field);
+            }
+        }
+        bad
     }
 
     /// A call is an entry with a method and a path.
@@ -296,37 +322,67 @@ impl<'a> CallFields<'a> {
             *slot = Some(value);
             true
         }
-        fn number<'a, T>(
-            slot: &mut Option<T>,
-            bad: &mut Option<&'a [u8]>,
-            value: &'a [u8],
-            parse: impl FnOnce(&[u8]) -> Option<T>,
-        ) -> bool {
-            if slot.is_some() {
-                return false;
-            }
-            *slot = parse(value);
-            if slot.is_none() && bad.is_none() && !value.trim_ascii().is_empty() {
-                *bad = Some(value);
-            }
-            slot.is_some()
-        }
         match field {
             Field::User => text(&mut self.user, value),
             Field::Ip => text(&mut self.ip, value),
             Field::Method => text(&mut self.method, value),
             Field::Path => text(&mut self.path, value),
             Field::Error => text(&mut self.error, value),
-            Field::Status => number(&mut self.status, &mut self.bad.status, value, parse_status),
-            Field::Duration => {
-                let unit = self.bare_unit;
-                number(&mut self.duration_us, &mut self.bad.duration, value, |v| {
-                    parse_duration_in(v, unit)
-                })
+            Field::Status => {
+                if self.status.is_some() {
+                    return false;
+                }
+                self.status = parse_status(value);
+                self.status.is_some() || self.note_bad(field, value)
             }
-            Field::Cards => number(&mut self.cards, &mut self.bad.cards, value, parse_count),
+            Field::Duration => {
+                if self.duration_us.is_some() {
+                    return false;
+                }
+                self.duration_us = parse_duration_in(value, self.bare_unit);
+                self.duration_us.is_some() || self.note_bad(field, value)
+            }
+            Field::Cards => {
+                if self.cards.is_some() {
+                    return false;
+                }
+                self.cards = parse_count(value);
+                self.cards.is_some() || self.note_bad(field, value)
+            }
         }
     }
+
+    /// Notes that `field` had a value that could not be read (unless it is empty, which
+    /// is no value); false, as nothing was stored. Out of line: rare.
+    #[cold]
+    #[inline(never)]
+    fn note_bad(&mut self, field: Field, value: &[u8]) -> bool {
+        if !value.trim_ascii().is_empty() {
+            self.bad = self.bad.with(field);
+        }
+        false
+    }
+}
+
+/// The first value of each field of `which` that could not be read, read again from a
+/// `key=value` message: the reasons for `check`, found only for the calls that have one.
+pub fn unreadable_values(
+    message: &[u8],
+    which: BadFields,
+    unit: DurationUnit,
+) -> Vec<Unreadable<'_>> {
+    let mut found: Vec<Unreadable<'_>> = Vec::new();
+    for_each_pair(message, |field, value| {
+        if which.contains(field) && !found.iter().any(|u| u.field == field) {
+            let mut probe = CallFields::with_bare_unit(unit);
+            if !probe.set(field, value) && probe.bad.contains(field) {
+                found.push(Unreadable { field, value });
+            }
+        }
+        false
+    });
+    found.sort_by_key(|u| BadFields::NUMERIC.iter().position(|&f| f == u.field));
+    found
 }
 
 /// Parses `key=value` pairs (values may be double-quoted with backslash
@@ -346,6 +402,19 @@ pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
 pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
     let mut fields = CallFields::with_bare_unit(unit);
     let mut missing = Field::ALL.len();
+    for_each_pair(message, |field, value| {
+        if fields.set(field, value) {
+            missing -= 1;
+        }
+        missing == 0
+    });
+    fields
+}
+
+/// Calls `visit` with each `key=value` pair whose key is a field, in order, until it
+/// returns true. See [`parse_fields`] for what a pair is.
+#[inline(always)]
+fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Field, &'a [u8]) -> bool) {
     let mut pos = 0;
     while let Some(offset) = message.get(pos..).and_then(|rest| memchr(b'=', rest)) {
         let eq = pos + offset;
@@ -357,18 +426,15 @@ pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
         let (rest, raw) = pair_value(&message[eq + 1..]);
         pos = message.len() - rest.len();
         if let Some(field) = Field::from_key(&message[start..eq]) {
-            if fields.set(field, raw) {
-                missing -= 1;
-                if missing == 0 {
-                    break;
-                }
+            if visit(field, raw) {
+                break;
             }
         }
     }
-    fields
 }
 
 /// Splits the value of a pair off the text after its `=`: (rest, raw value).
+#[inline(always)]
 fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
     let parsed: IResult<&[u8], &[u8]> =
         alt((preceded(char('"'), quoted_body), bare_value)).parse(input);
@@ -687,14 +753,8 @@ mod tests {
         duration_us: None,
         cards: None,
         error: None,
-        bad: NO_BAD,
+        bad: BadFields::NONE,
         bare_unit: DurationUnit::Ms,
-    };
-
-    const NO_BAD: BadValues<'static> = BadValues {
-        status: None,
-        duration: None,
-        cards: None,
     };
 
     const FIELD_CASES: &[(&[u8], CallFields<'static>)] = &[
@@ -793,8 +853,8 @@ mod tests {
             b"user=a user=b status=200 status=500 username=c code=404",
             CallFields { user: b(b"a"), status: Some(200), ..NONE },
         ),
-        (b"status=abc status=404", CallFields { status: Some(404), bad: BadValues { status: b(b"abc"), ..NO_BAD }, ..NONE }),
-        (b"duration=fast took=3ms", CallFields { duration_us: Some(3_000), bad: BadValues { duration: b(b"fast"), ..NO_BAD }, ..NONE }),
+        (b"status=abc status=404", CallFields { status: Some(404), bad: BadFields::NONE.with(Field::Status), ..NONE }),
+        (b"duration=fast took=3ms", CallFields { duration_us: Some(3_000), bad: BadFields::NONE.with(Field::Duration), ..NONE }),
         (b"user= user=b", CallFields { user: b(b"b"), ..NONE }),
         (b"error=\"\" msg=x", CallFields { error: b(b"x"), ..NONE }),
         // Quoted values: escapes stay raw, `=` and blanks inside do not count.
@@ -845,10 +905,10 @@ mod tests {
         (b"user=a\x0b", CallFields { user: b(b"a\x0b"), ..NONE }),
         (b"user=a=b", CallFields { user: b(b"a=b"), ..NONE }),
         // Values that do not fit their field.
-        (b"status=99 status=2000 status=099 status=20x", CallFields { bad: BadValues { status: b(b"99"), ..NO_BAD }, ..NONE }),
-        (b"cards=-1 count=18446744073709551616", CallFields { bad: BadValues { cards: b(b"-1"), ..NO_BAD }, ..NONE }),
+        (b"status=99 status=2000 status=099 status=20x", CallFields { bad: BadFields::NONE.with(Field::Status), ..NONE }),
+        (b"cards=-1 count=18446744073709551616", CallFields { bad: BadFields::NONE.with(Field::Cards), ..NONE }),
         (b"count=18446744073709551615", CallFields { cards: Some(u64::MAX), ..NONE }),
-        (b"duration=2m", CallFields { bad: BadValues { duration: b(b"2m"), ..NO_BAD }, ..NONE }),
+        (b"duration=2m", CallFields { bad: BadFields::NONE.with(Field::Duration), ..NONE }),
         // Garbage and invalid UTF-8.
         (b"==== = = \"\"\" \\\\ =\"", NONE),
         (
@@ -1117,16 +1177,19 @@ mod tests {
         ];
         for (message, want) in cases {
             let fields = parse_fields(message);
-            let got: Vec<(Field, String, String)> = fields
-                .unreadable()
-                .map(|u| {
-                    (
-                        u.field,
-                        String::from_utf8_lossy(u.value).into_owned(),
-                        u.reason(),
-                    )
-                })
-                .collect();
+            let which = fields.missing_bad();
+            assert_eq!(which.fields().count(), want.len(), "{message:?}");
+            let got: Vec<(Field, String, String)> =
+                unreadable_values(message, which, DurationUnit::Ms)
+                    .into_iter()
+                    .map(|u| {
+                        (
+                            u.field,
+                            String::from_utf8_lossy(u.value).into_owned(),
+                            u.reason(),
+                        )
+                    })
+                    .collect();
             assert_eq!(got.len(), want.len(), "{got:?}");
             for ((field, value, reason), (want_field, want_value, want_reason)) in
                 got.iter().zip(*want)

@@ -35,7 +35,7 @@ use super::aggregate::{CallAggregate, Dim, PartialAggregate};
 use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
 use super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
-use super::message::DurationUnit;
+use super::message::{BadFields, DurationUnit};
 use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
@@ -691,20 +691,27 @@ fn parse_run<W: CallSink>(
             first = Some(first.map_or(time, |f| f.min(time)));
             last = Some(last.map_or(time, |l| l.max(time)));
         }
-        match calls.read(header.message) {
+        let bad = match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
-                if call.unreadable.any() {
-                    unreadable_fields += 1;
-                    unreadable.push(|| {
-                        let reasons: Vec<String> =
-                            call.unreadable.iter().map(|u| u.reason()).collect();
-                        line_problem(name, entry.line, reasons.join("; "), header.message)
-                    });
-                }
                 partial.record_call(header, &call);
+                call.unreadable
             }
-            None => informational.add(header.level),
+            None => {
+                informational.add(header.level);
+                BadFields::NONE
+            }
+        };
+        if bad.any() {
+            unreadable_fields += 1;
+            unreadable.push(|| {
+                let reasons: Vec<String> = calls
+                    .unreadable_values(header.message, bad)
+                    .iter()
+                    .map(|u| u.reason())
+                    .collect();
+                line_problem(name, entry.line, reasons.join("; "), header.message)
+            });
         }
     });
     if unreadable.total > 0 {
