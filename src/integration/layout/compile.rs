@@ -4,7 +4,7 @@
 use super::date::{DateSpec, Zone};
 use super::levels::LevelSpec;
 use super::literal::Literal;
-use super::pattern::{Kind, Spec, Token};
+use super::pattern::{tokenize_at, Kind, Spec, Token};
 use super::{LayoutError, MAX_MDC};
 
 #[derive(Debug, Clone)]
@@ -14,6 +14,8 @@ pub(super) enum Op {
     Level(LevelSpec, Pad),
     Relative(Pad),
     Field(Field, Pad, Option<usize>),
+    /// Any number of ANSI colour codes (`ESC [ … m`), written by `%highlight`/`%style`.
+    Ansi,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,15 @@ pub(super) enum Field {
     Mdc(u8),
     MdcMap,
     Ndc,
+    /// Digits (or `?`, Log4j's unknown location): `%L`, `%pid`; not kept.
+    Number,
+    /// A word without spaces, possibly empty: `%M`, `%u`, `%marker`; not kept.
+    Token,
+    /// Any text, possibly empty: `%K`, rewritten text (`%replace{…}`); not kept.
+    Text,
+    /// A plugin converter's output, up to the first occurrence of the literal after it;
+    /// not kept.
+    Plugin,
 }
 
 /// Minimum width: a left-aligned field is followed by spaces up to `min`
@@ -42,6 +53,8 @@ pub(super) struct Builder {
     pub(super) zone: Option<Zone>,
     pub(super) has_date: bool,
     pub(super) time_only: bool,
+    /// Whether any op is [`Op::Ansi`].
+    pub(super) has_ansi: bool,
     pub(super) seen_message: bool,
 }
 
@@ -51,6 +64,15 @@ impl Builder {
             let bytes = std::mem::take(&mut self.literal);
             self.ops.push(Op::Lit(Literal::new(bytes)));
         }
+    }
+
+    /// Room for colour codes, once between two other ops.
+    fn push_ansi(&mut self) {
+        if self.literal.is_empty() && matches!(self.ops.last(), Some(Op::Ansi)) {
+            return;
+        }
+        self.push_op(Op::Ansi);
+        self.has_ansi |= !self.seen_message;
     }
 
     pub(super) fn push_op(&mut self, op: Op) {
@@ -171,6 +193,39 @@ impl Builder {
             }
             // Writes nothing on the header line, whatever its options.
             Kind::Throwable => {}
+            // Their options only change what is written, not its shape.
+            Kind::Number => self.push_op(Op::Field(Field::Number, m.pad, m.max)),
+            Kind::Token => self.push_op(Op::Field(Field::Token, m.pad, m.max)),
+            Kind::Text => self.push_op(Op::Field(Field::Text, m.pad, m.max)),
+            Kind::Rewritten => {
+                // `%replace{%m}{…}{…}` is the message, rewritten: the header ends there.
+                let wraps_message = match spec.inner {
+                    Some((inner, base)) => tokenize_at(inner, base)?
+                        .iter()
+                        .any(|t| matches!(t, Token::Spec(s) if s.kind == Kind::Message)),
+                    None => false,
+                };
+                if wraps_message {
+                    self.flush_literal();
+                    self.seen_message = true;
+                } else {
+                    self.push_op(Op::Field(Field::Text, m.pad, m.max));
+                }
+            }
+            Kind::Plugin => self.push_op(Op::Field(Field::Plugin, m.pad, m.max)),
+            Kind::Styled => {
+                let Some((inner, base)) = spec.inner else {
+                    return Err(LayoutError::MissingPattern {
+                        specifier: spec.display(),
+                        position: spec.position,
+                    });
+                };
+                self.push_ansi();
+                for token in tokenize_at(inner, base)? {
+                    self.push(token)?;
+                }
+                self.push_ansi();
+            }
         }
         Ok(())
     }

@@ -56,3 +56,35 @@ impl Literal {
 pub(super) fn has_prefix(s: &[u8], p: &[u8]) -> bool {
     s.len() >= p.len() && p.iter().zip(s).all(|(a, b)| a == b)
 }
+
+/// How many bytes of ANSI colour codes (`ESC [ digits;… m`) `s` starts with.
+#[inline]
+pub(super) fn ansi_len(s: &[u8]) -> usize {
+    let mut at = 0;
+    while let Some(rest) = s[at..].strip_prefix(b"\x1b[") {
+        let params = rest
+            .iter()
+            .take_while(|&&b| b.is_ascii_digit() || b == b';')
+            .count();
+        if rest.get(params) != Some(&b'm') {
+            break;
+        }
+        at += 2 + params + 1;
+    }
+    at
+}
+
+/// `s` without the ANSI colour codes it ends with.
+pub(super) fn trim_ansi_end(s: &[u8]) -> &[u8] {
+    let mut end = s.len();
+    while end > 0 && s[end - 1] == b'm' {
+        let Some(esc) = memchr::memrchr(0x1b, &s[..end]) else {
+            break;
+        };
+        if ansi_len(&s[esc..end]) != end - esc {
+            break;
+        }
+        end = esc;
+    }
+    &s[..end]
+}

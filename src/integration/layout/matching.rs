@@ -4,7 +4,7 @@
 
 use super::compile::{Field, Op, Pad};
 use super::levels::parse_relative;
-use super::literal::has_prefix;
+use super::literal::{ansi_len, has_prefix, trim_ansi_end, Literal};
 use super::padding::{char_len, leading_spaces, trim_end_spaces, trim_start_spaces};
 use super::{Header, LayoutParser};
 
@@ -20,7 +20,8 @@ impl LayoutParser {
 
     /// Why a line is not a header, read op by op from its start, first fit only (a
     /// diagnosis for problems, not the matcher): `the date at column 1 is not a valid
-    /// yyyy-MM-dd HH:mm:ss,SSS`. None when the line is a header after all.
+    /// yyyy-MM-dd HH:mm:ss,SSS`. None when that first-fit reading finds no fault (the line
+    /// is a header, or only backtracking or a field's content tells it is not).
     pub fn header_failure(&self, line: &[u8]) -> Option<String> {
         match self.walk(line, Walk::Values) {
             Ok(()) | Err(Stop::DateShape) => None,
@@ -37,6 +38,7 @@ impl LayoutParser {
                 Op::Field(..) => format!(
                     "the field at column {column} is not followed by the layout's next text"
                 ),
+                Op::Ansi => format!("colour codes expected at column {column}"),
             }),
         }
     }
@@ -79,10 +81,13 @@ impl LayoutParser {
                     (word > 0).then(|| lead + word + leading_spaces(&input[lead + word..], fill))
                 }
                 // A field: up to the first place the next literal could start.
-                (Op::Field(..), _) => match self.ops.get(i + 1) {
-                    Some(Op::Lit(lit)) => lit.find(input, 0),
+                (Op::Field(..), _) => match self.next_literal(i) {
+                    Some((lit, _)) => lit
+                        .find(input, 0)
+                        .map(|at| trim_ansi_end(&input[..at]).len()),
                     _ => Some(memchr::memchr2(b' ', b'\t', input).unwrap_or(input.len())),
                 },
+                (Op::Ansi, _) => Some(ansi_len(input)),
             };
             match n {
                 Some(n) => at += n,
@@ -95,6 +100,20 @@ impl LayoutParser {
             }
         }
         Ok(())
+    }
+
+    /// The literal after the field at op `i` and its index: the next op, or the one after
+    /// colour codes.
+    #[inline]
+    fn next_literal(&self, i: usize) -> Option<(&Literal, usize)> {
+        match self.ops.get(i + 1)? {
+            Op::Lit(lit) => Some((lit, i + 1)),
+            Op::Ansi if self.has_ansi => match self.ops.get(i + 2)? {
+                Op::Lit(lit) => Some((lit, i + 2)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Matches `ops[i..]` against `input`, returning where the message starts.
@@ -143,6 +162,7 @@ impl LayoutParser {
                 Op::Field(field, pad, max) => {
                     return self.match_field(i, *field, *pad, *max, input, h, budget)
                 }
+                Op::Ansi => ansi_len(input),
             };
             input = &input[n..];
             i += 1;
@@ -163,7 +183,7 @@ impl LayoutParser {
         h: &mut Header<'a>,
         budget: &mut u32,
     ) -> Option<&'a [u8]> {
-        if let Some(Op::Lit(lit)) = self.ops.get(i + 1) {
+        if let Some((lit, at)) = self.next_literal(i) {
             // A padded field is at least `min` characters, so at least `min` bytes.
             let start = pad.min.min(input.len());
             // A logger has no spaces, so its end is no later than the first one:
@@ -185,10 +205,14 @@ impl LayoutParser {
                 {
                     return Some(m);
                 }
+                if field == Field::Plugin {
+                    // A plugin's text cannot contain the literal after it.
+                    return None;
+                }
                 from = pos + 1;
             }
             let trimmed = &lit.bytes[..lit.trimmed];
-            if i + 2 == self.ops.len()
+            if at + 1 == self.ops.len()
                 && lit.trimmed < lit.bytes.len()
                 && input.len() >= start + trimmed.len()
                 && input.ends_with(trimmed)
@@ -227,6 +251,12 @@ impl LayoutParser {
         h: &mut Header<'a>,
         budget: &mut u32,
     ) -> Option<&'a [u8]> {
+        // Colour codes before the next literal are the next op's.
+        let raw = if self.has_ansi && matches!(self.ops.get(i + 1), Some(Op::Ansi)) {
+            trim_ansi_end(raw)
+        } else {
+            raw
+        };
         let value = if pad.min == 0 {
             raw
         } else if pad.left {
@@ -234,12 +264,18 @@ impl LayoutParser {
         } else {
             trim_start_spaces(raw)
         };
+        let no_space = |v: &[u8]| memchr::memchr2(b' ', b'\t', v).is_none();
         let ok = match field {
             Field::Thread => !value.is_empty(),
-            Field::Logger | Field::Class => {
-                !value.is_empty() && memchr::memchr2(b' ', b'\t', value).is_none()
-            }
-            Field::Mdc(_) | Field::MdcMap | Field::Ndc => true,
+            Field::Logger | Field::Class => !value.is_empty() && no_space(value),
+            Field::Mdc(_) | Field::MdcMap | Field::Ndc | Field::Text | Field::Plugin => true,
+            Field::Token => no_space(value),
+            Field::Number => match value {
+                b"?" => true,
+                [b'-', digits @ ..] | digits => {
+                    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+                }
+            },
         };
         if !ok || max.is_some_and(|m| value.len() > m && char_len(value) > m) {
             return None;
@@ -251,6 +287,7 @@ impl LayoutParser {
             Field::Mdc(k) => h.mdc[usize::from(k)] = Some(value),
             Field::MdcMap => h.mdc_map = Some(value),
             Field::Ndc => h.ndc = Some(value),
+            Field::Number | Field::Token | Field::Text | Field::Plugin => {}
         }
         self.match_from(i + 1, rest, h, budget)
     }

@@ -35,8 +35,9 @@ use pattern::tokenize;
 /// The default layout ESM writes with.
 pub const DEFAULT_LAYOUT: &str = "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%t] %c - %m%n";
 
-/// The specifiers a layout may use, as listed in error messages.
-pub const SUPPORTED_SPECIFIERS: &str = "%d %p %t %c %C %X %r %m %n %x %ex %%";
+/// The converters a layout may use, as listed in error messages (with their long names and
+/// Logback's words; any other name of two letters or more is read as a plugin converter).
+pub const SUPPORTED_SPECIFIERS: &str = "%d %p %t %c %C %X %r %m %n %x %ex %L %M %F %l %T %tp %pid %sn %N %u %fqcn %marker %K %highlight %style %notEmpty %equals %replace %encode %maxLen %%";
 
 /// How many distinct `%X{key}` fields one layout may name.
 pub const MAX_MDC: usize = 8;
@@ -85,6 +86,16 @@ pub enum LayoutError {
         /// The option text inside the braces.
         option: String,
         /// Where the specifier's `%` is.
+        position: usize,
+    },
+    /// A converter that wraps a nested pattern written without one (`%highlight`).
+    #[error(
+        "`{specifier}` at position {position} needs a nested pattern, as in %highlight{{%p}} or Logback's %cyan(%logger)"
+    )]
+    MissingPattern {
+        /// The converter, with its `%`.
+        specifier: String,
+        /// Where its `%` is.
         position: usize,
     },
     /// A format modifier the specifier cannot honour (truncating a date).
@@ -195,6 +206,8 @@ pub struct LayoutParser {
     zone: Option<Zone>,
     has_date: bool,
     time_only: bool,
+    /// Whether colour codes may come between ops (`%highlight`, `%style`).
+    has_ansi: bool,
 }
 
 impl Default for LayoutParser {
@@ -236,6 +249,7 @@ impl LayoutParser {
             zone: b.zone,
             has_date: b.has_date,
             time_only: b.time_only,
+            has_ansi: b.has_ansi,
         })
     }
 
