@@ -3,7 +3,9 @@
 //! and the walk that tells a line meant as a header from a continuation line.
 
 use super::compile::{Field, Op, Pad};
+use super::date::DateSpec;
 use super::levels::parse_relative;
+use super::levels::LevelSpec;
 use super::literal::{ansi_len, has_prefix, trim_ansi_end, Literal};
 use super::padding::{char_len, leading_spaces, trim_end_spaces, trim_start_spaces};
 use super::{Header, LayoutParser};
@@ -290,6 +292,63 @@ impl LayoutParser {
             Field::Number | Field::Token | Field::Text | Field::Plugin => {}
         }
         self.match_from(i + 1, rest, h, budget)
+    }
+}
+
+/// The first ops of a layout that starts `%d<text>%p<text>` (the default layout and most
+/// others), read straight through: the same as the op loop over them, without its
+/// dispatch, on the hottest path of the tool.
+#[derive(Debug, Clone)]
+pub(super) struct Head {
+    date: DateSpec,
+    date_pad: Pad,
+    after_date: Vec<u8>,
+    level: LevelSpec,
+    level_pad: Pad,
+    after_level: Vec<u8>,
+}
+
+impl Head {
+    /// How many ops it stands for.
+    pub(super) const OPS: usize = 4;
+
+    /// The head of `ops`, when they start that way and go on with a field (so that no op
+    /// loop is needed for the literal after the level).
+    pub(super) fn of(ops: &[Op]) -> Option<Head> {
+        match ops {
+            [Op::Date(date, date_pad), Op::Lit(a), Op::Level(level, level_pad), Op::Lit(b), Op::Field(..), ..] => {
+                Some(Head {
+                    date: (**date).clone(),
+                    date_pad: *date_pad,
+                    after_date: a.bytes.clone(),
+                    level: level.clone(),
+                    level_pad: *level_pad,
+                    after_level: b.bytes.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the head of a line into `h`; the rest of the line after it.
+    #[inline(always)]
+    pub(super) fn read<'a>(&self, line: &'a [u8], h: &mut Header<'a>) -> Option<&'a [u8]> {
+        let (v, n) = self.date.parse_padded(line, self.date_pad)?;
+        let rest = &line[n..];
+        if !has_prefix(rest, &self.after_date) {
+            return None;
+        }
+        let rest = &rest[self.after_date.len()..];
+        let (level, n) = self.level.parse(rest, self.level_pad)?;
+        let rest = &rest[n..];
+        if !has_prefix(rest, &self.after_level) {
+            return None;
+        }
+        h.local = v.local;
+        h.time_only = v.time;
+        h.offset_seconds = v.offset;
+        h.level = Some(level);
+        Some(&rest[self.after_level.len()..])
     }
 }
 

@@ -208,6 +208,9 @@ pub struct LayoutParser {
     time_only: bool,
     /// Whether colour codes may come between ops (`%highlight`, `%style`).
     has_ansi: bool,
+    /// The first ops again, when they are a date, a literal, a level and a literal (the
+    /// default layout and most others): read without the op loop.
+    head: Option<Box<matching::Head>>,
 }
 
 impl Default for LayoutParser {
@@ -242,6 +245,7 @@ impl LayoutParser {
             return Err(LayoutError::NoMessage);
         }
         b.flush_literal();
+        let head = matching::Head::of(&b.ops).map(Box::new);
         Ok(LayoutParser {
             pattern: pattern.to_owned(),
             ops: b.ops,
@@ -250,6 +254,7 @@ impl LayoutParser {
             has_date: b.has_date,
             time_only: b.time_only,
             has_ansi: b.has_ansi,
+            head,
         })
     }
 
@@ -263,7 +268,13 @@ impl LayoutParser {
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         let mut header = Header::empty();
         let mut budget = BACKTRACK_BUDGET;
-        header.message = self.match_from(0, line, &mut header, &mut budget)?;
+        header.message = match &self.head {
+            Some(head) => {
+                let rest = head.read(line, &mut header)?;
+                self.match_from(matching::Head::OPS, rest, &mut header, &mut budget)?
+            }
+            None => self.match_from(0, line, &mut header, &mut budget)?,
+        };
         Some(header)
     }
 

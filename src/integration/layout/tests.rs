@@ -965,3 +965,26 @@ fn colour_codes_are_not_part_of_fields() {
         .parse_header(b"2023-04-11 20:34:00,635 INFO 4x2 x")
         .is_none());
 }
+
+#[test]
+fn the_head_reads_as_the_op_loop_does() {
+    // Every case line, read with the straight-through head and with the op loop alone.
+    let mut with_head = 0;
+    for (layout, line, _) in CASES {
+        let p = parser(layout);
+        with_head += usize::from(p.head.is_some());
+        let line = line.as_bytes();
+        let got = p.parse_header(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let mut h = Header::empty();
+        let mut budget = BACKTRACK_BUDGET;
+        let loop_only = p.match_from(0, line, &mut h, &mut budget).map(|m| {
+            h.message = m;
+            h
+        });
+        assert_eq!(got, loop_only, "{layout}: {line:?}");
+    }
+    assert!(with_head > 20, "{with_head}");
+    assert!(parser(D).head.is_some() && parser("%r [%t] %p %m").head.is_none());
+}
