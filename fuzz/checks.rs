@@ -67,7 +67,11 @@ pub fn layout(data: &[u8]) {
     // Whatever the layout, every line is an entry, a continuation, an orphan, suspicious
     // (header-shaped but refused) or blank.
     let (tally, _) = scan_buffer("f", lines, &ScanOptions::new(Arc::new(layout)));
-    assert!(tally.lines.is_consistent(), "{pattern:?}: {:?}", tally.lines);
+    assert!(
+        tally.lines.is_consistent(),
+        "{pattern:?}: {:?}",
+        tally.lines
+    );
 }
 
 /// Hands out at most `step` bytes per read, as a pipe or a decompressor may.

@@ -65,6 +65,10 @@ pub struct InputArgs {
     /// ns, us, ms or s. A unit written with the value (`143ms`, `0.2s`, `PT0.143S`) wins.
     #[arg(long, value_name = "UNIT", default_value = "ms")]
     pub duration_unit: DurationUnit,
+    /// The day (YYYY-MM-DD) of integration.log entries written with a time-only layout
+    /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -16,7 +16,7 @@ use crate::clock::ServerClock;
 use crate::error::UsageError;
 use crate::ingest::{ingest, Ingest};
 use crate::integration::layout::{LayoutError, LayoutParser};
-use crate::integration::scan::{scan, ScanOptions, ScanResult};
+use crate::integration::scan::{date_in_file_name, scan, ScanOptions, ScanResult};
 use crate::messages;
 use crate::progress::ProgressBar;
 use crate::render::{emit, Report};
@@ -62,6 +62,8 @@ pub enum CommandError {
     Environment(#[from] crate::fleet::EnvironmentError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    #[error("{file}: the layout `{layout}` writes only the time of day and the file name has no date (as in integration.log.2023-10-09); give the day with --date YYYY-MM-DD")]
+    NoDate { file: String, layout: String },
     #[error("environment {environment}: neither a usage log nor an integration.log among its inputs: {inputs}")]
     NoLogs { environment: String, inputs: String },
 }
@@ -296,6 +298,37 @@ pub fn report_scan_problems(result: &ScanResult) {
     }
 }
 
+/// `--date`, checked against the inputs of a time-only layout (`%d{ABSOLUTE}`): each needs
+/// a date in its file name or `--date`, and the user is told which gives its day; no entry
+/// is left without a date.
+pub fn days_of_time_only_inputs(
+    options: &ScanOptions,
+    inputs: &[crate::ingest::IntegrationInput],
+    args: &InputArgs,
+) -> Result<Option<NaiveDate>, CommandError> {
+    let date = parse_date("--date", &args.date)?;
+    if !options.layout.is_time_only() {
+        return Ok(date);
+    }
+    for input in inputs {
+        let name = &input.input.name;
+        let source = match (date_in_file_name(name), date) {
+            (Some(day), _) => format!("{day}, from its file name"),
+            (None, Some(day)) => format!("{day}, from --date"),
+            (None, None) => {
+                return Err(CommandError::NoDate {
+                    file: name.clone(),
+                    layout: options.layout.pattern().to_owned(),
+                })
+            }
+        };
+        messages::warn(&format!(
+            "{name}: the layout writes only the time of day; its entries are dated {source}"
+        ));
+    }
+    Ok(date)
+}
+
 /// Scans the integration.log inputs (taking them out of `ingest`) with a progress bar and
 /// reports their problems; none when there are none.
 pub fn scan_integration(
@@ -309,6 +342,7 @@ pub fn scan_integration(
     }
     let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
     options.duration_unit = args.duration_unit;
+    options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);
     let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
     options.progress = progress.callback();

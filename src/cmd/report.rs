@@ -23,6 +23,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             tz: args.input.tz.clone(),
             layout: args.input.layout.clone(),
             duration_unit: args.input.duration_unit,
+            date: args.input.date.clone(),
             quiet: args.input.quiet,
             environment: Vec::new(),
             environments_by_folder: false,
