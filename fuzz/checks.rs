@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use esmlog::integration::layout::{LayoutParser, DEFAULT_LAYOUT};
 use esmlog::integration::message::{
-    is_login, normalise_path, parse_duration_us, parse_fields, template_of, unescape,
+    is_login, normalise_path, parse_duration_in, parse_duration_us, parse_fields, template_of,
+    unescape, unreadable_values, DurationUnit,
 };
 use esmlog::integration::scan::{scan_buffer, scan_readers, ScanOptions};
 use esmlog::redact::{contains_secret, redact_bytes};
@@ -57,8 +58,20 @@ pub fn layout(data: &[u8]) {
             for key in layout.mdc_keys() {
                 let _ = layout.mdc(&header, key);
             }
+        } else {
+            // Telling a line meant as a header, and saying why it is not one, never panics.
+            let _ = layout.looks_like_header(line);
+            let _ = layout.header_failure(line);
         }
     }
+    // Whatever the layout, every line is an entry, a continuation, an orphan, suspicious
+    // (header-shaped but refused) or blank.
+    let (tally, _) = scan_buffer("f", lines, &ScanOptions::new(Arc::new(layout)));
+    assert!(
+        tally.lines.is_consistent(),
+        "{pattern:?}: {:?}",
+        tally.lines
+    );
 }
 
 /// Hands out at most `step` bytes per read, as a pipe or a decompressor may.
@@ -126,6 +139,16 @@ pub fn message(data: &[u8]) {
     let _ = fields.is_successful();
     let _ = unescape(data);
     let _ = parse_duration_us(data);
+    for (_, unit) in DurationUnit::ALL {
+        let _ = parse_duration_in(data, unit);
+    }
+    // Every numeric field missing for a bad value is found again with that value.
+    let which = fields.missing_bad();
+    let values = unreadable_values(data, which, DurationUnit::Ms);
+    assert_eq!(values.len(), which.fields().count(), "{data:?}");
+    for value in &values {
+        assert!(which.contains(value.field) && !value.reason().is_empty());
+    }
     // Redacting is idempotent, and changes nothing where it finds nothing.
     let once = redact_bytes(data);
     let twice = redact_bytes(&once);

@@ -1,6 +1,7 @@
 //! The command line: subcommands and their flags.
 
 use crate::integration::layout::DEFAULT_LAYOUT;
+use crate::integration::message::DurationUnit;
 use crate::render::Format;
 use crate::report::quota::QuotaPeriod;
 use clap::{Args, Parser, Subcommand};
@@ -79,6 +80,14 @@ pub struct InputArgs {
     /// The Log4j PatternLayout integration.log is written with.
     #[arg(long, value_name = "PATTERN", default_value = DEFAULT_LAYOUT, env = "ESMLOG_LAYOUT")]
     pub layout: String,
+    /// The unit of integration.log durations written as a bare number (`duration=143`):
+    /// ns, us, ms or s. A unit written with the value (`143ms`, `0.2s`, `PT0.143S`) wins.
+    #[arg(long, value_name = "UNIT", default_value = "ms")]
+    pub duration_unit: DurationUnit,
+    /// The day (YYYY-MM-DD) of integration.log entries written with a time-only layout
+    /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -194,6 +194,8 @@ mod tests {
             paths: paths.iter().map(|s| s.to_string()).collect(),
             tz: None,
             layout: DEFAULT_LAYOUT.into(),
+            duration_unit: Default::default(),
+            date: None,
             quiet: true,
             environment: env.iter().map(|s| s.to_string()).collect(),
             environments_by_folder: by_folder,

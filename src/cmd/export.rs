@@ -1,8 +1,8 @@
 //! `esmlog export`: every environment's usage tables and calls into the output folder.
 
 use super::{
-    clock_of, message_pattern_of, read_inputs, report_line_problems, report_scan_problems,
-    scan_with_pool, CommandError, Status,
+    clock_of, days_of_time_only_inputs, message_pattern_of, read_inputs, report_line_problems,
+    report_scan_problems, scan_with_pool, CommandError, Status,
 };
 use crate::cli::ExportArgs;
 use crate::export::calls::CallExport;
@@ -69,6 +69,8 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         if !ingest.integration.is_empty() {
             let mut options = ScanOptions::new(layout.clone());
             options.message_pattern = message_pattern.clone();
+            options.duration_unit = args.input.duration_unit;
+            options.date = days_of_time_only_inputs(&options, &ingest.integration, &args.input)?;
             options.redact = redact;
             let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
             options.progress = progress.callback();

@@ -17,7 +17,7 @@ use crate::clock::ServerClock;
 use crate::error::UsageError;
 use crate::ingest::{ingest, Ingest};
 use crate::integration::layout::{LayoutError, LayoutParser};
-use crate::integration::scan::{scan, ScanOptions, ScanResult};
+use crate::integration::scan::{date_in_file_name, scan, ScanOptions, ScanResult};
 use crate::messages;
 use crate::progress::ProgressBar;
 use crate::render::{emit, Report};
@@ -65,6 +65,8 @@ pub enum CommandError {
     Timeline(#[from] crate::usage::period::TimelineError),
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    #[error("{file}: the layout `{layout}` writes only the time of day and the file name has no date (as in integration.log.2023-10-09); give the day with --date YYYY-MM-DD")]
+    NoDate { file: String, layout: String },
     #[error("environment {environment}: neither a usage log nor an integration.log among its inputs: {inputs}")]
     NoLogs { environment: String, inputs: String },
 }
@@ -286,10 +288,22 @@ pub fn report_scan_problems(result: &ScanResult) {
              entries they share count once per input. Give the files themselves to count each entry once.",
         );
     }
+    let suspicious: u64 = result.files.iter().map(|f| f.lines.suspicious).sum();
+    if suspicious > 0 {
+        messages::warn(&format!(
+            "{suspicious} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)"
+        ));
+    }
+    let unreadable: u64 = result.files.iter().map(|f| f.lines.unreadable_fields).sum();
+    if unreadable > 0 {
+        messages::warn(&format!(
+            "{unreadable} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)"
+        ));
+    }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
     if total > 0 {
         messages::warn(&format!(
-            "{total} integration.log line(s) were orphans, suspicious or oversized; the first:"
+            "{total} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:"
         ));
         for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
             messages::detail(&format!(
@@ -298,6 +312,37 @@ pub fn report_scan_problems(result: &ScanResult) {
             ));
         }
     }
+}
+
+/// `--date`, checked against the inputs of a time-only layout (`%d{ABSOLUTE}`): each needs
+/// a date in its file name or `--date`, and the user is told which gives its day; no entry
+/// is left without a date.
+pub fn days_of_time_only_inputs(
+    options: &ScanOptions,
+    inputs: &[crate::ingest::IntegrationInput],
+    args: &InputArgs,
+) -> Result<Option<NaiveDate>, CommandError> {
+    let date = parse_date("--date", &args.date)?;
+    if !options.layout.is_time_only() {
+        return Ok(date);
+    }
+    for input in inputs {
+        let name = &input.input.name;
+        let source = match (date_in_file_name(name), date) {
+            (Some(day), _) => format!("{day}, from its file name"),
+            (None, Some(day)) => format!("{day}, from --date"),
+            (None, None) => {
+                return Err(CommandError::NoDate {
+                    file: name.clone(),
+                    layout: options.layout.pattern().to_owned(),
+                })
+            }
+        };
+        messages::warn(&format!(
+            "{name}: the layout writes only the time of day; its entries are dated {source}"
+        ));
+    }
+    Ok(date)
 }
 
 /// Scans the integration.log inputs (taking them out of `ingest`) with a progress bar and
@@ -312,6 +357,8 @@ pub fn scan_integration(
         return Ok(None);
     }
     let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    options.duration_unit = args.duration_unit;
+    options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);
     let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
     options.progress = progress.callback();

@@ -22,6 +22,8 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             paths: args.input.paths.clone(),
             tz: args.input.tz.clone(),
             layout: args.input.layout.clone(),
+            duration_unit: args.input.duration_unit,
+            date: args.input.date.clone(),
             quiet: args.input.quiet,
             environment: Vec::new(),
             environments_by_folder: false,

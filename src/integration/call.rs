@@ -9,7 +9,10 @@ use std::fmt;
 
 use regex::bytes::{CaptureLocations, Regex};
 
-use super::message::{is_login, normalise_path, parse_fields, template_of, CallFields, Field};
+use super::message::{
+    is_login, normalise_path, parse_fields_in, template_of, unreadable_values, BadFields,
+    CallFields, DurationUnit, Field, Unreadable,
+};
 
 /// Why a `--message-pattern` cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -121,6 +124,10 @@ pub struct CallRecord<'a> {
     pub cards: Option<u64>,
     /// `POST .../login`; always decided, endpoint skipped or not.
     pub login: bool,
+    /// Status, duration or cards written with a value that could not be read, so that the
+    /// field is missing (reported by `check` as unreadable fields, see
+    /// [`CallReader::unreadable_values`]).
+    pub unreadable: BadFields,
 }
 
 impl CallRecord<'_> {
@@ -154,6 +161,7 @@ pub enum Endpoints {
 pub struct CallReader {
     pattern: Option<(MessagePattern, CaptureLocations)>,
     endpoints: Endpoints,
+    duration_unit: DurationUnit,
     path: Vec<u8>,
     endpoint: Vec<u8>,
 }
@@ -165,6 +173,7 @@ impl CallReader {
         CallReader {
             pattern: pattern.map(|p| (p.clone(), p.regex.capture_locations())),
             endpoints: Endpoints::All,
+            duration_unit: DurationUnit::Ms,
             path: Vec::with_capacity(256),
             endpoint: Vec::with_capacity(256),
         }
@@ -175,12 +184,20 @@ impl CallReader {
         CallReader { endpoints, ..self }
     }
 
+    /// The same, reading durations written as bare numbers in `unit` (`--duration-unit`).
+    pub fn with_duration_unit(self, unit: DurationUnit) -> CallReader {
+        CallReader {
+            duration_unit: unit,
+            ..self
+        }
+    }
+
     /// The fields of a message, by the pattern or as `key=value` pairs.
     pub fn fields<'m>(&mut self, message: &'m [u8]) -> CallFields<'m> {
         let Some((pattern, locations)) = &mut self.pattern else {
-            return parse_fields(message);
+            return parse_fields_in(message, self.duration_unit);
         };
-        let mut fields = CallFields::default();
+        let mut fields = CallFields::with_bare_unit(self.duration_unit);
         if pattern.regex.captures_read(locations, message).is_some() {
             for &(index, field) in &pattern.groups {
                 if let Some((start, end)) = locations.get(index) {
@@ -189,6 +206,34 @@ impl CallReader {
             }
         }
         fields
+    }
+
+    /// The values of the fields of `which` (a call's [`CallRecord::unreadable`]) that could
+    /// not be read, found again in its message: rare, so not kept with every call.
+    pub fn unreadable_values<'m>(
+        &mut self,
+        message: &'m [u8],
+        which: BadFields,
+    ) -> Vec<Unreadable<'m>> {
+        let Some((pattern, locations)) = &mut self.pattern else {
+            return unreadable_values(message, which, self.duration_unit);
+        };
+        let mut found = Vec::new();
+        if pattern.regex.captures_read(locations, message).is_some() {
+            for &(index, field) in &pattern.groups {
+                if let Some((start, end)) = locations.get(index) {
+                    if which.contains(field)
+                        && !found.iter().any(|u: &Unreadable<'_>| u.field == field)
+                    {
+                        found.push(Unreadable {
+                            field,
+                            value: &message[start..end],
+                        });
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The call in a message (the first line of an entry, after its header), or None when
@@ -234,6 +279,7 @@ impl CallReader {
             duration_us: fields.duration_us,
             cards: fields.cards,
             login,
+            unreadable: fields.missing_bad(),
         })
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! An entry starts with a line whose header the layout accepts; the lines after it that
 //! the layout does not accept are its continuation lines (stack traces). Lines before a
-//! file's first entry are orphans. A continuation line that looks like a header but fails
-//! (a date-like start, an impossible date) is also counted as suspicious. Blank lines are
-//! counted apart wherever they are. So for every input:
+//! file's first entry are orphans. A line that looks like a header but fails (the start
+//! of the layout's header, up to its date, has the right shape but a value is impossible
+//! or a later field does not fit) is neither: it is suspicious, never folded silently into
+//! the entry above, and reported with its line number. Blank lines are counted apart
+//! wherever they are. So for every input:
 //!
-//! `lines = entries + continuation + orphans + blank`, with `suspicious ⊆ continuation`,
+//! `lines = entries + continuation + orphans + suspicious + blank`, with
 //! `oversized ⊆ lines`, and `entries = calls + informational`.
 //!
 //! Lines end in LF or CRLF, the last one may have no terminator, a UTF-8 byte-order mark
@@ -28,14 +30,18 @@ use crate::redact::redact;
 /// How much of a line is shown in a problem.
 const PROBLEM_EXCERPT: usize = 200;
 
-/// Entries per level; entries without a level (a layout without `%p`) count as `-`.
+/// Entries per level; entries with a level of the log's own (`NOTICE`) count as
+/// [`CUSTOM_LEVEL`], entries without a level (a layout without `%p`) as [`NO_LEVEL`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LevelCounts {
-    counts: [u64; LEVELS.len() + 1],
+    counts: [u64; LEVELS.len() + 2],
 }
 
 /// The name of entries without a level.
 pub const NO_LEVEL: &str = "-";
+
+/// The name of entries whose level is none of [`LEVELS`].
+pub const CUSTOM_LEVEL: &str = "other";
 
 impl LevelCounts {
     /// Counts one entry of `level` (as [`Header::level`] gives it).
@@ -63,7 +69,8 @@ impl LevelCounts {
         self.counts.iter().sum()
     }
 
-    /// Levels with a non-zero count, from TRACE to FATAL, then [`NO_LEVEL`].
+    /// Levels with a non-zero count, from TRACE to FATAL, then [`CUSTOM_LEVEL`] and
+    /// [`NO_LEVEL`].
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         self.iter_all().filter(|(_, n)| *n > 0)
     }
@@ -72,7 +79,7 @@ impl LevelCounts {
         LEVELS
             .iter()
             .copied()
-            .chain([NO_LEVEL])
+            .chain([CUSTOM_LEVEL, NO_LEVEL])
             .zip(self.counts.iter().copied())
     }
 }
@@ -84,10 +91,14 @@ impl Serialize for LevelCounts {
 }
 
 fn level_index(level: Option<&[u8]>) -> usize {
-    // The layout parser always gives one of LEVELS, spelled canonically.
-    level
-        .and_then(|l| LEVELS.iter().position(|name| name.as_bytes() == l))
-        .unwrap_or(LEVELS.len())
+    // The layout parser gives one of LEVELS spelled canonically, or a custom level.
+    match level {
+        Some(l) => LEVELS
+            .iter()
+            .position(|name| name.as_bytes() == l)
+            .unwrap_or(LEVELS.len()),
+        None => LEVELS.len() + 1,
+    }
 }
 
 /// What became of the lines of one input (or of a part of it).
@@ -99,18 +110,21 @@ pub struct LineAccounting {
     pub entries: u64,
     /// Non-blank lines inside an entry after its first line.
     pub continuation: u64,
-    /// Non-blank lines before the file's first entry.
+    /// Non-blank lines before the file's first entry that do not look like a header.
     pub orphans: u64,
     /// Empty or white-space lines, wherever they are.
     pub blank: u64,
-    /// Continuation lines that look like a header but do not match the layout (a subset
-    /// of `continuation`).
+    /// Lines that look like a header but do not match the layout, wherever they are:
+    /// neither entries nor part of one.
     pub suspicious: u64,
     /// Lines longer than the maximum, of which only the start was read (a subset of
     /// `lines`, counted in their category as well).
     pub oversized: u64,
     /// Entries with a method and a path.
     pub calls: u64,
+    /// Calls with a status, duration or card count that was written but could not be read
+    /// (`status=OK`, `duration=2min`): counted, and each reported with its reason.
+    pub unreadable_fields: u64,
     /// Entries that are not calls, by level.
     pub informational: LevelCounts,
 }
@@ -126,15 +140,17 @@ impl LineAccounting {
         self.suspicious += other.suspicious;
         self.oversized += other.oversized;
         self.calls += other.calls;
+        self.unreadable_fields += other.unreadable_fields;
         self.informational.merge(&other.informational);
     }
 
-    /// Whether the counts add up: `lines = entries + continuation + orphans + blank`,
-    /// `suspicious ≤ continuation`, `entries = calls + informational`.
+    /// Whether the counts add up:
+    /// `lines = entries + continuation + orphans + suspicious + blank`,
+    /// `entries = calls + informational`, `unreadable_fields ≤ calls`.
     pub fn is_consistent(&self) -> bool {
-        self.lines == self.entries + self.continuation + self.orphans + self.blank
-            && self.suspicious <= self.continuation
+        self.lines == self.entries + self.continuation + self.orphans + self.suspicious + self.blank
             && self.oversized <= self.lines
+            && self.unreadable_fields <= self.calls
             && self.entries == self.calls + self.informational.total()
     }
 }
@@ -247,15 +263,19 @@ impl EntryReader {
         !is_blank(line) && self.layout.parse_header(line).is_some()
     }
 
-    /// Whether a line that is not a header was probably meant to be one: it starts like an
-    /// ISO date (`2023-04-11`) or with the layout's literal prefix.
+    /// Whether a line that is not a header was probably meant to be one: it starts with
+    /// the layout's literal prefix, or its start has the shape of the layout's header up
+    /// to the date (whatever the date pattern: `yy/MM/dd`, `dd MMM yyyy`, `HH:mm:ss`,
+    /// epoch digits), or it starts like an ISO date (`2023-04-11`).
     pub fn looks_like_header(&self, line: &[u8]) -> bool {
         let iso_date = line.len() >= 10
             && line[..10].iter().enumerate().all(|(i, &b)| match i {
                 4 | 7 => b == b'-',
                 _ => b.is_ascii_digit(),
             });
-        iso_date || (!self.lookalike_prefix.is_empty() && line.starts_with(&self.lookalike_prefix))
+        iso_date
+            || (!self.lookalike_prefix.is_empty() && line.starts_with(&self.lookalike_prefix))
+            || self.layout.looks_like_header(line)
     }
 
     /// Reads the lines of `run`, calling `visit` with each entry's first line, and returns
@@ -278,12 +298,8 @@ impl EntryReader {
         let mut pos = 0;
         let mut number = 0u64;
         let mut problem = |number: u64, reason: String, line: &[u8]| {
-            out.problems.push(|| LineProblem {
-                file: file.to_owned(),
-                line: number,
-                reason,
-                text: redact(&excerpt(line, PROBLEM_EXCERPT)).into_owned(),
-            });
+            out.problems
+                .push(|| line_problem(file, number, reason, line));
         };
         while pos < run.len() {
             let (raw, next) = match memchr(b'\n', &run[pos..]) {
@@ -330,28 +346,42 @@ impl EntryReader {
                     line: number,
                     header,
                 });
+            } else if self.looks_like_header(line) {
+                // Not folded into the entry above: a call in it would be lost unseen. The
+                // lines after it still continue the last entry (or stay orphans), as
+                // where the chunker cuts depends only on real entries.
+                counts.suspicious += 1;
+                let reason = match self.layout.header_failure(line) {
+                    Some(why) => format!(
+                        "looks like an entry header but does not match the layout: {why}; not read as an entry"
+                    ),
+                    None => "looks like an entry header but does not match the layout; not read as an entry".to_owned(),
+                };
+                problem(number, reason, line);
             } else if in_entry {
                 counts.continuation += 1;
-                if self.looks_like_header(line) {
-                    counts.suspicious += 1;
-                    problem(
-                        number,
-                        "looks like an entry header but does not match the layout (an impossible date or time?); read as part of the entry above".into(),
-                        line,
-                    );
-                }
             } else {
                 counts.orphans += 1;
-                let reason = if self.looks_like_header(line) {
-                    "before the file's first entry, and looks like a header that does not match the layout"
-                } else {
-                    "before the file's first entry (part of an entry cut off by rotation?)"
-                };
-                problem(number, reason.into(), line);
+                problem(
+                    number,
+                    "before the file's first entry (part of an entry cut off by rotation?)".into(),
+                    line,
+                );
             }
         }
         counts.lines = number;
         out
+    }
+}
+
+/// A problem with line `number` of `file`, showing the start of `line` with its secrets
+/// redacted.
+pub fn line_problem(file: &str, number: u64, reason: String, line: &[u8]) -> LineProblem {
+    LineProblem {
+        file: file.to_owned(),
+        line: number,
+        reason,
+        text: redact(&excerpt(line, PROBLEM_EXCERPT)).into_owned(),
     }
 }
 
@@ -414,7 +444,7 @@ mod tests {
         let c = &run.counts;
         assert_eq!(
             c.lines,
-            c.entries + c.continuation + c.orphans + c.blank,
+            c.entries + c.continuation + c.orphans + c.suspicious + c.blank,
             "{c:?}"
         );
         (
@@ -461,17 +491,18 @@ mod tests {
                 (9, 2, 0, 3, 4, 0, 0),
                 vec![5, 8],
             ),
-            // A header with an impossible date: a suspicious continuation line.
+            // A header with an impossible date: suspicious, not part of the entry above;
+            // the stack trace after it still continues that entry.
             (
-                format!("{L1}\n{BAD_DATE}\n{L3}\n"),
-                (3, 2, 1, 0, 0, 1, 0),
-                vec![1, 3],
+                format!("{L1}\n{BAD_DATE}\n{TRACE}\n{L3}\n"),
+                (6, 2, 3, 0, 0, 1, 0),
+                vec![1, 6],
             ),
-            // The same before any entry: an orphan.
+            // The same before any entry: suspicious, and its trace orphans.
             (
-                format!("{BAD_DATE}\n{L3}\n"),
-                (2, 1, 0, 1, 0, 0, 0),
-                vec![2],
+                format!("{BAD_DATE}\n{TRACE}\n{L3}\n"),
+                (5, 1, 0, 3, 0, 1, 0),
+                vec![5],
             ),
             // A byte-order mark before the first line.
             (
@@ -617,26 +648,75 @@ mod tests {
     }
 
     #[test]
+    fn header_lookalikes_in_every_date_shape() {
+        // (layout, good entry, a header-shaped line it refuses)
+        let cases = [
+            (
+                "%d{yy/MM/dd HH:mm:ss} %-5p [%t] %m%n",
+                "23/04/11 20:34:00 INFO  [main] method=GET path=/a status=200",
+                "23/02/30 20:34:01 INFO  [main] method=GET path=/b status=200",
+            ),
+            (
+                "%d{dd MMM yyyy HH:mm:ss,SSS} %p %c - %m%n",
+                "11 Apr 2023 20:34:00,635 WARNING com.Foo - x",
+                "31 Apr 2023 20:34:00,635 INFO com.Foo - method=GET path=/b",
+            ),
+            (
+                "%d{ABSOLUTE} %5p %c{1} - %m%n",
+                "20:34:00,635  INFO RestApiLogger - x",
+                "20:34:00,635 INFO RestApiLogger - method=GET path=/b",
+            ),
+            (
+                "%d{UNIX_MILLIS} %p %m%n",
+                "1681245240635 notice x",
+                "1681245240635 Notice method=GET path=/b",
+            ),
+            (
+                "[%X{req}] %d %p %m%n",
+                "[r-1] 2023-04-11 20:34:00,635 INFO x",
+                "[r-2] 2023-04-11 20:34:00,635 Info method=GET path=/b",
+            ),
+        ];
+        for (layout, good, bad) in cases {
+            let r = EntryReader::new(Arc::new(LayoutParser::compile(layout).unwrap()), 1000);
+            let text = format!("{good}\n{bad}\n\tat x.y(Z.java:1)\n{good}\n");
+            let (got, entries, run) = read(&r, text.as_bytes(), ChunkStart::FILE);
+            assert_eq!(got, (4, 2, 1, 0, 0, 1, 0), "{layout}");
+            assert_eq!(entries.iter().map(|e| e.0).collect::<Vec<_>>(), [1, 4]);
+            assert_eq!(run.problems.kept.len(), 1, "{layout}");
+            assert_eq!(run.problems.kept[0].line, 2);
+            assert!(
+                run.problems.kept[0]
+                    .reason
+                    .contains("does not match the layout: "),
+                "{layout}: {}",
+                run.problems.kept[0].reason
+            );
+        }
+    }
+
+    #[test]
     fn level_counts() {
         let mut levels = LevelCounts::default();
         levels.add(Some(b"INFO"));
         levels.add(Some(b"INFO"));
         levels.add(Some(b"ERROR"));
         levels.add(None);
+        levels.add(Some(b"NOTICE"));
         assert_eq!(
             levels.iter().collect::<Vec<_>>(),
-            [("INFO", 2), ("ERROR", 1), ("-", 1)]
+            [("INFO", 2), ("ERROR", 1), ("other", 1), ("-", 1)]
         );
         assert_eq!(
             (levels.get("INFO"), levels.get("WARN"), levels.total()),
-            (2, 0, 4)
+            (2, 0, 5)
         );
         let mut twice = levels;
         twice.merge(&levels);
         assert_eq!(twice.get("-"), 2);
         assert_eq!(
             serde_json::to_string(&levels).unwrap(),
-            r#"{"INFO":2,"ERROR":1,"-":1}"#
+            r#"{"INFO":2,"ERROR":1,"other":1,"-":1}"#
         );
     }
 }

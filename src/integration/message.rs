@@ -64,7 +64,7 @@ impl Field {
             Field::Method => &["method", "verb"],
             Field::Path => &["path", "uri", "url", "endpoint"],
             Field::Status => &["status", "code", "http_status"],
-            Field::Duration => &["duration", "took", "elapsed"],
+            Field::Duration => &["duration", "took", "elapsed", "time"],
             Field::Cards => &["cards", "count"],
             Field::Error => &["error", "msg", "reason"],
         }
@@ -84,7 +84,7 @@ impl Field {
             (4, b'v') if is(b"verb") => Field::Method,
             (4, b'p') if is(b"path") => Field::Path,
             (4, b'c') if is(b"code") => Field::Status,
-            (4, b't') if is(b"took") => Field::Duration,
+            (4, b't') if is(b"took") || is(b"time") => Field::Duration,
             (5, b'l') if is(b"login") => Field::User,
             (5, b'c') if is(b"cards") || is(b"count") => Field::Cards,
             (5, b'e') if is(b"error") => Field::Error,
@@ -123,9 +123,181 @@ pub struct CallFields<'a> {
     pub cards: Option<u64>,
     /// Raw value (still escaped if it was quoted).
     pub error: Option<&'a [u8]>,
+    /// The numeric fields that had a value that could not be read (`status=OK`,
+    /// `duration=2min`); see [`unreadable_values`] for the values.
+    pub bad: BadFields,
+    /// The unit of a duration written as a bare number.
+    bare_unit: DurationUnit,
+}
+
+/// A set of the numeric fields (status, duration, cards) that had a value that could not be
+/// read. A bit set rather than the values: it rides along with every call on the hot path,
+/// and the values are found again (see [`unreadable_values`]) only for the rare call that
+/// has one.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BadFields(u8);
+
+impl BadFields {
+    /// No field.
+    pub const NONE: BadFields = BadFields(0);
+
+    /// The numeric fields, in the order they are reported.
+    const NUMERIC: [Field; 3] = [Field::Status, Field::Duration, Field::Cards];
+
+    const fn bit(field: Field) -> u8 {
+        match field {
+            Field::Status => 1,
+            Field::Duration => 2,
+            Field::Cards => 4,
+            _ => 0,
+        }
+    }
+
+    /// The same set with `field` added (a text field is never bad).
+    pub const fn with(self, field: Field) -> BadFields {
+        BadFields(self.0 | BadFields::bit(field))
+    }
+
+    /// The same set without `field`.
+    pub const fn without(self, field: Field) -> BadFields {
+        BadFields(self.0 & !BadFields::bit(field))
+    }
+
+    /// Whether `field` is in the set.
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & BadFields::bit(field) != 0
+    }
+
+    /// Whether the set is not empty.
+    pub const fn any(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The fields in the set.
+    pub fn fields(self) -> impl Iterator<Item = Field> {
+        BadFields::NUMERIC
+            .into_iter()
+            .filter(move |&f| self.contains(f))
+    }
+}
+
+/// The unit of a duration written as a bare number (`duration=143`), `--duration-unit`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DurationUnit {
+    /// Nanoseconds.
+    Ns,
+    /// Microseconds.
+    Us,
+    /// Milliseconds, what ESM writes.
+    #[default]
+    Ms,
+    /// Seconds (`time: 0.247` of many web servers).
+    S,
+}
+
+impl DurationUnit {
+    /// Every unit, by its name.
+    pub const ALL: [(&'static str, DurationUnit); 4] = [
+        ("ns", DurationUnit::Ns),
+        ("us", DurationUnit::Us),
+        ("ms", DurationUnit::Ms),
+        ("s", DurationUnit::S),
+    ];
+
+    /// Nanoseconds in one unit.
+    pub const fn nanos(self) -> u64 {
+        match self {
+            DurationUnit::Ns => 1,
+            DurationUnit::Us => 1_000,
+            DurationUnit::Ms => 1_000_000,
+            DurationUnit::S => 1_000_000_000,
+        }
+    }
+}
+
+impl std::str::FromStr for DurationUnit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = if s == "\u{b5}s" || s == "\u{3bc}s" {
+            "us"
+        } else {
+            s
+        };
+        DurationUnit::ALL
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(s))
+            .map(|(_, unit)| *unit)
+            .ok_or_else(|| format!("unknown duration unit `{s}`; use one of ns, us, ms, s"))
+    }
+}
+
+impl std::fmt::Display for DurationUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = DurationUnit::ALL
+            .iter()
+            .find(|(_, unit)| unit == self)
+            .map_or("ms", |(name, _)| name);
+        f.write_str(name)
+    }
+}
+
+/// A numeric field of a call whose value was written but could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreadable<'a> {
+    /// The field.
+    pub field: Field,
+    /// Its value as written.
+    pub value: &'a [u8],
+}
+
+impl Unreadable<'_> {
+    /// Why the value could not be read, for `check`.
+    pub fn reason(&self) -> String {
+        let value = String::from_utf8_lossy(self.value.trim_ascii());
+        let why = match self.field {
+            Field::Status if value.bytes().all(|b| b.is_ascii_digit()) => {
+                "is not a three-digit HTTP status (100 to 999)"
+            }
+            Field::Status => "is not a number",
+            Field::Duration if value.starts_with('-') => "is negative",
+            Field::Duration => {
+                "is no decimal number with a known unit (ms, s, us, µs, ns, or ISO-8601 such as PT0.143S), or is too large"
+            }
+            _ => "is not a whole number",
+        };
+        format!("unreadable {} `{value}`: {why}", self.field.name())
+    }
 }
 
 impl<'a> CallFields<'a> {
+    /// No fields yet; durations written as bare numbers are in `unit`.
+    pub fn with_bare_unit(unit: DurationUnit) -> CallFields<'a> {
+        CallFields {
+            bare_unit: unit,
+            ..CallFields::default()
+        }
+    }
+
+    /// The numeric fields that are missing because their value could not be read (a later
+    /// usable value of the same field wins, as for every field).
+    pub fn missing_bad(&self) -> BadFields {
+        let mut bad = self.bad;
+        if !bad.any() {
+            return bad;
+        }
+        for (field, read) in [
+            (Field::Status, self.status.is_some()),
+            (Field::Duration, self.duration_us.is_some()),
+            (Field::Cards, self.cards.is_some()),
+        ] {
+            if read {
+                bad = bad.without(field);
+            }
+        }
+        bad
+    }
+
     /// A call is an entry with a method and a path.
     pub fn is_call(&self) -> bool {
         self.method.is_some() && self.path.is_some()
@@ -150,24 +322,67 @@ impl<'a> CallFields<'a> {
             *slot = Some(value);
             true
         }
-        fn number<T>(slot: &mut Option<T>, value: &[u8], parse: fn(&[u8]) -> Option<T>) -> bool {
-            if slot.is_some() {
-                return false;
-            }
-            *slot = parse(value);
-            slot.is_some()
-        }
         match field {
             Field::User => text(&mut self.user, value),
             Field::Ip => text(&mut self.ip, value),
             Field::Method => text(&mut self.method, value),
             Field::Path => text(&mut self.path, value),
             Field::Error => text(&mut self.error, value),
-            Field::Status => number(&mut self.status, value, parse_status),
-            Field::Duration => number(&mut self.duration_us, value, parse_duration_us),
-            Field::Cards => number(&mut self.cards, value, parse_count),
+            Field::Status => {
+                if self.status.is_some() {
+                    return false;
+                }
+                self.status = parse_status(value);
+                self.status.is_some() || self.note_bad(field, value)
+            }
+            Field::Duration => {
+                if self.duration_us.is_some() {
+                    return false;
+                }
+                self.duration_us = parse_duration_in(value, self.bare_unit);
+                self.duration_us.is_some() || self.note_bad(field, value)
+            }
+            Field::Cards => {
+                if self.cards.is_some() {
+                    return false;
+                }
+                self.cards = parse_count(value);
+                self.cards.is_some() || self.note_bad(field, value)
+            }
         }
     }
+
+    /// Notes that `field` had a value that could not be read (unless it is empty, which
+    /// is no value); false, as nothing was stored. Out of line: rare.
+    #[cold]
+    #[inline(never)]
+    fn note_bad(&mut self, field: Field, value: &[u8]) -> bool {
+        if !value.trim_ascii().is_empty() {
+            self.bad = self.bad.with(field);
+        }
+        false
+    }
+}
+
+/// The first value of each field of `which` that could not be read, read again from a
+/// `key=value` message: the reasons for `check`, found only for the calls that have one.
+pub fn unreadable_values(
+    message: &[u8],
+    which: BadFields,
+    unit: DurationUnit,
+) -> Vec<Unreadable<'_>> {
+    let mut found: Vec<Unreadable<'_>> = Vec::new();
+    for_each_pair(message, |field, value| {
+        if which.contains(field) && !found.iter().any(|u| u.field == field) {
+            let mut probe = CallFields::with_bare_unit(unit);
+            if !probe.set(field, value) && probe.bad.contains(field) {
+                found.push(Unreadable { field, value });
+            }
+        }
+        false
+    });
+    found.sort_by_key(|u| BadFields::NUMERIC.iter().position(|&f| f == u.field));
+    found
 }
 
 /// Parses `key=value` pairs (values may be double-quoted with backslash
@@ -180,8 +395,26 @@ impl<'a> CallFields<'a> {
 /// `[user`). A quoted value ends at its closing quote or, unterminated, at the
 /// end of its line; `=` inside a value never starts a pair.
 pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
-    let mut fields = CallFields::default();
+    parse_fields_in(message, DurationUnit::Ms)
+}
+
+/// [`parse_fields`], with durations written as bare numbers in `unit`.
+pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
+    let mut fields = CallFields::with_bare_unit(unit);
     let mut missing = Field::ALL.len();
+    for_each_pair(message, |field, value| {
+        if fields.set(field, value) {
+            missing -= 1;
+        }
+        missing == 0
+    });
+    fields
+}
+
+/// Calls `visit` with each `key=value` pair whose key is a field, in order, until it
+/// returns true. See [`parse_fields`] for what a pair is.
+#[inline(always)]
+fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Field, &'a [u8]) -> bool) {
     let mut pos = 0;
     while let Some(offset) = message.get(pos..).and_then(|rest| memchr(b'=', rest)) {
         let eq = pos + offset;
@@ -193,18 +426,15 @@ pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
         let (rest, raw) = pair_value(&message[eq + 1..]);
         pos = message.len() - rest.len();
         if let Some(field) = Field::from_key(&message[start..eq]) {
-            if fields.set(field, raw) {
-                missing -= 1;
-                if missing == 0 {
-                    break;
-                }
+            if visit(field, raw) {
+                break;
             }
         }
     }
-    fields
 }
 
 /// Splits the value of a pair off the text after its `=`: (rest, raw value).
+#[inline(always)]
 fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
     let parsed: IResult<&[u8], &[u8]> =
         alt((preceded(char('"'), quoted_body), bare_value)).parse(input);
@@ -271,11 +501,16 @@ fn decimal(digits: &[u8]) -> Option<u64> {
 }
 
 /// Duration text to microseconds: `143ms`, `1.2s`, `850us`, `850µs`,
-/// `1500ns`, or a bare number of milliseconds; decimals allowed, units
-/// ignore ASCII case, blanks around the number and before the unit are
-/// allowed. Fractions of a microsecond are rounded half up. None if not a
+/// `1500ns`, ISO-8601 `PT0.143S` / `PT1M2.5S`, or a bare number of milliseconds;
+/// decimals allowed, units ignore ASCII case, blanks around the number and before the
+/// unit are allowed. Fractions of a microsecond are rounded half up. None if not a
 /// duration or if it overflows u64.
 pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
+    parse_duration_in(text, DurationUnit::Ms)
+}
+
+/// [`parse_duration_us`] with bare numbers in `unit`.
+pub fn parse_duration_in(text: &[u8], unit: DurationUnit) -> Option<u64> {
     let text = text.trim_ascii();
     // The usual spelling, whole milliseconds (`143ms`), without the general parser's
     // 128-bit arithmetic; up to 15 digits the product cannot overflow.
@@ -283,6 +518,12 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
         if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
             return Some(decimal(digits)? * 1_000);
         }
+    }
+    if let Some(iso) = text
+        .strip_prefix(b"PT")
+        .or_else(|| text.strip_prefix(b"pt"))
+    {
+        return parse_iso_duration_us(iso);
     }
     let parsed: IResult<&[u8], _> = all_consuming((
         digit1,
@@ -295,12 +536,43 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
             value(1_000, tag("\u{3bc}s")), // Greek small letter mu
             value(1, tag_no_case("ns")),
             value(1_000_000_000, tag_no_case("s")),
-            success(1_000_000),
+            success(unit.nanos()),
         )),
     ))
     .parse(text);
     let (_, (whole, fraction, _, unit_ns)) = parsed.ok()?;
+    let ns = decimal_ns(whole, fraction, unit_ns)?;
+    u64::try_from((ns + 500) / 1_000).ok()
+}
 
+/// The part of an ISO-8601 duration after `PT`: `0.143S`, `1M2.5S`, `2H`; hours and
+/// minutes whole, seconds with a fraction.
+fn parse_iso_duration_us(text: &[u8]) -> Option<u64> {
+    let parsed: IResult<&[u8], _> = all_consuming((
+        opt((digit1, tag_no_case("H"))),
+        opt((digit1, tag_no_case("M"))),
+        opt((digit1, opt(preceded(char('.'), digit1)), tag_no_case("S"))),
+    ))
+    .parse(text);
+    let (_, (hours, minutes, seconds)) = parsed.ok()?;
+    if hours.is_none() && minutes.is_none() && seconds.is_none() {
+        return None;
+    }
+    let mut ns = 0u128;
+    if let Some((h, _)) = hours {
+        ns += decimal_ns(h, None, 3_600_000_000_000)?;
+    }
+    if let Some((m, _)) = minutes {
+        ns += decimal_ns(m, None, 60_000_000_000)?;
+    }
+    if let Some((whole, fraction, _)) = seconds {
+        ns += decimal_ns(whole, fraction, 1_000_000_000)?;
+    }
+    u64::try_from((ns + 500) / 1_000).ok()
+}
+
+/// `whole.fraction` units of `unit_ns` nanoseconds, in nanoseconds.
+fn decimal_ns(whole: &[u8], fraction: Option<&[u8]>, unit_ns: u64) -> Option<u128> {
     // Integer arithmetic in nanoseconds keeps `1.2s` exactly 1_200_000 µs.
     let whole_ns = u128::from(decimal(whole)?) * u128::from(unit_ns);
     let fraction_ns = fraction.map_or(0, |digits| {
@@ -313,7 +585,7 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
         }
         billionths * u128::from(unit_ns) / 1_000_000_000
     });
-    u64::try_from((whole_ns + fraction_ns + 500) / 1_000).ok()
+    Some(whole_ns + fraction_ns)
 }
 
 /// An endpoint: the path normalised for grouping, written into `out` (cleared
@@ -322,8 +594,8 @@ pub fn parse_duration_us(text: &[u8]) -> Option<u64> {
 /// Loses scheme and host of a full URL, the query string and fragment,
 /// matrix parameters (`;jsessionid=...`), empty and `.` segments, and the API
 /// base (`/rest-api/itsm` or `/itsm/api`, ASCII case ignored) with the version
-/// segment right after it (`v1`, `v2`, `v1.2`); numeric and UUID segments
-/// become `{id}`. Other paths keep their segments as written. The result
+/// segment right after it (`v1`, `v2`, `v1.2`); id segments (numbers, UUIDs, 32-hex
+/// ids, `123:456`) become `{id}`. Other paths keep their segments as written. The result
 /// always starts with `/` and has no trailing slash (unless it is `/`).
 pub fn normalise_path(path: &[u8], out: &mut Vec<u8>) {
     out.clear();
@@ -397,15 +669,19 @@ fn is_version(segment: &[u8]) -> bool {
     }
 }
 
-/// Numeric or UUID (`8-4-4-4-12` hex digits, either case) segments are record ids.
+/// Record ids: numbers, UUIDs (`8-4-4-4-12` hex digits, either case), 32-hex ids (a UUID
+/// without its dashes, an MD5) and Efecte-style `123:456` ids.
 fn is_id(segment: &[u8]) -> bool {
-    let numeric = !segment.is_empty() && segment.iter().all(u8::is_ascii_digit);
+    let number = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     let uuid = segment.len() == 36
         && segment.iter().enumerate().all(|(i, &b)| match i {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_hexdigit(),
         });
-    numeric || uuid
+    let hex32 = segment.len() == 32 && segment.iter().all(u8::is_ascii_hexdigit);
+    let pair =
+        memchr(b':', segment).is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]));
+    number(segment) || uuid || hex32 || pair
 }
 
 /// The template code (`incident` in `/dc/incident/data/...`): the segment
@@ -477,6 +753,8 @@ mod tests {
         duration_us: None,
         cards: None,
         error: None,
+        bad: BadFields::NONE,
+        bare_unit: DurationUnit::Ms,
     };
 
     const FIELD_CASES: &[(&[u8], CallFields<'static>)] = &[
@@ -492,6 +770,7 @@ mod tests {
                 duration_us: Some(143_000),
                 cards: None,
                 error: None,
+                ..NONE
             },
         ),
         (
@@ -505,6 +784,7 @@ mod tests {
                 duration_us: Some(2_000),
                 cards: None,
                 error: b(b"Too many requests"),
+                ..NONE
             },
         ),
         (
@@ -518,6 +798,7 @@ mod tests {
                 duration_us: Some(812_000),
                 cards: None,
                 error: None,
+                ..NONE
             },
         ),
         (b"REST API module started", NONE),
@@ -534,6 +815,7 @@ mod tests {
                 duration_us: Some(1_500_000),
                 cards: Some(7),
                 error: b(b"boom"),
+                ..NONE
             },
         ),
         (
@@ -547,6 +829,7 @@ mod tests {
                 duration_us: Some(850),
                 cards: Some(3),
                 error: b(b"r s"),
+                ..NONE
             },
         ),
         (b"endpoint=/e", CallFields { path: b(b"/e"), ..NONE }),
@@ -562,6 +845,7 @@ mod tests {
                 duration_us: Some(5_000),
                 cards: Some(2),
                 error: b(b"x"),
+                ..NONE
             },
         ),
         // Repeated keys and aliases: the first usable one wins.
@@ -569,8 +853,8 @@ mod tests {
             b"user=a user=b status=200 status=500 username=c code=404",
             CallFields { user: b(b"a"), status: Some(200), ..NONE },
         ),
-        (b"status=abc status=404", CallFields { status: Some(404), ..NONE }),
-        (b"duration=fast took=3ms", CallFields { duration_us: Some(3_000), ..NONE }),
+        (b"status=abc status=404", CallFields { status: Some(404), bad: BadFields::NONE.with(Field::Status), ..NONE }),
+        (b"duration=fast took=3ms", CallFields { duration_us: Some(3_000), bad: BadFields::NONE.with(Field::Duration), ..NONE }),
         (b"user= user=b", CallFields { user: b(b"b"), ..NONE }),
         (b"error=\"\" msg=x", CallFields { error: b(b"x"), ..NONE }),
         // Quoted values: escapes stay raw, `=` and blanks inside do not count.
@@ -621,10 +905,10 @@ mod tests {
         (b"user=a\x0b", CallFields { user: b(b"a\x0b"), ..NONE }),
         (b"user=a=b", CallFields { user: b(b"a=b"), ..NONE }),
         // Values that do not fit their field.
-        (b"status=99 status=2000 status=099 status=20x", NONE),
-        (b"cards=-1 count=18446744073709551616", NONE),
+        (b"status=99 status=2000 status=099 status=20x", CallFields { bad: BadFields::NONE.with(Field::Status), ..NONE }),
+        (b"cards=-1 count=18446744073709551616", CallFields { bad: BadFields::NONE.with(Field::Cards), ..NONE }),
         (b"count=18446744073709551615", CallFields { cards: Some(u64::MAX), ..NONE }),
-        (b"duration=2m", NONE),
+        (b"duration=2m", CallFields { bad: BadFields::NONE.with(Field::Duration), ..NONE }),
         // Garbage and invalid UTF-8.
         (b"==== = = \"\"\" \\\\ =\"", NONE),
         (
@@ -775,6 +1059,17 @@ mod tests {
             (b"\xef\xbc\x91ms", None),
             (b"\xff", None),
             (b"5\xb5s", None),
+            // ISO-8601 durations, as java.time.Duration prints them.
+            (b"PT0.143S", Some(143_000)),
+            (b"PT2S", Some(2_000_000)),
+            (b"PT1M2.5S", Some(62_500_000)),
+            (b"PT1H", Some(3_600_000_000)),
+            (b"pt0.000001s", Some(1)),
+            (b"PT", None),
+            (b"PT1.5M", None),
+            (b"PT-1S", None),
+            (b"P1D", None),
+            (b"PT1S2M", None),
         ];
         for (text, expected) in CASES {
             assert_eq!(
@@ -786,7 +1081,144 @@ mod tests {
         }
     }
 
+    #[test]
+    fn bare_numbers_in_the_given_unit() {
+        // (text, unit, microseconds): a written unit always wins.
+        const CASES: &[(&[u8], DurationUnit, Option<u64>)] = &[
+            (b"0.247", DurationUnit::S, Some(247_000)),
+            (b"143", DurationUnit::Ms, Some(143_000)),
+            (b"850", DurationUnit::Us, Some(850)),
+            (b"1500", DurationUnit::Ns, Some(2)),
+            (b"143ms", DurationUnit::S, Some(143_000)),
+            (b"PT1S", DurationUnit::Ns, Some(1_000_000)),
+        ];
+        for (text, unit, want) in CASES {
+            assert_eq!(parse_duration_in(text, *unit), *want, "{text:?} {unit}");
+            let message = [&b"time="[..], text].concat();
+            assert_eq!(parse_fields_in(&message, *unit).duration_us, *want);
+        }
+        for (name, unit) in DurationUnit::ALL {
+            assert_eq!(name.parse::<DurationUnit>(), Ok(unit));
+            assert_eq!(unit.to_string(), name);
+        }
+        assert_eq!("\u{b5}s".parse::<DurationUnit>(), Ok(DurationUnit::Us));
+        assert!("min"
+            .parse::<DurationUnit>()
+            .unwrap_err()
+            .contains("ns, us, ms, s"));
+    }
+
+    #[test]
+    fn unreadable_values_are_kept_with_a_reason() {
+        // (message, [(field, value, start of the reason)])
+        type Want = &'static [(Field, &'static str, &'static str)];
+        let cases: &[(&[u8], Want)] = &[
+            (
+                b"method=GET path=/x status=OK",
+                &[(
+                    Field::Status,
+                    "OK",
+                    "unreadable status `OK`: is not a number",
+                )],
+            ),
+            (
+                b"status=99999999999",
+                &[(
+                    Field::Status,
+                    "99999999999",
+                    "unreadable status `99999999999`: is not a three-digit",
+                )],
+            ),
+            (
+                b"duration=-5ms",
+                &[(
+                    Field::Duration,
+                    "-5ms",
+                    "unreadable duration `-5ms`: is negative",
+                )],
+            ),
+            (
+                b"duration=2min",
+                &[(
+                    Field::Duration,
+                    "2min",
+                    "unreadable duration `2min`: is no decimal number with a known unit",
+                )],
+            ),
+            (
+                b"took=1e300ms",
+                &[(
+                    Field::Duration,
+                    "1e300ms",
+                    "unreadable duration `1e300ms`: is no decimal",
+                )],
+            ),
+            (
+                b"cards=many",
+                &[(
+                    Field::Cards,
+                    "many",
+                    "unreadable cards `many`: is not a whole number",
+                )],
+            ),
+            (
+                b"status=OK duration=2min cards=x",
+                &[
+                    (Field::Status, "OK", "unreadable status"),
+                    (Field::Duration, "2min", "unreadable duration"),
+                    (Field::Cards, "x", "unreadable cards"),
+                ],
+            ),
+            // A later usable value of the field wins: nothing is missing.
+            (b"status=OK code=200 duration=x took=3ms", &[]),
+            // Empty values are not values.
+            (b"status= duration=\"\"", &[]),
+            (b"method=GET path=/x status=200 duration=143ms", &[]),
+        ];
+        for (message, want) in cases {
+            let fields = parse_fields(message);
+            let which = fields.missing_bad();
+            assert_eq!(which.fields().count(), want.len(), "{message:?}");
+            let got: Vec<(Field, String, String)> =
+                unreadable_values(message, which, DurationUnit::Ms)
+                    .into_iter()
+                    .map(|u| {
+                        (
+                            u.field,
+                            String::from_utf8_lossy(u.value).into_owned(),
+                            u.reason(),
+                        )
+                    })
+                    .collect();
+            assert_eq!(got.len(), want.len(), "{got:?}");
+            for ((field, value, reason), (want_field, want_value, want_reason)) in
+                got.iter().zip(*want)
+            {
+                assert_eq!((field, value.as_str()), (want_field, *want_value));
+                assert!(reason.starts_with(want_reason), "{reason}");
+            }
+        }
+    }
+
     const PATH_CASES: &[(&[u8], &[u8])] = &[
+        // Every kind of id segment.
+        (
+            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6e",
+            b"/dc/incident/data/{id}",
+        ),
+        (
+            b"/dc/incident/data/123:456/attachments",
+            b"/dc/incident/data/{id}/attachments",
+        ),
+        (b"/dc/incident/data/123:/x", b"/dc/incident/data/123:/x"),
+        (
+            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6",
+            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6",
+        ),
+        (
+            b"/dc/incident/data/g0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6",
+            b"/dc/incident/data/g0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6",
+        ),
         (
             b"/rest-api/itsm/v1/dc/incident/data/12345?x=1",
             b"/dc/incident/data/{id}",
@@ -835,10 +1267,6 @@ mod tests {
         (
             b"/dc/incident/data/0B5E6A1E-3F2C-4A8E-9D5E-1F2A3B4C5D6E",
             b"/dc/incident/data/{id}",
-        ),
-        (
-            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6e",
-            b"/dc/incident/data/0b5e6a1e3f2c4a8e9d5e1f2a3b4c5d6e",
         ),
         (
             b"/dc/incident/data/0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6g",

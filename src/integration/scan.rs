@@ -27,16 +27,17 @@ use std::fmt;
 use std::io::{self, Cursor, Read};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use memchr::{memchr, memrchr};
 use rayon::Scope;
 
 use super::aggregate::{CallAggregate, Dim, PartialAggregate};
 use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
-use super::entry::{ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
+use super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
+use super::message::{BadFields, DurationUnit};
 use super::overlap::{overlap_windows, OverlapFilter};
-use crate::accounting::ProblemLog;
+use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
 
@@ -64,6 +65,11 @@ pub struct ScanOptions {
     pub layout: Arc<LayoutParser>,
     /// Reads messages with this pattern instead of as `key=value` pairs.
     pub message_pattern: Option<Arc<MessagePattern>>,
+    /// The unit of durations written as bare numbers.
+    pub duration_unit: DurationUnit,
+    /// The day of the entries of a time-only layout (`%d{ABSOLUTE}`) in inputs whose name
+    /// has no date (`--date`); see [`day_of_input`].
+    pub date: Option<NaiveDate>,
     /// What to group calls by, in order.
     pub dims: Vec<Dim>,
     /// Block size; any size gives the same results (small ones are slow).
@@ -90,6 +96,8 @@ impl ScanOptions {
         ScanOptions {
             layout,
             message_pattern: None,
+            duration_unit: DurationUnit::Ms,
+            date: None,
             dims: Vec::new(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
@@ -115,6 +123,8 @@ impl fmt::Debug for ScanOptions {
                 "message_pattern",
                 &self.message_pattern.as_ref().map(|p| p.to_string()),
             )
+            .field("duration_unit", &self.duration_unit)
+            .field("date", &self.date)
             .field("dims", &self.dims)
             .field("chunk_bytes", &self.chunk_bytes)
             .field("max_line_bytes", &self.max_line_bytes)
@@ -536,7 +546,9 @@ fn run<S: ScanSink>(
         workers: (0..threads)
             .map(|_| {
                 let sink = sink.worker();
-                let calls = CallReader::new(pattern).with_endpoints(sink.endpoints_needed());
+                let calls = CallReader::new(pattern)
+                    .with_endpoints(sink.endpoints_needed())
+                    .with_duration_unit(options.duration_unit);
                 Mutex::new(Worker { sink, calls })
             })
             .collect(),
@@ -728,6 +740,7 @@ impl<'o, S: ScanSink> Shared<'o, S> {
             chunk.start,
             &chunk.cut_lines,
             &chunk.name,
+            day_of_input(&chunk.name, self.options),
             (chunk.file, self.options.overlap.as_deref()),
         );
         let done = self.sink.chunk_done(sink, chunk.file, chunk.seq);
@@ -739,8 +752,36 @@ impl<'o, S: ScanSink> Shared<'o, S> {
     }
 }
 
-/// Reads the entries of a run of lines into `partial`; returns its accounting. `overlap`
-/// is the input's index in the scan and the filter of entries other inputs hold too.
+/// A `yyyy-MM-dd` date in an input's file name (`integration.log.2023-10-09`,
+/// `integration.log.2023-10-09.gz`, `logs/2023-10-09/integration.log`), the last one when
+/// there are several.
+pub fn date_in_file_name(name: &str) -> Option<NaiveDate> {
+    let bytes = name.as_bytes();
+    (0..bytes.len().saturating_sub(9)).rev().find_map(|i| {
+        let window = &bytes[i..i + 10];
+        let shaped = window.iter().enumerate().all(|(k, &b)| match k {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+        let alone = |b: Option<&u8>| !b.is_some_and(u8::is_ascii_digit);
+        (shaped && alone(i.checked_sub(1).map(|j| &bytes[j])) && alone(bytes.get(i + 10)))
+            .then(|| NaiveDate::parse_from_str(std::str::from_utf8(window).ok()?, "%Y-%m-%d").ok())
+            .flatten()
+    })
+}
+
+/// The day of an input's entries when the layout writes only the time of day: from the
+/// file name, else `--date`; None for layouts with a date.
+pub fn day_of_input(name: &str, options: &ScanOptions) -> Option<NaiveDate> {
+    if !options.layout.is_time_only() {
+        return None;
+    }
+    date_in_file_name(name).or(options.date)
+}
+
+/// Reads the entries of a run of lines into `partial`; returns its accounting. `day` is
+/// the day of a time-only layout's entries; `overlap` is the input's index in the scan and
+/// the filter of entries other inputs hold too.
 #[allow(clippy::too_many_arguments)]
 fn parse_run<W: CallSink>(
     entries: &EntryReader,
@@ -750,15 +791,28 @@ fn parse_run<W: CallSink>(
     start: ChunkStart,
     cut_lines: &[(usize, u64)],
     name: &str,
+    day: Option<NaiveDate>,
     overlap: (usize, Option<&OverlapFilter>),
 ) -> ChunkOutcome {
     let mut call_count = 0;
+    let mut unreadable_fields = 0;
+    let mut unreadable = ProblemLog::default();
     let mut informational = LevelCounts::default();
     let mut first: Option<NaiveDateTime> = None;
     let mut last: Option<NaiveDateTime> = None;
     let mut duplicates = 0;
     let mut lines = entries.read(run, start, cut_lines, name, |entry| {
-        let header = &entry.header;
+        let dated;
+        let header = match (day, entry.header.time_only) {
+            // A time-only layout: the day comes from the file name or `--date`.
+            (Some(day), Some(time)) if entry.header.local.is_none() => {
+                let mut header = entry.header.clone();
+                header.local = Some(day.and_time(time));
+                dated = header;
+                &dated
+            }
+            _ => &entry.header,
+        };
         if let Some(time) = header.local {
             first = Some(first.map_or(time, |f| f.min(time)));
             last = Some(last.map_or(time, |l| l.max(time)));
@@ -774,17 +828,42 @@ fn parse_run<W: CallSink>(
         } else {
             duplicates += 1;
         }
-        match calls.read(header.message) {
+        let bad = match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
                 if counted {
                     partial.record_call(header, &call);
                 }
+                call.unreadable
             }
-            None => informational.add(header.level),
+            None => {
+                informational.add(header.level);
+                BadFields::NONE
+            }
+        };
+        if bad.any() {
+            unreadable_fields += 1;
+            unreadable.push(|| {
+                let reasons: Vec<String> = calls
+                    .unreadable_values(header.message, bad)
+                    .iter()
+                    .map(|u| u.reason())
+                    .collect();
+                line_problem(name, entry.line, reasons.join("; "), header.message)
+            });
         }
     });
+    if unreadable.total > 0 {
+        // Both logs hold their first problems by line: merged and sorted, the first
+        // problems of the run stay first.
+        let problems = &mut lines.problems;
+        problems.total += unreadable.total;
+        problems.kept.extend(unreadable.kept);
+        problems.kept.sort_by_key(|p| p.line);
+        problems.kept.truncate(PROBLEMS_KEPT);
+    }
     lines.counts.calls = call_count;
+    lines.counts.unreadable_fields = unreadable_fields;
     lines.counts.informational = informational;
     ChunkOutcome {
         run: lines,
@@ -800,7 +879,8 @@ pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTall
     let entries = EntryReader::new(options.layout.clone(), options.max_line_bytes);
     let mut partial = empty_aggregate(options);
     let mut calls = CallReader::new(options.message_pattern.as_deref())
-        .with_endpoints(partial.endpoints_needed());
+        .with_endpoints(partial.endpoints_needed())
+        .with_duration_unit(options.duration_unit);
     let outcome = parse_run(
         &entries,
         &mut partial,
@@ -809,6 +889,7 @@ pub fn scan_buffer(name: &str, bytes: &[u8], options: &ScanOptions) -> (FileTall
         ChunkStart::FILE,
         &[],
         name,
+        day_of_input(name, options),
         (0, options.overlap.as_deref()),
     );
     let mut file = FileMerge {
@@ -1190,6 +1271,62 @@ mod tests {
     }
 
     #[test]
+    fn dates_in_file_names() {
+        let cases = [
+            ("integration.log.2023-10-09", Some("2023-10-09")),
+            ("logs/integration.log.2023-10-09.gz", Some("2023-10-09")),
+            (
+                "logs/2023-10-08/integration.log.2023-10-09",
+                Some("2023-10-09"),
+            ),
+            ("logs/2023-10-08/integration.log", Some("2023-10-08")),
+            ("integration.log", None),
+            ("integration.log.2023-02-30", None),
+            ("integration.log.12023-10-09", None),
+            ("integration.log.2023-10-091", None),
+            ("x", None),
+        ];
+        for (name, want) in cases {
+            assert_eq!(
+                date_in_file_name(name),
+                want.map(|d| d.parse::<NaiveDate>().unwrap()),
+                "{name}"
+            );
+        }
+        // Only time-only layouts take a day, the file name's before --date.
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let mut options =
+            ScanOptions::new(Arc::new(LayoutParser::compile("%d{ABSOLUTE} %m").unwrap()));
+        options.date = Some(day("2023-01-01"));
+        assert_eq!(
+            day_of_input("integration.log.2023-10-09", &options),
+            Some(day("2023-10-09"))
+        );
+        assert_eq!(
+            day_of_input("integration.log", &options),
+            Some(day("2023-01-01"))
+        );
+        options.layout = Arc::new(LayoutParser::default());
+        assert_eq!(day_of_input("integration.log.2023-10-09", &options), None);
+    }
+
+    #[test]
+    fn time_only_entries_get_their_day() {
+        let mut options = ScanOptions::new(Arc::new(
+            LayoutParser::compile("%d{ABSOLUTE} %p %m").unwrap(),
+        ));
+        let log = b"20:34:00,635 INFO method=GET path=/x status=200\n23:59:59,999 INFO method=GET path=/y status=200\n";
+        let (tally, _) = scan_buffer("integration.log.2023-10-09", log, &options);
+        assert_eq!(tally.first, "2023-10-09T20:34:00.635".parse().ok());
+        assert_eq!(tally.last, "2023-10-09T23:59:59.999".parse().ok());
+        let (tally, _) = scan_buffer("integration.log", log, &options);
+        assert_eq!((tally.first, tally.lines.entries), (None, 2));
+        options.date = "2023-10-10".parse().ok();
+        let (tally, _) = scan_buffer("integration.log", log, &options);
+        assert_eq!(tally.first, "2023-10-10T20:34:00.635".parse().ok());
+    }
+
+    #[test]
     fn same_result_for_every_chunk_size_and_thread_count() {
         let max_line = 1000;
         let log = tricky_log(max_line);
@@ -1241,6 +1378,7 @@ mod tests {
                 ChunkStart::FILE,
                 &[],
                 "x",
+                None,
                 (i, None),
             );
         }

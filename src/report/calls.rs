@@ -236,19 +236,22 @@ impl Report for CallsReport {
         }
         let l = &self.lines;
         notes.push(format!(
-            "Lines: {} read = {} entries + {} continuation + {} orphan + {} blank; {} calls, {} informational entries{}.",
+            "Lines: {} read = {} entries + {} continuation + {} orphan{} + {} blank; {} calls, {} informational entries.",
             crate::render::thousands(l.lines),
             crate::render::thousands(l.entries),
             crate::render::thousands(l.continuation),
             crate::render::thousands(l.orphans),
+            if l.suspicious > 0 {
+                format!(
+                    " + {} suspicious (header-shaped but not matching the layout)",
+                    crate::render::thousands(l.suspicious)
+                )
+            } else {
+                String::new()
+            },
             crate::render::thousands(l.blank),
             crate::render::thousands(l.calls),
             crate::render::thousands(l.informational.total()),
-            if l.suspicious > 0 {
-                format!(", {} suspicious lines (header-shaped but not matching the layout)", l.suspicious)
-            } else {
-                String::new()
-            }
         ));
         notes
     }

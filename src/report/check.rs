@@ -11,7 +11,8 @@ use crate::usage::period::Anomaly;
 use serde::Serialize;
 use std::collections::HashSet;
 
-/// One input's line accounting: `lines = parsed + continuation + malformed + orphans + blank`.
+/// One input's line accounting:
+/// `lines = parsed + continuation + malformed + orphans + suspicious + blank`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct FileCheck {
     pub path: String,
@@ -27,8 +28,12 @@ pub struct FileCheck {
     pub blank: u64,
     /// Parsed usage lines already read from another input (counted once in reports).
     pub duplicates: u64,
-    /// Continuation lines that look like a header but do not match the layout.
+    /// integration.log lines that look like a header but do not match the layout: neither
+    /// entries nor part of one, each a problem.
     pub suspicious: u64,
+    /// integration.log calls with a status, duration or card count that could not be read
+    /// (a subset of `parsed`), each a problem with its reason.
+    pub unreadable_fields: u64,
     /// Problems found, all counted; the first ones listed.
     pub problem_count: u64,
     pub problems: Vec<LineProblem>,
@@ -37,7 +42,13 @@ pub struct FileCheck {
 impl FileCheck {
     /// Whether the counts add up.
     pub fn balances(&self) -> bool {
-        self.lines == self.parsed + self.continuation + self.malformed + self.orphans + self.blank
+        self.lines
+            == self.parsed
+                + self.continuation
+                + self.malformed
+                + self.orphans
+                + self.suspicious
+                + self.blank
     }
 }
 
@@ -88,6 +99,7 @@ pub fn check_report(
                 blank: f.tally.blank,
                 duplicates,
                 suspicious: 0,
+                unreadable_fields: 0,
                 problem_count: f.problems.total,
                 problems: f.problems.kept.clone(),
             }
@@ -119,6 +131,7 @@ pub fn check_report(
             blank: f.lines.blank,
             duplicates: f.duplicates,
             suspicious: f.lines.suspicious,
+            unreadable_fields: f.lines.unreadable_fields,
             problem_count,
             problems,
         }
@@ -134,6 +147,7 @@ pub fn check_report(
         blank: 0,
         duplicates: 0,
         suspicious: 0,
+        unreadable_fields: 0,
         problem_count: 1,
         problems: vec![LineProblem {
             file: s.name.clone(),
@@ -215,6 +229,7 @@ impl Report for CheckReport {
                 ("blank", Align::Right),
                 ("duplicates", Align::Right),
                 ("suspicious", Align::Right),
+                ("unreadable fields", Align::Right),
                 ("problems", Align::Right),
             ],
             rows: self
@@ -232,6 +247,7 @@ impl Report for CheckReport {
                         Cell::Count(f.blank),
                         Cell::Count(f.duplicates),
                         Cell::Count(f.suspicious),
+                        Cell::Count(f.unreadable_fields),
                         Cell::Count(f.problem_count),
                     ]
                 })
