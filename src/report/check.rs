@@ -205,7 +205,10 @@ impl Report for CheckReport {
                     .map(|a| {
                         vec![
                             Cell::Text(format!("{}:{}", a.file, a.line)),
-                            Cell::Text(a.kind.to_string()),
+                            Cell::Text(match &a.detail {
+                                Some(detail) => format!("{} ({detail})", a.kind),
+                                None => a.kind.to_string(),
+                            }),
                         ]
                     })
                     .collect(),
