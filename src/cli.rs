@@ -171,15 +171,20 @@ pub struct RejectionsArgs {
     /// Exit with code 1 when a spike is found (for cron and monitoring).
     #[arg(long)]
     pub fail_on_spike: bool,
-    /// Minutes before a minute that form its baseline (rolling median).
+    /// Minutes before a minute, not in a spike, whose rejection rate is its baseline.
     #[arg(long, value_name = "MINUTES", default_value_t = 60)]
     pub spike_window: usize,
     /// How many scaled median absolute deviations above the baseline a minute must be.
     #[arg(long, value_name = "N", default_value_t = 6.0)]
     pub spike_threshold: f64,
-    /// The fewest rejected calls in a minute that can be part of a spike.
+    /// The fewest rejected calls in a minute that can be part of a spike; in the first minutes,
+    /// before there is a baseline, this many 429s make a spike by themselves.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub spike_min: u64,
+    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows, which
+    /// each spike's top user is measured against.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub rate_limit: u64,
     /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<String>,

@@ -41,6 +41,7 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
                 ..SpikeParams::default()
             },
             top: 3,
+            rate_limit: args.rate_limit,
         },
     )?;
     write_report(&report, &args.output, &input_paths)?;

@@ -534,6 +534,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         RejectionSettings {
             params: spike_params,
             top: 3,
+            rate_limit: settings.rate_limit,
         },
     )?;
     let users = part

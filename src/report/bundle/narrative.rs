@@ -505,11 +505,11 @@ fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     let per_minute = !f.rejections.resolution.starts_with("usage");
     let rule = if per_minute {
         format!(
-            "A spike is a run of minutes whose rejected calls stand at least {} scaled median absolute deviations above the median of the {} minutes before, with at least {} in a minute.",
-            f.spike_params.threshold, f.spike_params.window, f.spike_params.min_count
+            "A spike is a run of minutes with at least {} rejected calls each, {} standard deviations more than the rejection rate of the last {} minutes outside spikes predicts for their volume; the baseline does not learn from the spike it judges. In the log's first minutes, before there is a baseline, {} calls answered 429 in a minute are a spike by themselves.",
+            f.spike_params.min_count, f.spike_params.threshold, f.spike_params.window, f.spike_params.min_count
         )
     } else {
-        "A spike is a run of hours whose rejected calls stand well above the median of the two days before.".to_string()
+        "A spike is a run of hours whose rejected calls stand well above what the rejection rate of the last two days outside spikes predicts for their volume.".to_string()
     };
     let found = match spikes.len() {
         0 => "No spike this time.".to_string(),
@@ -534,7 +534,7 @@ fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
             if !s.top_users.is_empty() {
                 let rate_limited = s.top_statuses.first().is_some_and(|c| c.name == "429");
                 blocks.push(Block::Paragraph(vec![text(format!(
-                    "The largest, {}, rejected {} calls, up to {} a minute against a baseline of {:.0}: users {}; endpoints {}; statuses {}.{}",
+                    "The largest, {}, rejected {} calls, up to {} a minute against a baseline of {:.0}: users {}; endpoints {}; statuses {}.{}{}",
                     stretch(&s.start, &s.end),
                     thousands(s.rejected),
                     thousands(s.peak_per_minute),
@@ -542,6 +542,7 @@ fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
                     causes(&s.top_users),
                     causes(&s.top_endpoints),
                     causes(&s.top_statuses),
+                    spike_reading(s),
                     if rate_limited {
                         " Status 429 is ESM's answer to calls beyond the per-minute rate limit (see below)."
                     } else {
@@ -554,6 +555,52 @@ fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     let notes: Vec<String> = f.rejections.notes().into_iter().skip(1).collect();
     if !notes.is_empty() {
         blocks.push(Block::Notes(notes));
+    }
+}
+
+/// What a spike looks like, in a sentence: whose calls rose, or that the errors rose alone.
+fn spike_reading(s: &crate::report::rejections::Spike) -> String {
+    use crate::report::rejections::SpikeReading;
+    let user = s.top_user.as_ref();
+    let peak = user.map_or(String::new(), |u| {
+        format!(
+            " {} made up to {} calls a minute against a limit of {}",
+            u.user,
+            thousands(u.peak_calls_per_minute),
+            thousands(u.rate_limit)
+        )
+    });
+    // `peak` starts with its own space; without it the sentence needs one.
+    let lead = if peak.is_empty() {
+        " ".to_string()
+    } else {
+        format!("{peak}. ")
+    };
+    match (s.reading, user) {
+        (SpikeReading::BatchJob, Some(u)) => format!(
+            "{peak}, {} a minute on average{}: a batch job.",
+            fmt_rate(u.calls_per_minute),
+            u.baseline_calls_per_minute
+                .map_or(String::new(), |b| format!(" against {} before", fmt_rate(b)))
+        ),
+        (SpikeReading::ServerProblem, _) => format!(
+            "{lead}The volume stayed near {} calls a minute while the rejection rate rose: a server problem, not a user's load.",
+            fmt_rate(s.baseline_calls_per_minute)
+        ),
+        _ => format!(
+            "{lead}The volume rose from {} to {} calls a minute, over several users.",
+            fmt_rate(s.baseline_calls_per_minute),
+            fmt_rate(s.calls_per_minute)
+        ),
+    }
+}
+
+/// A mean per minute: one decimal below ten, whole above.
+fn fmt_rate(per_minute: f64) -> String {
+    if per_minute < 10.0 {
+        format!("{per_minute:.1}")
+    } else {
+        thousands(per_minute.round() as u64)
     }
 }
 
