@@ -6,6 +6,7 @@ use super::{integration_counts, load_usage, write_chart, write_report, CommandEr
 use crate::cli::UsageArgs;
 use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
 use crate::render::Report;
+use crate::report::alerts::HasAlerts;
 use crate::report::charts;
 use crate::report::fleet::{EnvironmentReport, FleetReport};
 use crate::report::reconcile::IntegrationCounts;
@@ -68,8 +69,9 @@ pub fn fleet_report<R>(
 }
 
 /// What `weekly` and `monthly` share: one environment's report, or the fleet's, written
-/// with its bucket chart (`chart_of`) and the cumulative chart.
-pub fn run_usage_command<R: Report>(
+/// with its bucket chart (`chart_of`) and the cumulative chart; findings when a
+/// `--fail-on-…` condition holds.
+pub fn run_usage_command<R: Report + HasAlerts>(
     args: &UsageArgs,
     build: impl Fn(&Timeline, &UsageOptions, Option<&IntegrationCounts>) -> PolarsResult<R>,
     chart_of: impl Fn(&R) -> String,
@@ -84,7 +86,8 @@ pub fn run_usage_command<R: Report>(
         write_chart(&args.cumulative_chart, &fleet.input_paths, || {
             charts::cumulative_chart(&fleet.timeline)
         })?;
-        return Ok(Status::Clean);
+        let reasons = super::alerts::reasons(&fleet.report.alerts(), &args.alerts, false);
+        return Ok(super::alerts::status_of(&reasons));
     }
     let mut args = args.clone();
     args.input = input_args_of(&args.input, &envs[0]);
@@ -96,5 +99,6 @@ pub fn run_usage_command<R: Report>(
     write_chart(&args.cumulative_chart, &inputs.input_paths, || {
         charts::cumulative_chart(&inputs.timeline)
     })?;
-    Ok(Status::Clean)
+    let reasons = super::alerts::reasons(&report.alerts(), &args.alerts, false);
+    Ok(super::alerts::status_of(&reasons))
 }

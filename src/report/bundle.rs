@@ -230,6 +230,8 @@ pub struct BundleFile {
 pub struct Bundle {
     /// Charts, data, report.md, summary.json, then index.html.
     pub files: Vec<BundleFile>,
+    /// What the `--fail-on-…` conditions look at.
+    pub alerts: super::alerts::Alerts,
 }
 
 /// One chart: its file under `charts/`, its title for the text, and the SVG.
@@ -872,7 +874,27 @@ pub fn build(sources: Sources<'_>, period: Period) -> PolarsResult<Bundle> {
         path: "index.html".into(),
         contents: document.html().into_bytes(),
     });
-    Ok(Bundle { files })
+    Ok(Bundle {
+        files,
+        alerts: alerts_of(&figures),
+    })
+}
+
+/// The figures the exit conditions judge: the quota, the weeks and months that disagree with
+/// integration.log, and the spikes of the period.
+fn alerts_of(figures: &Figures) -> super::alerts::Alerts {
+    use super::alerts::HasAlerts;
+    let mut alerts = figures.monthly.alerts();
+    alerts.quotas.clear();
+    let weekly = figures.weekly.alerts();
+    alerts.differs.extend(weekly.differs);
+    if let Some(q) = &figures.quota {
+        alerts
+            .quotas
+            .push((q.label.clone(), q.share, q.projected_share));
+    }
+    alerts.spikes = figures.rejections.spikes.len();
+    alerts
 }
 
 #[cfg(test)]
