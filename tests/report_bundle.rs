@@ -188,8 +188,24 @@ fn the_bundle_holds_the_months_figures_safely() {
     }
     for chart in CHARTS {
         let svg = fs::read_to_string(out.join("charts").join(chart)).unwrap();
-        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        let document = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        // A title and a description first, for screen readers and the browser's tooltip.
+        let root = document.root_element();
+        let heads: Vec<&str> = root
+            .children()
+            .filter(|n| n.is_element())
+            .take(2)
+            .map(|n| n.tag_name().name())
+            .collect();
+        assert_eq!(heads, ["title", "desc"], "{chart}");
+        for head in root.children().filter(|n| n.is_element()).take(2) {
+            assert!(
+                !head.text().unwrap_or("").trim().is_empty(),
+                "{chart}: empty {head:?}"
+            );
+        }
     }
+    chart_rules_hold(&out);
 
     assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the user is shown");
     assert!(!html.contains("<b>x</b>"), "and escaped");
@@ -371,4 +387,32 @@ fn the_page_renders_in_a_real_browser() {
         "the screenshot looks blank: {} bytes",
         png.len()
     );
+}
+
+/// The charts compare like with like: the rate-limit chart's count of user-minutes at or over
+/// the limit is the rate-limit table's, and the heatmap says it shows means per weekday.
+fn chart_rules_hold(out: &Path) {
+    let table = fs::read_to_string(out.join("data").join("rate-limit.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "minutes_at_or_over")
+        .unwrap_or_else(|| panic!("rate-limit.csv: {header:?}"));
+    let user_minutes: u64 = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').nth(column).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(user_minutes > 0, "the generated spikes go over the limit");
+    let load = fs::read_to_string(out.join("charts").join("minute-load.svg")).unwrap();
+    let legend = format!(
+        "a user at or over the limit ({} user-minutes)",
+        thousands(user_minutes)
+    );
+    assert!(load.contains(&legend), "minute-load.svg lacks `{legend}`");
+    assert!(load.contains("per-user rate limit"));
+
+    let heatmap = fs::read_to_string(out.join("charts").join("weekday-hour.svg")).unwrap();
+    assert!(heatmap.contains("mean per weekday"));
+    assert!(heatmap.contains("calls on average"));
 }

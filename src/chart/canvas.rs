@@ -81,9 +81,36 @@ pub(crate) fn render(
         })
     };
     match outcome {
-        Ok(overlay) => with_overlay(svg, &overlay),
+        Ok(overlay) => {
+            let desc = legend
+                .iter()
+                .map(|entry| entry.label.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            with_title(with_overlay(svg, &overlay), &title, &desc)
+        }
         Err(error) => message_page(size, &title, &format!("chart could not be drawn: {error}")),
     }
+}
+
+/// Gives the document a `<title>` (what browsers show as its tooltip and screen readers
+/// announce) and a `<desc>` (the legend in words, or the title again when there is no
+/// legend): the first elements after the opening tag, as SVG wants them.
+pub(crate) fn with_title(mut svg: String, title: &str, desc: &str) -> String {
+    let Some(open) = svg.find("<svg") else {
+        return svg;
+    };
+    let Some(end) = svg[open..].find('>').map(|i| open + i) else {
+        return svg;
+    };
+    let desc = if desc.is_empty() { title } else { desc };
+    let head = format!(
+        "\n<title>{}</title>\n<desc>{}</desc>",
+        text::xml_escape(title),
+        text::xml_escape(desc)
+    );
+    svg.insert_str(end + 1, &head);
+    svg
 }
 
 fn draw_page(
@@ -350,7 +377,7 @@ pub(crate) fn message_page(size: (u32, u32), title: &str, message: &str) -> Stri
         message,
         text::chars_fitting(f64::from(width) - 20.0, text::AXIS_DESC_SIZE),
     );
-    format!(
+    let page = format!(
         concat!(
             "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n",
             "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#FFFFFF\"/>\n",
@@ -369,7 +396,8 @@ pub(crate) fn message_page(size: (u32, u32), title: &str, message: &str) -> Stri
         muted = palette::hex(MUTED),
         title = text::xml_escape(&title),
         message = text::xml_escape(&message),
-    )
+    );
+    with_title(page, &title, &message)
 }
 
 /// Inserts hand-written SVG just before the closing tag, so it lies on top of the rest.

@@ -596,12 +596,12 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         }),
         heatmap: part.as_ref().map(|p| Chart {
             file: "weekday-hour.svg",
-            title: "Calls by weekday and hour",
+            title: "Calls by weekday and hour, mean per weekday",
             svg: charts::heatmap_chart(p),
         }),
         load: part.as_ref().map(|p| Chart {
             file: "minute-load.svg",
-            title: "Calls per minute against the rate limit",
+            title: "Busiest user's calls per minute against the per-user rate limit",
             svg: charts::minute_load_chart(p, settings.rate_limit),
         }),
     };

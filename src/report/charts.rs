@@ -127,27 +127,57 @@ pub fn weekday_hour_counts(minutes: &[MinuteRow]) -> [[u64; 24]; 7] {
     counts
 }
 
-/// The weekday × hour heatmap of calls.
-pub fn heatmap_chart(scan: &ScanResult) -> String {
-    let span = match (scan.calls.first, scan.calls.last) {
-        (Some(a), Some(b)) => format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")),
-        _ => String::new(),
-    };
-    chart::weekday_hour_heatmap(&weekday_hour_counts(&scan.calls.minutes), &span)
+/// How many times each weekday (Monday first) occurs from `first` to `last`, both included.
+pub fn weekday_occurrences(first: chrono::NaiveDate, last: chrono::NaiveDate) -> [u32; 7] {
+    let mut occurrences = [0u32; 7];
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        occurrences[day.weekday().num_days_from_monday() as usize] += 1;
+    }
+    occurrences
 }
 
-/// Calls per minute against the rate limit.
+/// The weekday × hour heatmap of calls: the mean per occurrence of each weekday in the span.
+pub fn heatmap_chart(scan: &ScanResult) -> String {
+    let (span, occurrences) = match (scan.calls.first, scan.calls.last) {
+        (Some(a), Some(b)) => (
+            format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")),
+            weekday_occurrences(a.date(), b.date()),
+        ),
+        _ => (String::new(), [1; 7]),
+    };
+    chart::weekday_hour_heatmap(
+        &weekday_hour_counts(&scan.calls.minutes),
+        &occurrences,
+        &span,
+    )
+}
+
+/// Each minute's busiest user against the per-user rate limit, with the users at or over it
+/// counted as the rate-limit table counts them.
+pub fn minute_loads(rows: &[MinuteRow], limit: u64) -> Vec<MinuteLoad> {
+    let mut minutes: Vec<MinuteLoad> = Vec::new();
+    // The rows are sorted by minute, then user.
+    for row in rows {
+        let calls = u64::from(row.counts.calls);
+        let over = u64::from(calls >= limit);
+        match minutes.last_mut() {
+            Some(last) if last.minute == row.minute => {
+                last.calls = last.calls.max(calls);
+                last.users_at_or_over += over;
+            }
+            _ => minutes.push(MinuteLoad {
+                minute: row.minute,
+                calls,
+                users_at_or_over: over,
+            }),
+        }
+    }
+    minutes
+}
+
+/// The busiest user's calls per minute against the per-user rate limit.
 pub fn minute_load_chart(scan: &ScanResult, limit: u64) -> String {
-    let minutes: Vec<MinuteLoad> = scan
-        .calls
-        .minute_totals()
-        .into_iter()
-        .map(|(minute, counts)| MinuteLoad {
-            minute,
-            calls: u64::from(counts.calls),
-        })
-        .collect();
-    chart::minute_load(&minutes, limit)
+    chart::minute_load(&minute_loads(&scan.calls.minutes, limit), limit)
 }
 
 fn local_of(iso: &str) -> chrono::NaiveDateTime {
@@ -226,5 +256,17 @@ mod tests {
         assert_eq!(counts[0][9], 5);
         assert_eq!(counts[6][23], 7);
         assert_eq!(counts.iter().flatten().sum::<u64>(), 12);
+    }
+
+    #[test]
+    fn weekdays_are_counted_over_the_span() {
+        // 2023-10-03 is a Tuesday; to 2023-10-24 is four Tuesdays and three of every other day.
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        let occurrences = weekday_occurrences(day("2023-10-03"), day("2023-10-24"));
+        assert_eq!(occurrences, [3, 4, 3, 3, 3, 3, 3]);
+        assert_eq!(
+            weekday_occurrences(day("2023-10-03"), day("2023-10-03")),
+            [0, 1, 0, 0, 0, 0, 0]
+        );
     }
 }

@@ -672,7 +672,7 @@ fn calls(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
 
     blocks.push(Block::Heading("When the calls come".into()));
     blocks.push(Block::Paragraph(vec![text(format!(
-        "Calls per weekday and hour of the server's clock over {title}.{}",
+        "Calls per weekday and hour of the server's clock over {title}, as the mean of each weekday's occurrences (a weekday that occurs once more than the others does not look busier).{}",
         users
             .peak_minute
             .as_ref()
