@@ -291,8 +291,8 @@ pub(crate) enum LabelSide {
     Below,
 }
 
-/// A dashed horizontal reference line across a chart at `value`, with `label` at its right end
-/// on a white ground so marks beneath do not hide it.
+/// A dashed horizontal reference line across a chart at `value`, with `label` (none when
+/// empty) at its right end on a white ground so marks beneath do not hide it.
 pub(crate) fn reference_line<X, Y>(
     canvas: &Canvas,
     chart: &ChartContext<SVGBackend, Cartesian2d<X, Y>>,
@@ -315,6 +315,9 @@ where
         5,
         BLACK.stroke_width(2),
     ))?;
+    if label.is_empty() {
+        return Ok(());
+    }
     let (at, v_pos) = match side {
         LabelSide::Above => ((right - 4, y - 4), VPos::Bottom),
         LabelSide::Below => ((right - 4, y + 5), VPos::Top),

@@ -58,6 +58,7 @@ fn sample_weeks() -> Vec<WeekBar> {
         consumed,
         consumed_max,
         exact,
+        days: 7,
     };
     vec![
         week("2023-W41", 12_384, 12_384, true),
@@ -212,6 +213,54 @@ fn weekly_shows_title_axes_separators_and_lower_bounds() {
             "at most",
         ],
     );
+}
+
+#[test]
+fn partial_weeks_are_hatched_with_their_days() {
+    let orange_hatches = |svg: &str| {
+        parse(svg)
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#E69F00"))
+            .count()
+    };
+    let whole = weekly_transactions(&exact_weeks(), Some((18_000, "quota 18,000 / week")));
+    assert_eq!(orange_hatches(&whole), 0);
+    assert!(!shows(&whole, "part of a week"));
+    let mut weeks = exact_weeks();
+    weeks[0].days = 6;
+    weeks[3].days = 1;
+    let svg = weekly_transactions(&weeks, Some((18_000, "quota 18,000 / week")));
+    assert_eq!(orange_hatches(&svg), 3, "the two partial weeks and the legend swatch");
+    assert_shows(
+        &svg,
+        &[
+            "2023-W41, 6 days",
+            "2023-W44, 1 day",
+            "part of a week (days covered under it)",
+        ],
+    );
+}
+
+#[test]
+fn the_quota_is_named_once_in_the_legend_not_over_the_bars() {
+    let label = "quota 18,000 / week";
+    let svg = weekly_transactions(&sample_weeks(), Some((18_000, label)));
+    let named = texts(&svg).iter().filter(|t| t.contains("quota")).count();
+    assert_eq!(named, 1, "{:?}", texts(&svg));
+}
+
+#[test]
+fn months_without_data_keep_their_place() {
+    let svg = monthly_transactions(&sample_months(), None);
+    let shown = texts(&svg);
+    for month in ["2023-05", "2023-06", "2023-07", "2023-08", "2023-09"] {
+        assert!(shown.iter().any(|t| t == month), "{month} in {shown:?}");
+    }
+    assert_eq!(shown.iter().filter(|t| *t == "no data").count(), 5);
+    let april = shown.iter().position(|t| t == "2023-04").unwrap();
+    let may = shown.iter().position(|t| t == "2023-05").unwrap();
+    let october = shown.iter().position(|t| t == "2023-10").unwrap();
+    assert!(april < may && may < october, "{shown:?}");
 }
 
 #[test]
@@ -586,6 +635,7 @@ fn single_points_and_extreme_values_do_not_break_charts() {
         consumed: huge,
         consumed_max: huge,
         exact: false,
+        days: 7,
     };
     assert_shows(&weekly_transactions(&[week], Some((huge, "quota"))), &["≥"]);
     let month = MonthBar {
@@ -684,6 +734,7 @@ fn render_samples_for_review() {
             consumed: 40_000 + (i * 7_919) % 25_000,
             consumed_max: 40_999 + (i * 7_919) % 25_000,
             exact: i % 9 != 0,
+            days: 7,
         })
         .collect();
     write(

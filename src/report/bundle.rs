@@ -451,17 +451,6 @@ fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoi
     points
 }
 
-/// How many days of the week starting on `monday` (`2023-10-30`) lie in `range`.
-fn days_of_week_in(monday: &str, range: DateRange) -> usize {
-    monday.parse::<NaiveDate>().map_or(7, |start| {
-        start
-            .iter_days()
-            .take(7)
-            .filter(|d| range.contains(*d))
-            .count()
-    })
-}
-
 /// Calls per minute for the reconciliation: the period's minutes only, so that a week cut
 /// at the month's edge is compared with the same days of integration.log, but the span of
 /// the whole log, since it does cover those days.
@@ -552,24 +541,26 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         quota: quota.clone(),
         ..weekly.clone()
     };
-    // A week cut at the month's edge says so under its bar, beside the quota's weekly share;
-    // the year goes (the month names it) to leave room under the bar.
+    // A week cut at the month's edge, or at the data's, says so under its bar (the chart adds
+    // its days); the year goes (the month names it) to leave room under the bar.
     if range != DateRange::default() {
         for week in &mut weeks_drawn.weeks {
             let short = week.week.split_once('-').map_or(&*week.week, |(_, w)| w);
-            let days = days_of_week_in(&week.start, range);
-            week.week = match days {
-                7 => short.to_string(),
-                1 => format!("{short}, 1 day"),
-                n => format!("{short}, {n} days"),
-            };
+            week.week = short.to_string();
         }
     }
+    let covered = timeline.span().map(|(first, last)| {
+        let (first, last) = (first.local.date(), last.local.date());
+        (
+            range.since.map_or(first, |s| s.max(first)),
+            range.until.map_or(last, |u| u.min(last)),
+        )
+    });
     let charts = Charts {
         weekly: Chart {
             file: "weekly-transactions.svg",
             title: "Transactions per week",
-            svg: charts::weekly_chart(&weeks_drawn),
+            svg: charts::weekly_chart(&weeks_drawn, covered),
         },
         monthly: Chart {
             file: "monthly-transactions.svg",
@@ -983,18 +974,6 @@ mod tests {
         assert_eq!(users, vec!["A", "B"]);
         let everything = within(&scan, DateRange::default());
         assert_eq!(everything.calls, scan.calls);
-    }
-
-    #[test]
-    fn weeks_count_their_days_in_the_month() {
-        let october = DateRange {
-            since: Some(d("2023-10-01")),
-            until: Some(d("2023-10-31")),
-        };
-        assert_eq!(days_of_week_in("2023-09-25", october), 1);
-        assert_eq!(days_of_week_in("2023-10-09", october), 7);
-        assert_eq!(days_of_week_in("2023-10-30", october), 2);
-        assert_eq!(days_of_week_in("2023-10-30", DateRange::default()), 7);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::integration::aggregate::{Dim, MinuteRow};
 use crate::integration::scan::ScanResult;
 use crate::render::thousands;
 use crate::usage::period::Timeline;
-use chrono::{Datelike, Timelike};
+use chrono::{Datelike, NaiveDate, Timelike};
 
 /// The quota as a line on a chart of `per` buckets: the volume scaled to the bucket.
 fn quota_line(quota: &QuotaStatus, days_per_bucket: f64) -> (u64, String) {
@@ -46,8 +46,23 @@ fn quota_line(quota: &QuotaStatus, days_per_bucket: f64) -> (u64, String) {
     )
 }
 
-/// Weekly transactions as bars, lower-bound weeks marked, the quota scaled to a week.
-pub fn weekly_chart(report: &WeeklyReport) -> String {
+/// How many days of the week starting on `monday` (`2023-10-30`) lie from `covered`'s first
+/// to its last day; 7 when nothing bounds it.
+pub fn days_covered(monday: &str, covered: Option<(NaiveDate, NaiveDate)>) -> u8 {
+    match (monday.parse::<NaiveDate>(), covered) {
+        (Ok(start), Some((first, last))) => start
+            .iter_days()
+            .take(7)
+            .filter(|d| first <= *d && *d <= last)
+            .count() as u8,
+        _ => 7,
+    }
+}
+
+/// Weekly transactions as bars, lower-bound weeks marked, weeks that `covered` (the days of
+/// data, within the report's range) holds only in part marked with their days, the quota
+/// scaled to a week.
+pub fn weekly_chart(report: &WeeklyReport, covered: Option<(NaiveDate, NaiveDate)>) -> String {
     let bars: Vec<WeekBar> = report
         .weeks
         .iter()
@@ -56,6 +71,7 @@ pub fn weekly_chart(report: &WeeklyReport) -> String {
             consumed: w.consumed,
             consumed_max: w.consumed_max,
             exact: w.exact,
+            days: days_covered(&w.start, covered),
         })
         .collect();
     let line = report.quota.as_ref().map(|q| quota_line(q, 7.0));
@@ -256,6 +272,21 @@ mod tests {
         assert_eq!(counts[0][9], 5);
         assert_eq!(counts[6][23], 7);
         assert_eq!(counts.iter().flatten().sum::<u64>(), 12);
+    }
+
+    #[test]
+    fn weeks_count_their_days_covered() {
+        let d = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let october = Some((d("2023-10-01"), d("2023-10-31")));
+        assert_eq!(days_covered("2023-09-25", october), 1);
+        assert_eq!(days_covered("2023-10-09", october), 7);
+        assert_eq!(days_covered("2023-10-30", october), 2);
+        assert_eq!(days_covered("2023-10-30", None), 7);
+        // Data from a Tuesday: its week is covered six days.
+        assert_eq!(
+            days_covered("2023-10-09", Some((d("2023-10-10"), d("2023-11-02")))),
+            6
+        );
     }
 
     #[test]
