@@ -139,6 +139,7 @@ fn sample_cumulative() -> Vec<CumulativePoint> {
                 at: start + Duration::hours(step as i64 * 12),
                 consumed: (step * 1000).min(total),
                 period,
+                after_restart: false,
             });
         }
     }
@@ -230,7 +231,11 @@ fn partial_weeks_are_hatched_with_their_days() {
     weeks[0].days = 6;
     weeks[3].days = 1;
     let svg = weekly_transactions(&weeks, Some((18_000, "quota 18,000 / week")));
-    assert_eq!(orange_hatches(&svg), 3, "the two partial weeks and the legend swatch");
+    assert_eq!(
+        orange_hatches(&svg),
+        3,
+        "the two partial weeks and the legend swatch"
+    );
     assert_shows(
         &svg,
         &[
@@ -357,15 +362,51 @@ fn cumulative_consumption_shows_periods_and_resets() {
             "Cumulative transactions within each counting period",
             "transactions consumed in the period",
             "server local time",
-            "new period (reset or restart)",
+            "weekly reset (exact total)",
             "10,000",
         ],
     );
+    assert!(!shows(&svg, "restart"));
     let single = sample_cumulative()
         .into_iter()
         .filter(|point| point.period == 0)
         .collect::<Vec<_>>();
-    assert!(!shows(&cumulative_consumption(&single), "new period"));
+    assert!(!shows(&cumulative_consumption(&single), "reset"));
+}
+
+#[test]
+fn a_restart_is_marked_unlike_a_reset() {
+    // Three periods: the second after a reset, the third after a restart.
+    let mut points = sample_cumulative();
+    points.extend(
+        sample_cumulative()
+            .into_iter()
+            .filter(|p| p.period == 1)
+            .map(|p| CumulativePoint {
+                at: p.at + Duration::days(7),
+                period: 2,
+                after_restart: true,
+                ..p
+            }),
+    );
+    let svg = cumulative_consumption(&points);
+    assert_shows(
+        &svg,
+        &["weekly reset (exact total)", "restart (counters lost)"],
+    );
+    let markers = |colour: &str| {
+        parse(&svg)
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(colour))
+            .count()
+    };
+    // Dashes are drawn as many short lines: each kind has its own colour.
+    assert!(markers("#D55E00") > 0, "a vermillion restart marker");
+    assert!(markers("#000000") > 0, "a black reset marker");
+    let only_resets = cumulative_consumption(&sample_cumulative());
+    assert!(!parse(&only_resets)
+        .descendants()
+        .any(|n| n.attribute("stroke") == Some("#D55E00")));
 }
 
 #[test]
@@ -577,6 +618,7 @@ fn long_series_are_thinned_to_a_bounded_size() {
             at: at(1, 1, 0, 0) + Duration::minutes(i),
             consumed: (i % 10_080) as u64,
             period: (i / 10_080) as usize,
+            after_restart: i / 10_080 == 3,
         })
         .collect();
     let svg = cumulative_consumption(&points);
@@ -655,6 +697,7 @@ fn single_points_and_extreme_values_do_not_break_charts() {
         at: at(10, 9, 0, 0),
         consumed: huge,
         period: usize::MAX,
+        after_restart: true,
     };
     parse(&cumulative_consumption(&[counter]));
     let mut counts = [[0u64; 24]; 7];

@@ -429,11 +429,13 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
 fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoint> {
     let mut points = Vec::new();
     for (index, period) in timeline.periods.iter().enumerate() {
+        let after_restart = charts::began_after_restart(timeline, index);
         if range.contains(period.start.local.date()) {
             points.push(CumulativePoint {
                 at: period.start.local,
                 consumed: 0,
                 period: index,
+                after_restart,
             });
         }
         points.extend(
@@ -445,6 +447,7 @@ fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoi
                     at: o.at.local,
                     consumed: o.consumed,
                     period: index,
+                    after_restart,
                 }),
         );
     }

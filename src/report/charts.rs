@@ -94,19 +94,30 @@ pub fn monthly_chart(report: &MonthlyReport) -> String {
     chart::monthly_transactions(&bars, line.as_ref().map(|(v, l)| (*v, l.as_str())))
 }
 
+/// Whether period `index` began with a restart: the one before it ended without a reset.
+pub fn began_after_restart(timeline: &Timeline, index: usize) -> bool {
+    index
+        .checked_sub(1)
+        .and_then(|before| timeline.periods.get(before))
+        .is_some_and(|p| p.status == crate::usage::period::PeriodStatus::Interrupted)
+}
+
 /// The counters climbing within each period from zero at its start: the sawtooth.
 pub fn cumulative_chart(timeline: &Timeline) -> String {
     let mut points = Vec::new();
     for (index, period) in timeline.periods.iter().enumerate() {
+        let after_restart = began_after_restart(timeline, index);
         points.push(CumulativePoint {
             at: period.start.local,
             consumed: 0,
             period: index,
+            after_restart,
         });
         points.extend(period.observations.iter().map(|o| CumulativePoint {
             at: o.at.local,
             consumed: o.consumed,
             period: index,
+            after_restart,
         }));
     }
     chart::cumulative_consumption(&points)
