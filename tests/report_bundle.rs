@@ -206,6 +206,7 @@ fn the_bundle_holds_the_months_figures_safely() {
         }
     }
     chart_rules_hold(&out);
+    needed_logins_never_exceed_the_logins(&out);
 
     assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the user is shown");
     assert!(!html.contains("<b>x</b>"), "and escaped");
@@ -415,4 +416,27 @@ fn chart_rules_hold(out: &Path) {
     let heatmap = fs::read_to_string(out.join("charts").join("weekday-hour.svg")).unwrap();
     assert!(heatmap.contains("mean per weekday"));
     assert!(heatmap.contains("calls on average"));
+}
+
+/// The avoidable-logins table: no user needs more logins than they made.
+fn needed_logins_never_exceed_the_logins(out: &Path) {
+    let table = fs::read_to_string(out.join("data").join("logins.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("logins.csv: {header:?}"))
+    };
+    let (logins, needed) = (column("logins"), column("needed"));
+    let mut rows = 0;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let made: u64 = fields[logins].parse().unwrap();
+        let least: u64 = fields[needed].parse().unwrap();
+        assert!(least <= made, "logins.csv: {line}");
+        rows += 1;
+    }
+    assert!(rows > 0, "the generated users log in");
 }
