@@ -207,6 +207,27 @@ fn the_bundle_holds_the_months_figures_safely() {
     }
     chart_rules_hold(&out);
     needed_logins_never_exceed_the_logins(&out);
+    // Where the rejected calls went, and what to do about the rate limit.
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    let endpoints = markdown
+        .split("**Top endpoints of rejected calls**")
+        .nth(1)
+        .expect("a table of the endpoints of rejected calls");
+    // The header, the alignment row, then the endpoint with the most rejected calls.
+    let first_row = endpoints
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .nth(2)
+        .unwrap();
+    assert!(first_row.contains("| 429 |"), "{first_row}");
+    let advice = markdown
+        .lines()
+        .find(|l| l.starts_with("**What to do:**"))
+        .expect("advice on the rate limit");
+    assert!(
+        advice.contains("down to at most 30 calls a minute"),
+        "{advice}"
+    );
 
     assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the user is shown");
     assert!(!html.contains("<b>x</b>"), "and escaped");

@@ -301,6 +301,8 @@ pub struct Figures {
     pub quota: Option<QuotaStatus>,
     /// The rejection trend and the spikes that start in the period.
     pub rejections: RejectionsReport,
+    /// The endpoints with the most rejected calls in the period (integration.log).
+    pub rejected_endpoints: Vec<super::rejections::EndpointRejections>,
     /// How spikes were told from the baseline, for the text.
     pub spike_params: SpikeParams,
     /// integration.log by user and by endpoint, when it was given.
@@ -618,6 +620,9 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         history,
         quota,
         rejections,
+        rejected_endpoints: part.as_ref().map_or(Vec::new(), |p| {
+            super::rejections::rejected_endpoints(&p.calls.failures, 10)
+        }),
         spike_params,
         users,
         endpoints,

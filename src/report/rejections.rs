@@ -65,6 +65,50 @@ impl SpikeReading {
     }
 }
 
+/// The rejected calls of one endpoint.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EndpointRejections {
+    /// `METHOD /normalised/path`.
+    pub endpoint: String,
+    pub rejected: u64,
+    /// Of which answered 429, over the rate limit.
+    pub rate_limited: u64,
+    /// The status most of them got.
+    pub main_status: u16,
+}
+
+/// The `top` endpoints with the most rejected calls in `failures`, most first (ties by name).
+pub fn rejected_endpoints(failures: &[FailureRow], top: usize) -> Vec<EndpointRejections> {
+    let mut per_endpoint: BTreeMap<&str, BTreeMap<u16, u64>> = BTreeMap::new();
+    for f in failures {
+        *per_endpoint
+            .entry(&*f.endpoint)
+            .or_default()
+            .entry(f.status)
+            .or_default() += f.count;
+    }
+    let mut list: Vec<EndpointRejections> = per_endpoint
+        .into_iter()
+        .map(|(endpoint, statuses)| EndpointRejections {
+            endpoint: endpoint.to_owned(),
+            rejected: statuses.values().sum(),
+            rate_limited: statuses.get(&429).copied().unwrap_or(0),
+            main_status: statuses
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or(0, |(status, _)| *status),
+        })
+        .filter(|e| e.rejected > 0)
+        .collect();
+    list.sort_by(|a, b| {
+        b.rejected
+            .cmp(&a.rejected)
+            .then(a.endpoint.cmp(&b.endpoint))
+    });
+    list.truncate(top);
+    list
+}
+
 /// The calls of a spike's top user, against the per-user rate limit.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TopUserLoad {
@@ -512,5 +556,47 @@ impl Report for RejectionsReport {
             );
         }
         notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_endpoints_are_ranked_with_their_429s() {
+        let row = |endpoint: &str, status: u16, count: u64| FailureRow {
+            minute: NaiveDateTime::parse_from_str("2023-10-26 11:30", "%Y-%m-%d %H:%M").unwrap(),
+            user: "HR_IMPORT".into(),
+            endpoint: endpoint.into(),
+            status,
+            count,
+        };
+        let rows = vec![
+            row("PUT /dc/person/data/{id}", 429, 600),
+            row("PUT /dc/person/data/{id}", 404, 5),
+            row("POST /dc/person/data", 429, 400),
+            row("GET /dc/incident/data", 500, 3),
+            row("POST /dc/person/data", 400, 2),
+        ];
+        let top = rejected_endpoints(&rows, 2);
+        assert_eq!(
+            top,
+            vec![
+                EndpointRejections {
+                    endpoint: "PUT /dc/person/data/{id}".into(),
+                    rejected: 605,
+                    rate_limited: 600,
+                    main_status: 429,
+                },
+                EndpointRejections {
+                    endpoint: "POST /dc/person/data".into(),
+                    rejected: 402,
+                    rate_limited: 400,
+                    main_status: 429,
+                },
+            ]
+        );
+        assert_eq!(rejected_endpoints(&rows, 10)[2].main_status, 500);
     }
 }

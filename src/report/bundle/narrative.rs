@@ -556,6 +556,87 @@ fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     if !notes.is_empty() {
         blocks.push(Block::Notes(notes));
     }
+    rejected_endpoints(f, blocks);
+}
+
+/// Where the period's rejected calls went, endpoint by endpoint, from integration.log.
+fn rejected_endpoints(f: &Figures, blocks: &mut Vec<Block>) {
+    if f.rejected_endpoints.is_empty() {
+        return;
+    }
+    blocks.push(Block::Paragraph(vec![text(format!(
+        "The endpoints with the most rejected calls in {} (from integration.log), and how many of those were turned away by the rate limit (429):",
+        f.period.title()
+    ))]));
+    blocks.push(Block::Table(Table {
+        title: "Top endpoints of rejected calls".into(),
+        columns: vec![
+            ("endpoint", crate::render::Align::Left),
+            ("rejected", crate::render::Align::Right),
+            ("of which 429", crate::render::Align::Right),
+            ("main status", crate::render::Align::Right),
+        ],
+        rows: f
+            .rejected_endpoints
+            .iter()
+            .map(|e| {
+                vec![
+                    Cell::Text(e.endpoint.clone()),
+                    Cell::Count(e.rejected),
+                    Cell::Count(e.rate_limited),
+                    Cell::Text(e.main_status.to_string()),
+                ]
+            })
+            .collect(),
+        total: None,
+    }));
+}
+
+/// What to do about the rate limit: for each user who reached it, how far to slow down.
+fn rate_limit_advice(limit: &crate::report::rate_limit::RateLimitReport) -> Option<Block> {
+    let worst: Vec<_> = limit
+        .users
+        .iter()
+        .filter(|u| u.minutes_at_or_over > 0)
+        .take(3)
+        .collect();
+    if worst.is_empty() || limit.limit == 0 {
+        return None;
+    }
+    let per_call_ms = 60_000 / limit.limit;
+    let advice: Vec<String> = worst
+        .iter()
+        .map(|u| {
+            let mean = u.calls_in_those_minutes as f64 / u.minutes_at_or_over as f64;
+            format!(
+                "slow {} down to at most {} calls a minute (one every {} ms or more): in its {} minutes at the limit it made {:.0} calls a minute on average, {:.1} times the limit, and {} of its calls were answered 429",
+                u.user,
+                limit.limit,
+                thousands(per_call_ms),
+                thousands(u.minutes_at_or_over),
+                mean,
+                mean / limit.limit as f64,
+                thousands(u.rate_limited)
+            )
+        })
+        .collect();
+    Some(Block::Paragraph(vec![
+        strong("What to do:"),
+        text(format!(
+            " {}. A 429 is a rejected call, retried or lost; an integration that paces itself (or retries after a pause) gets the same work done without them. Raising the limit instead is a server setting (",
+            capitalised(&advice.join("; "))
+        )),
+        Span::Code("external.api.max.requests.per.minute"),
+        text(") that affects every user."),
+    ]))
+}
+
+/// `text` with its first letter in capitals.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
 }
 
 /// What a spike looks like, in a sentence: whose calls rose, or that the errors rose alone.
@@ -716,6 +797,7 @@ fn calls(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
             .into_iter()
             .map(Block::Table),
     );
+    blocks.extend(rate_limit_advice(limit));
 
     blocks.push(Block::Heading("Avoidable logins".into()));
     blocks.push(Block::Paragraph(vec![
