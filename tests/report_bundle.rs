@@ -207,6 +207,16 @@ fn the_bundle_holds_the_months_figures_safely() {
     }
     chart_rules_hold(&out);
     needed_logins_never_exceed_the_logins(&out);
+    // The problems of the line accounting are shown as code, not with literal backticks, and
+    // long cells wrap rather than widen the page.
+    let problems = html
+        .split("<caption>First problems</caption>")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the first problems are listed");
+    assert!(problems.contains("<code>"), "{problems}");
+    assert!(!problems.contains('`'), "{problems}");
+    assert!(html.contains("td{overflow-wrap:anywhere}"));
     // Where the rejected calls went, and what to do about the rate limit.
     let markdown = fs::read_to_string(out.join("report.md")).unwrap();
     let endpoints = markdown

@@ -923,7 +923,22 @@ fn lines(f: &Figures, blocks: &mut Vec<Block>) {
             )]));
         }
     }
-    blocks.extend(tables.map(Block::Table));
+    blocks.extend(tables.map(|mut table| {
+        // The offending lines are log text: shown as code in the page (a line that holds a
+        // backtick itself stays plain text rather than break the pairing). The space before
+        // the closing backtick keeps it out of a redacted secret's reach: the last pass of
+        // redaction would take it as part of the secret.
+        if let Some(line) = table.columns.iter().position(|c| c.0 == "line") {
+            for row in &mut table.rows {
+                if let Some(Cell::Text(t)) = row.get_mut(line) {
+                    if !t.contains('`') && !t.is_empty() {
+                        *t = format!("`{t} `");
+                    }
+                }
+            }
+        }
+        Block::Table(table)
+    }));
     if let Some(users) = &f.users {
         let l = &users.lines;
         blocks.push(Block::Notes(vec![format!(
