@@ -471,3 +471,43 @@ fn needed_logins_never_exceed_the_logins(out: &Path) {
     }
     assert!(rows > 0, "the generated users log in");
 }
+
+#[test]
+fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
+    // The sample logs hold April (the documentation's usage log) and October 2023.
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = esmlog(&[
+        "report",
+        "--quiet",
+        "--tz",
+        "Europe/Helsinki",
+        "--month",
+        "2023-10",
+        "--out",
+        path(&out),
+        path(&samples),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    let months = markdown
+        .split("**Transactions per month")
+        .nth(1)
+        .expect("the monthly table");
+    let rows: Vec<&str> = months
+        .lines()
+        .skip_while(|l| !l.starts_with("| month"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.iter().any(|r| r.starts_with("| 2023-04 ")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.starts_with("| 2023-10 ")), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("total")), "{rows:?}");
+    // And the chart keeps the months between them in their place.
+    let chart = fs::read_to_string(out.join("charts").join("monthly-transactions.svg")).unwrap();
+    assert!(chart.contains("2023-07") && chart.contains("no data"));
+}

@@ -437,7 +437,14 @@ fn months(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     };
     blocks.push(Block::Paragraph(vec![text(intro)]));
     blocks.push(chart(&charts.monthly));
-    blocks.extend(f.history.tables().into_iter().take(1).map(Block::Table));
+    blocks.extend(f.history.tables().into_iter().take(1).map(|mut table| {
+        // The months before are there for comparison: a total would add them to the month
+        // the report is about.
+        if matches!(f.period, Period::Month { .. }) {
+            table.total = None;
+        }
+        Block::Table(table)
+    }));
     blocks.push(Block::Notes(f.history.notes()));
     if let Some(q) = &f.quota {
         blocks.push(Block::Subheading("Licensed volume".into()));
