@@ -511,3 +511,114 @@ fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
     let chart = fs::read_to_string(out.join("charts").join("monthly-transactions.svg")).unwrap();
     assert!(chart.contains("2023-07") && chart.contains("no data"));
 }
+
+/// Generated logs from `start` for `weeks` whole weeks after the first (they end on the
+/// Wednesday after, at 15:20), in `dir/logs`.
+fn generated(dir: &Path, start: &str, weeks: u32) -> PathBuf {
+    let logs = dir.join("logs");
+    generate(&GenerateArgs {
+        out: logs.clone(),
+        seed: 11,
+        weeks,
+        calls_per_hour: 60,
+        size: None,
+        tz: "Europe/Helsinki".into(),
+        start: start.parse().unwrap(),
+        truth: Some(dir.join("truth.json")),
+        rate_limit: 30,
+        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+    })
+    .unwrap();
+    logs
+}
+
+fn summary_of(logs: &Path, out: &Path, month: &str) -> Value {
+    let run = esmlog(&[
+        "report",
+        "--quiet",
+        "--tz",
+        "Europe/Helsinki",
+        "--month",
+        month,
+        "--quota",
+        "60k",
+        "--out",
+        path(out),
+        path(logs),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_month_in_progress_is_compared_over_the_same_days() {
+    // From Tuesday 5 September to Wednesday 11 October: October's 1st to 11th against
+    // September's 1st to 11th, not all of September.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = generated(dir.path(), "2023-09-05", 5);
+    let summary = summary_of(&logs, &dir.path().join("out"), "2023-10");
+    let previous = &summary["previous_month"];
+    assert_eq!(previous["same_days_through"], 11, "{previous}");
+    assert_eq!(previous["too_early"], false);
+    let monthly = |extra: &[&str]| {
+        let mut args = vec![
+            "monthly",
+            "--format",
+            "json",
+            "--quiet",
+            "--tz",
+            "Europe/Helsinki",
+        ];
+        args.extend_from_slice(extra);
+        args.push(path(&logs));
+        let run = esmlog(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+        report["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["month"] == "2023-09")
+            .unwrap()["consumed"]
+            .as_u64()
+            .unwrap()
+    };
+    let same_days = monthly(&["--since", "2023-09-01", "--until", "2023-09-11"]);
+    let whole = monthly(&[]);
+    assert_eq!(previous["transactions"], same_days, "{previous}");
+    assert!(same_days < whole, "{same_days} of {whole}");
+    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
+    assert!(
+        markdown.contains("Change from September 2023 1–11"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn hours_of_a_month_are_too_early_to_compare_or_project() {
+    // The data ends on Wednesday 1 November at 15:20: fifteen hours of November.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = generated(dir.path(), "2023-10-24", 1);
+    let summary = summary_of(&logs, &dir.path().join("out"), "2023-11");
+    let previous = &summary["previous_month"];
+    assert_eq!(previous["too_early"], true, "{previous}");
+    assert!(
+        previous["change"].is_null() && previous["change_rate"].is_null(),
+        "{previous}"
+    );
+    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
+    assert!(markdown.contains("too early to project"), "{markdown}");
+    assert!(markdown.contains("too early"));
+    assert!(
+        !markdown.contains("−9"),
+        "no percentage change from 15 hours"
+    );
+}

@@ -26,7 +26,7 @@ use crate::redact::redact_json;
 use crate::render::{emit, Format, Report};
 use crate::spike::SpikeParams;
 use crate::usage::period::{PeriodStatus, Timeline};
-use chrono::{Months, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -317,7 +317,13 @@ pub struct Figures {
     pub periods: Vec<(NaiveDateTime, NaiveDateTime, PeriodStatus)>,
     /// integration.log calls without a date, which no month can hold.
     pub undated_calls: u64,
+    /// For a month the data covers only up to some day: that day, and the month before
+    /// counted over the same days (from its 1st to that day), for a fair comparison.
+    pub same_days: Option<(NaiveDate, Option<MonthRow>)>,
 }
+
+/// Days of data below which a change from the month before or a projection says "too early".
+pub const MIN_DAYS_TO_COMPARE: f64 = 7.0;
 
 impl Figures {
     /// The period's transactions: the month's row, or the total of all months.
@@ -328,11 +334,34 @@ impl Figures {
         }
     }
 
-    /// The month before the period, with its figures when it has data.
+    /// The month before the period, with its figures when it has data: over the same days
+    /// as the period when the data covers the period's month only in part.
     pub fn previous(&self) -> Option<(NaiveDate, Option<&MonthRow>)> {
         let month = self.period.previous_month()?;
+        if let Some((_, row)) = &self.same_days {
+            return Some((month, row.as_ref()));
+        }
         let label = month.format("%Y-%m").to_string();
         Some((month, self.history.months.iter().find(|m| m.month == label)))
+    }
+
+    /// Days of data from `start` (a period's first day) to the end of the data or `end`, the
+    /// day after the period, whichever is first; none without data.
+    pub fn days_of_data(&self, start: NaiveDate, end: NaiveDate) -> Option<f64> {
+        let (first, last) = self.span?;
+        let from = first.max(start.and_time(NaiveTime::MIN));
+        let to = last.min(end.and_time(NaiveTime::MIN));
+        Some(((to - from).num_minutes().max(0) as f64) / (24.0 * 60.0))
+    }
+
+    /// Days of data in the period's month; none for `--all`.
+    pub fn days_of_data_in_month(&self) -> Option<f64> {
+        match self.period {
+            Period::Month { first, .. } => {
+                self.days_of_data(first, month_end(first).succ_opt().unwrap_or(first))
+            }
+            Period::All { .. } => None,
+        }
     }
 
     /// The counting periods with a day in `range`.
@@ -465,6 +494,40 @@ fn integration_counts(whole: &ScanResult, part: &ScanResult) -> IntegrationCount
         first: whole.calls.first,
         last: whole.calls.last,
     }
+}
+
+/// For a month the data ends inside: the data's last day, and the month before counted from
+/// its 1st to the same day (its last, if shorter), by `monthly` over that range.
+fn same_days(
+    timeline: &Timeline,
+    period: Period,
+    monthly: impl Fn(DateRange) -> PolarsResult<MonthlyReport>,
+) -> PolarsResult<Option<(NaiveDate, Option<MonthRow>)>> {
+    let Period::Month { first, .. } = period else {
+        return Ok(None);
+    };
+    let Some(through) = timeline
+        .span()
+        .map(|(_, last)| last.local.date())
+        .filter(|last| *last >= first && *last < month_end(first))
+    else {
+        return Ok(None);
+    };
+    let Some(before) = first.checked_sub_months(Months::new(1)) else {
+        return Ok(None);
+    };
+    let until = before
+        .with_day(through.day())
+        .unwrap_or_else(|| month_end(before));
+    let label = before.format("%Y-%m").to_string();
+    let row = monthly(DateRange {
+        since: Some(before),
+        until: Some(until),
+    })?
+    .months
+    .into_iter()
+    .find(|m| m.month == label);
+    Ok(Some((through, row)))
 }
 
 /// Computes every figure of the bundle for `period`.
@@ -630,6 +693,9 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         settings,
         periods,
         undated_calls: scan.map_or(0, |s| s.calls.undated_calls),
+        same_days: same_days(timeline, period, |range| {
+            monthly_report(timeline, &options(range), whole_counts.as_ref())
+        })?,
     };
     Ok((figures, charts))
 }
@@ -667,6 +733,11 @@ pub struct ChangeSummary {
     pub change_rate: Option<f64>,
     /// Whether the usage log spans both months whole (else the change partly reflects that).
     pub both_months_whole: bool,
+    /// The data ends inside the month on this day: both months are counted from the 1st to
+    /// it (the month before to its last day when shorter).
+    pub same_days_through: Option<u32>,
+    /// Fewer than a week of data in the month: no change is given.
+    pub too_early: bool,
 }
 
 /// One of the busiest users, for `summary.json`.
@@ -718,10 +789,16 @@ pub struct Summary {
 fn summary(figures: &Figures, files: Vec<String>) -> Summary {
     let row = figures.transactions();
     let range = figures.period.range();
+    let too_early = figures
+        .days_of_data_in_month()
+        .is_some_and(|days| days < MIN_DAYS_TO_COMPARE);
     let previous_month = figures.previous().map(|(month, prev)| {
         let now = row.map(|r| r.consumed);
         let before = prev.map(|p| p.consumed);
-        let change = now.zip(before).map(|(a, b)| a as i64 - b as i64);
+        let change = now
+            .zip(before)
+            .map(|(a, b)| a as i64 - b as i64)
+            .filter(|_| !too_early);
         ChangeSummary {
             month: month.format("%Y-%m").to_string(),
             transactions: before,
@@ -738,6 +815,8 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
                 }
                 Period::All { .. } => false,
             },
+            same_days_through: figures.same_days.as_ref().map(|(through, _)| through.day()),
+            too_early,
         }
     });
     Summary {

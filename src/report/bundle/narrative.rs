@@ -11,7 +11,7 @@ use crate::report::quota::{QuotaPeriod, QuotaStatus};
 use crate::report::reconcile::Verdict;
 use crate::source::LogKind;
 use crate::usage::period::PeriodStatus;
-use chrono::{Days, Months, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Days, Months, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Rows of the users and endpoints tables shown; the CSV files hold them all.
 const TABLE_ROWS: usize = 15;
@@ -171,6 +171,28 @@ fn intro(f: &Figures, blocks: &mut Vec<Block>) {
     ]));
 }
 
+/// The quota's month or year: its first day and the day after its last.
+fn quota_period_days(q: &QuotaStatus) -> Option<(NaiveDate, NaiveDate)> {
+    let first = match q.period {
+        QuotaPeriod::Month => {
+            NaiveDate::parse_from_str(&format!("{}-01", q.label), "%Y-%m-%d").ok()?
+        }
+        QuotaPeriod::Year => NaiveDate::from_ymd_opt(q.label.parse().ok()?, 1, 1)?,
+    };
+    let after = match q.period {
+        QuotaPeriod::Month => first.checked_add_months(Months::new(1))?,
+        QuotaPeriod::Year => first.checked_add_months(Months::new(12))?,
+    };
+    Some((first, after))
+}
+
+/// Days of data in the quota's period when they are too few to project from.
+fn too_early_to_project(f: &Figures, q: &QuotaStatus) -> Option<f64> {
+    let (first, after) = quota_period_days(q)?;
+    f.days_of_data(first, after)
+        .filter(|days| *days < crate::report::bundle::MIN_DAYS_TO_COMPARE)
+}
+
 /// Whether the quota's month or year is over at the status's `as_of`.
 fn quota_period_over(q: &QuotaStatus) -> bool {
     let start = match q.period {
@@ -190,8 +212,8 @@ fn quota_period_over(q: &QuotaStatus) -> bool {
     }
 }
 
-/// Where the quota stands, in a sentence.
-fn quota_sentence(q: &QuotaStatus) -> String {
+/// Where the quota stands, in a sentence; with `early` days of data only, no projection.
+fn quota_sentence(q: &QuotaStatus, early: Option<f64>) -> String {
     let used = format!(
         "{} of {} transactions",
         thousands(q.used),
@@ -210,6 +232,13 @@ fn quota_sentence(q: &QuotaStatus) -> String {
         format!("{used}: the quota for {} is exceeded{range}.", q.label)
     } else if quota_period_over(q) {
         format!("{used} in {}{range}.", q.label)
+    } else if let Some(days) = early {
+        format!(
+            "{used} in {} so far{range}; too early to project: {} of data (a projection needs {} days).",
+            q.label,
+            days_text(days),
+            crate::report::bundle::MIN_DAYS_TO_COMPARE
+        )
     } else if let Some(day) = q.reaches_quota_on {
         format!(
             "{used} in {} so far{range}; at the run rate so far the quota is reached on {day}.",
@@ -223,6 +252,31 @@ fn quota_sentence(q: &QuotaStatus) -> String {
             thousands(q.projected),
             pct(q.projected_share)
         )
+    }
+}
+
+/// `1st`, `2nd`, `3rd`, `14th`, `21st`.
+fn ordinal(day: u32) -> String {
+    let suffix = match (day % 10, day % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{day}{suffix}")
+}
+
+/// `14 hours`, `1.5 days`, `6 days`.
+fn days_text(days: f64) -> String {
+    if days < 1.0 {
+        let hours = (days * 24.0).round() as u64;
+        format!("{hours} hour{}", if hours == 1 { "" } else { "s" })
+    } else if days.fract() < 0.05 {
+        let whole = days.round() as u64;
+        format!("{whole} day{}", if whole == 1 { "" } else { "s" })
+    } else {
+        format!("{days:.1} days")
     }
 }
 
@@ -278,11 +332,30 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
         figures.push(Figure {
             label: format!("Quota of {} per {per}, {}", thousands(q.quota), q.label),
             value: format!("{} used", pct(q.share)),
-            detail: quota_sentence(q),
+            detail: quota_sentence(q, too_early_to_project(f, q)),
         });
     }
-    if let Some((month, previous)) = f.previous() {
-        let label = format!("Change from {}", month_name(month));
+    let early = f
+        .days_of_data_in_month()
+        .filter(|days| *days < crate::report::bundle::MIN_DAYS_TO_COMPARE);
+    if let (Some((month, _)), Some(days)) = (f.previous(), early) {
+        figures.push(Figure {
+            label: format!("Change from {}", month_name(month)),
+            value: "too early".into(),
+            detail: format!(
+                "Only {} of {} so far: compared with {} from {} days of data.",
+                days_text(days),
+                f.period.title(),
+                month_name(month),
+                crate::report::bundle::MIN_DAYS_TO_COMPARE
+            ),
+        });
+    } else if let Some((month, previous)) = f.previous() {
+        let same_days = f.same_days.as_ref().map(|(through, _)| through.day());
+        let label = match same_days {
+            Some(day) => format!("Change from {} 1–{day}", month_name(month)),
+            None => format!("Change from {}", month_name(month)),
+        };
         figures.push(match previous {
             Some(p) => {
                 let change = row.consumed as i64 - p.consumed as i64;
@@ -292,12 +365,21 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
                 } else {
                     String::new()
                 };
-                let mut detail = format!("{}: {} transactions", month_name(month), shown(p));
+                let mut detail = match same_days {
+                    Some(day) => format!(
+                        "The same days of both months, the 1st to the {}: {} transactions in {} over them",
+                        ordinal(day),
+                        shown(p),
+                        month_name(month)
+                    ),
+                    None => format!("{}: {} transactions", month_name(month), shown(p)),
+                };
                 let partial: Vec<String> = [month]
                     .into_iter()
                     .chain(match f.period {
-                        Period::Month { first, .. } => Some(first),
-                        Period::All { .. } => None,
+                        // Compared over the same days, the month's own edge is accounted for.
+                        Period::Month { first, .. } if same_days.is_none() => Some(first),
+                        _ => None,
                     })
                     .filter(|m| !f.covers_month(*m))
                     .map(month_name)
@@ -448,11 +530,19 @@ fn months(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     blocks.push(Block::Notes(f.history.notes()));
     if let Some(q) = &f.quota {
         blocks.push(Block::Subheading("Licensed volume".into()));
-        blocks.push(Block::Paragraph(vec![text(format!(
-            "{} \"Projected\" is where the run rate so far leads by the end of {}.",
-            quota_sentence(q),
-            q.label
-        ))]));
+        let early = too_early_to_project(f, q);
+        blocks.push(Block::Paragraph(vec![text(if early.is_some() {
+            format!(
+                "{} The table's projection is the run rate of those hours alone: not a forecast yet.",
+                quota_sentence(q, early)
+            )
+        } else {
+            format!(
+                "{} \"Projected\" is where the run rate so far leads by the end of {}.",
+                quota_sentence(q, early),
+                q.label
+            )
+        })]));
         blocks.push(Block::Table(q.table()));
     }
 }
