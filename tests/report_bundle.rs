@@ -532,6 +532,16 @@ fn generated(dir: &Path, start: &str, weeks: u32) -> PathBuf {
     logs
 }
 
+/// Generated logs from `start` and the report on `month` of them: its summary.json and
+/// report.md, and the folder that holds the logs (in `logs/`) and the report (in `out/`).
+fn month_report(start: &str, weeks: u32, month: &str) -> (tempfile::TempDir, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = generated(dir.path(), start, weeks);
+    let summary = summary_of(&logs, &dir.path().join("out"), month);
+    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
+    (dir, summary, markdown)
+}
+
 fn summary_of(logs: &Path, out: &Path, month: &str) -> Value {
     let run = esmlog(&[
         "report",
@@ -558,9 +568,8 @@ fn summary_of(logs: &Path, out: &Path, month: &str) -> Value {
 fn a_month_in_progress_is_compared_over_the_same_days() {
     // From Tuesday 5 September to Wednesday 11 October: October's 1st to 11th against
     // September's 1st to 11th, not all of September.
-    let dir = tempfile::tempdir().unwrap();
-    let logs = generated(dir.path(), "2023-09-05", 5);
-    let summary = summary_of(&logs, &dir.path().join("out"), "2023-10");
+    let (dir, summary, markdown) = month_report("2023-09-05", 5, "2023-10");
+    let logs = dir.path().join("logs");
     let previous = &summary["previous_month"];
     assert_eq!(previous["same_days_through"], 11, "{previous}");
     assert_eq!(previous["too_early"], false);
@@ -595,7 +604,6 @@ fn a_month_in_progress_is_compared_over_the_same_days() {
     let whole = monthly(&[]);
     assert_eq!(previous["transactions"], same_days, "{previous}");
     assert!(same_days < whole, "{same_days} of {whole}");
-    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
     assert!(
         markdown.contains("Change from September 2023 1–11"),
         "{markdown}"
@@ -605,16 +613,13 @@ fn a_month_in_progress_is_compared_over_the_same_days() {
 #[test]
 fn hours_of_a_month_are_too_early_to_compare_or_project() {
     // The data ends on Wednesday 1 November at 15:20: fifteen hours of November.
-    let dir = tempfile::tempdir().unwrap();
-    let logs = generated(dir.path(), "2023-10-24", 1);
-    let summary = summary_of(&logs, &dir.path().join("out"), "2023-11");
+    let (_dir, summary, markdown) = month_report("2023-10-24", 1, "2023-11");
     let previous = &summary["previous_month"];
     assert_eq!(previous["too_early"], true, "{previous}");
     assert!(
         previous["change"].is_null() && previous["change_rate"].is_null(),
         "{previous}"
     );
-    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
     assert!(markdown.contains("too early to project"), "{markdown}");
     assert!(markdown.contains("too early"));
     assert!(

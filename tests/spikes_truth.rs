@@ -7,6 +7,28 @@ use esmlog::generate::{generate, generate_scenario, Burst, GenerateArgs, Scenari
 use serde_json::Value;
 use std::process::Command;
 
+/// Logs from 2023-10-10 11:51 in Helsinki into `out`, with a rate limit of 30 a minute.
+fn args(
+    out: &std::path::Path,
+    seed: u64,
+    weeks: u32,
+    calls_per_hour: u32,
+    truth: std::path::PathBuf,
+) -> GenerateArgs {
+    GenerateArgs {
+        out: out.to_path_buf(),
+        seed,
+        weeks,
+        calls_per_hour,
+        size: None,
+        tz: "Europe/Helsinki".into(),
+        start: "2023-10-10".parse().unwrap(),
+        truth: Some(truth),
+        rate_limit: 30,
+        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+    }
+}
+
 fn minutes_apart(a: &str, b: &str) -> i64 {
     let parse = |s: &str| chrono::DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%z").unwrap();
     (parse(a) - parse(b)).num_minutes().abs()
@@ -16,39 +38,17 @@ fn minutes_apart(a: &str, b: &str) -> i64 {
 fn every_injected_spike_is_found_with_its_cause() {
     for seed in [3, 4] {
         let dir = tempfile::tempdir().unwrap();
-        let truth = generate(&GenerateArgs {
-            out: dir.path().to_path_buf(),
+        let truth = generate(&args(
+            dir.path(),
             seed,
-            weeks: 3,
-            calls_per_hour: 120,
-            size: None,
-            tz: "Europe/Helsinki".into(),
-            start: "2023-10-10".parse().unwrap(),
-            truth: Some(dir.path().join("truth.txt")),
-            rate_limit: 30,
-            layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
-        })
+            3,
+            120,
+            dir.path().join("truth.txt"),
+        ))
         .unwrap();
         std::fs::remove_file(dir.path().join("truth.txt")).unwrap();
-        let output = Command::new(env!("CARGO_BIN_EXE_esmlog"))
-            .args([
-                "rejections",
-                "--format",
-                "json",
-                "--fail-on-spike",
-                "--tz",
-                "Europe/Helsinki",
-            ])
-            .arg(dir.path())
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let (code, report) = rejections(dir.path());
+        assert_eq!(code, Some(1), "seed {seed}");
         let found = report["spikes"].as_array().unwrap();
         for injected in &truth.spikes {
             let start = injected
@@ -91,18 +91,13 @@ fn scenario_logs(
     let dir = tempfile::tempdir().unwrap();
     let truth_dir = tempfile::tempdir().unwrap();
     let truth = generate_scenario(
-        &GenerateArgs {
-            out: dir.path().to_path_buf(),
-            seed: 21,
+        &args(
+            dir.path(),
+            21,
             weeks,
             calls_per_hour,
-            size: None,
-            tz: "Europe/Helsinki".into(),
-            start: "2023-10-10".parse().unwrap(),
-            truth: Some(truth_dir.path().join("truth.json")),
-            rate_limit: 30,
-            layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
-        },
+            truth_dir.path().join("truth.json"),
+        ),
         scenario,
     )
     .unwrap();
