@@ -219,6 +219,16 @@ fn the_bundle_holds_the_months_figures_safely() {
     assert!(html.contains("td{overflow-wrap:anywhere}"));
     // Where the rejected calls went, and what to do about the rate limit.
     let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    // Where the usage log and integration.log meet, each figure names its source.
+    assert!(markdown.contains("Rejected calls (usage log)"));
+    let meeting = markdown
+        .lines()
+        .find(|l| l.starts_with("The usage log counts "))
+        .expect("the rejected calls of both sources");
+    assert!(
+        meeting.contains("integration.log, which logs each call, has"),
+        "{meeting}"
+    );
     let endpoints = markdown
         .split("**Top endpoints of rejected calls**")
         .nth(1)

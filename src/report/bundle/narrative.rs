@@ -406,7 +406,7 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
     let spikes = &f.rejections.spikes;
     let largest = spikes.iter().max_by_key(|s| s.rejected);
     figures.push(Figure {
-        label: "Rejected calls".into(),
+        label: "Rejected calls (usage log)".into(),
         value: match row.rejection_rate {
             Some(r) => format!("{} ({})", thousands(row.rejected), pct(r)),
             None => thousands(row.rejected),
@@ -590,8 +590,15 @@ fn causes(list: &[crate::report::rejections::CauseCount]) -> String {
 fn rejections(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading("Rejected calls and spikes".into()));
     if let Some(row) = f.transactions() {
+        // Two sources meet here: each figure says which it is from.
+        let integration = f.users.as_ref().map_or(String::new(), |u| {
+            format!(
+                " integration.log, which logs each call, has {} unsuccessful calls on the same days; the users, endpoints and spikes below are counted from it.",
+                thousands(u.total.unsuccessful)
+            )
+        });
         blocks.push(Block::Paragraph(vec![text(format!(
-            "{} calls were rejected in {}{}. They are not transactions, but each is a call an integration did not get through.",
+            "The usage log counts {} calls rejected in {}{}.{integration} Rejected calls are not transactions, but each is a call an integration did not get through.",
             thousands(row.rejected),
             f.period.title(),
             row.rejection_rate
@@ -819,7 +826,7 @@ fn calls(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
         ),
     };
     blocks.push(Block::Paragraph(vec![text(format!(
-        "{} user{} made {} calls in {title}{listed}. Successful calls are transactions; unsuccessful ones are what the usage log counts as rejected.",
+        "{} user{} made {} calls in {title} by integration.log's count{listed}. Successful calls are transactions; unsuccessful ones are what the usage log counts as rejected.",
         user_count(users),
         if user_count(users) == 1 { "" } else { "s" },
         thousands(total),
