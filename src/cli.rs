@@ -122,8 +122,9 @@ pub struct UsageArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub range: RangeArgs,
-    /// Licensed volume of transactions: shows the share used and a run-rate forecast.
-    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA")]
+    /// Licensed volume of transactions: shows the share used and a run-rate forecast
+    /// (`60000`, `60,000` or `60k`).
+    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA", value_parser = parse_volume)]
     pub quota: Option<u64>,
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
@@ -135,6 +136,25 @@ pub struct UsageArgs {
     /// Also draw the counters climbing within each period (the sawtooth) into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub cumulative_chart: Option<String>,
+    #[command(flatten)]
+    pub alerts: AlertArgs,
+}
+
+/// The conditions on which a report exits 1 (exit codes: 0 ok, 1 findings, 2 error).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AlertArgs {
+    /// Exit 1 when the quota's share used, or projected for its whole month or year, is at
+    /// or over PCT percent (`80` or `80%`).
+    #[arg(long, value_name = "PCT", value_parser = parse_percent, requires = "quota")]
+    pub fail_on_quota: Option<f64>,
+    /// Exit 1 when integration.log's calls and the usage log's counters disagree in a week
+    /// or month that both cover.
+    #[arg(long)]
+    pub fail_on_differs: bool,
+    /// Exit 1 when an input has malformed or suspicious lines, counter anomalies, or is not a
+    /// log (what `esmlog check` lists).
+    #[arg(long)]
+    pub fail_on_problems: bool,
 }
 
 /// Flags of `esmlog calls`.
@@ -158,14 +178,14 @@ pub struct CallsArgs {
     #[arg(long, value_name = "REGEX")]
     pub message_pattern: Option<String>,
     /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = at_least_one)]
     pub rate_limit: u64,
     /// `security.external.api.token.expiration.time` in minutes: logins beyond one per
     /// token lifetime are avoidable.
-    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = positive_minutes)]
     pub token_minutes: i64,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
     pub threads: Option<usize>,
     /// Also draw the users' successful and unsuccessful calls into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -176,6 +196,9 @@ pub struct CallsArgs {
     /// Also draw calls per minute against --rate-limit into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub load_chart: Option<String>,
+    /// Exit 1 when an input has malformed or suspicious lines, or is not a log.
+    #[arg(long)]
+    pub fail_on_problems: bool,
 }
 
 /// Flags of `esmlog check`.
@@ -203,18 +226,27 @@ pub struct RejectionsArgs {
     /// Exit with code 1 when a spike is found (for cron and monitoring).
     #[arg(long)]
     pub fail_on_spike: bool,
-    /// Minutes before a minute that form its baseline (rolling median).
-    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    /// Minutes before a minute, not in a spike, whose rejection rate is its baseline.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60, value_parser = at_least_one_usize)]
     pub spike_window: usize,
-    /// How many scaled median absolute deviations above the baseline a minute must be.
-    #[arg(long, value_name = "N", default_value_t = 6.0)]
+    /// How many standard deviations above what the baseline's rejection rate predicts a
+    /// minute must be.
+    #[arg(long, value_name = "N", default_value_t = 6.0, value_parser = positive_number)]
     pub spike_threshold: f64,
-    /// The fewest rejected calls in a minute that can be part of a spike.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// The fewest rejected calls in a minute that can be part of a spike; in the first minutes,
+    /// before there is a baseline, this many 429s make a spike by themselves.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = at_least_one)]
     pub spike_min: u64,
+    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows, which
+    /// each spike's top user is measured against.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = at_least_one)]
+    pub rate_limit: u64,
     /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
     pub chart: Option<String>,
+    /// Exit 1 when an input has malformed or suspicious lines, or is not a log.
+    #[arg(long)]
+    pub fail_on_problems: bool,
 }
 
 /// Flags of `esmlog report`.
@@ -232,19 +264,25 @@ pub struct ReportArgs {
     /// Report all the data instead of one month.
     #[arg(long)]
     pub all: bool,
-    /// Licensed volume of transactions: shows the share used and a run-rate forecast.
-    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA")]
+    /// Licensed volume of transactions: shows the share used and a run-rate forecast
+    /// (`60000`, `60,000` or `60k`).
+    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA", value_parser = parse_volume)]
     pub quota: Option<u64>,
     /// What the licensed volume is counted over.
     #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
     pub quota_period: QuotaPeriod,
     /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows.
-    #[arg(long, value_name = "N", default_value_t = 30)]
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = at_least_one)]
     pub rate_limit: u64,
     /// `security.external.api.token.expiration.time` in minutes: logins beyond one per
     /// token lifetime are avoidable.
-    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = positive_minutes)]
     pub token_minutes: i64,
+    /// Exit 1 when a rejection spike starts in the reported period.
+    #[arg(long)]
+    pub fail_on_spike: bool,
+    #[command(flatten)]
+    pub alerts: AlertArgs,
 }
 
 /// `--since` and `--until`: the local days a report keeps.
@@ -280,6 +318,104 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = crate::export::DEFAULT_ROWS_PER_GROUP)]
     pub rows_per_group: usize,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
     pub threads: Option<usize>,
+}
+
+/// A volume: `60000`, `60,000`, `60 000`, `60_000`, `60k` or `1.5M`; at least 1.
+pub fn parse_volume(text: &str) -> Result<u64, String> {
+    let digits: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let (number, scale) = match digits.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&digits[..i], 1e3),
+        Some((i, 'm' | 'M')) => (&digits[..i], 1e6),
+        _ => (&digits[..], 1.0),
+    };
+    let expected = "expected a whole number of transactions, for example 60000, 60,000 or 60k";
+    let value = if scale == 1.0 {
+        number.parse::<u64>().map_err(|_| expected.to_string())?
+    } else {
+        let n: f64 = number.parse().map_err(|_| expected.to_string())?;
+        let value = n * scale;
+        // `0.06M` is 60000.000000000007 in binary floating point: whole within a millionth.
+        let whole = value.round();
+        if !value.is_finite() || whole < 0.0 || (value - whole).abs() > 1e-6 || whole > 1e18 {
+            return Err(expected.into());
+        }
+        whole as u64
+    };
+    if value == 0 {
+        return Err(
+            "a quota of 0 transactions cannot be used; give the licensed volume, for example 60k"
+                .into(),
+        );
+    }
+    Ok(value)
+}
+
+/// A count that makes sense only from 1 up (a rate limit, a minimum of calls).
+pub fn at_least_one(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err("expected a whole number of at least 1".into()),
+    }
+}
+
+/// A number of minutes, buckets or threads: at least 1.
+pub fn at_least_one_usize(text: &str) -> Result<usize, String> {
+    at_least_one(text).and_then(|n| usize::try_from(n).map_err(|_| "too large".to_string()))
+}
+
+/// A number of minutes from 1 up.
+pub fn positive_minutes(text: &str) -> Result<i64, String> {
+    at_least_one(text).and_then(|n| i64::try_from(n).map_err(|_| "too large".to_string()))
+}
+
+/// A number above 0 (`6`, `4.5`).
+pub fn positive_number(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err("expected a number above 0, for example 6".into()),
+    }
+}
+
+/// A percentage (`80` or `80%`) as a share (0.8); above 0.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%').trim();
+    match number.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n / 100.0),
+        _ => Err("expected a percentage above 0, for example 80 or 80%".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volumes_read_as_people_write_them() {
+        for text in ["60000", "60,000", "60 000", "60_000", "60k", "60K", "0.06M"] {
+            assert_eq!(parse_volume(text), Ok(60_000), "{text}");
+        }
+        assert_eq!(parse_volume("1.5M"), Ok(1_500_000));
+        for text in ["0", "0k", "", "lots", "-5", "1.5", "0.0001k"] {
+            assert!(parse_volume(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn nonsense_values_are_refused() {
+        assert!(at_least_one("0").is_err());
+        assert_eq!(at_least_one("30"), Ok(30));
+        assert!(at_least_one_usize("0").is_err());
+        assert!(positive_minutes("0").is_err());
+        assert!(positive_number("0").is_err());
+        assert!(positive_number("-1").is_err());
+        assert_eq!(parse_percent("80%"), Ok(0.8));
+        assert_eq!(parse_percent("80"), Ok(0.8));
+        assert!(parse_percent("0").is_err());
+    }
 }

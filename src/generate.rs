@@ -121,6 +121,35 @@ pub struct TruthSpike {
     pub rejected: u64,
 }
 
+/// What a generated set of logs holds beyond `esmlog generate`'s defaults, for tests that need
+/// a particular shape of rejections (the defaults inject one spike a week).
+#[derive(Debug, Clone, Default)]
+pub struct Scenario {
+    /// These bursts instead of the one-a-week spikes.
+    pub bursts: Option<Vec<Burst>>,
+    /// Share of the ordinary calls answered 503 throughout (a steady rejection rate), on top
+    /// of the usual 2% of client errors.
+    pub error_share: f64,
+    /// The same load at every hour of every day, without the working-day swing.
+    pub flat_load: bool,
+}
+
+/// A burst of rejected calls in a [`Scenario`].
+#[derive(Debug, Clone)]
+pub struct Burst {
+    /// Minutes after the log's first minute.
+    pub start_minute: i64,
+    pub minutes: i64,
+    /// The user whose extra calls go over the rate limit (`CRM_SYNC`, `HR_IMPORT`,
+    /// `ASSET_BRIDGE`, `MONITORING`, `TEST_RESTAPI`).
+    pub user: String,
+    /// Extra calls of `user` per minute: those beyond the rate limit are answered 429.
+    pub per_minute: u64,
+    /// Share of every user's ordinary calls answered 503 during the burst (a server problem,
+    /// at the same volume); 0 for none.
+    pub error_share: f64,
+}
+
 /// SplitMix64: small, fast and the same on every platform.
 struct Rng(u64);
 
@@ -425,6 +454,8 @@ struct Spike {
     minutes: i64,
     user: usize,
     per_minute: u64,
+    /// Share of the ordinary calls answered 503 in the spike.
+    error_share: f64,
     rejected: u64,
 }
 
@@ -437,6 +468,11 @@ struct Counters {
 
 /// Writes the logs and truth.json into `args.out`; returns the truth.
 pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
+    generate_scenario(args, &Scenario::default())
+}
+
+/// [`generate`] with the bursts, error share and load of `scenario`.
+pub fn generate_scenario(args: &GenerateArgs, scenario: &Scenario) -> io::Result<Truth> {
     let tz: Tz = args.tz.parse().map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -528,11 +564,34 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
                 minutes: 8 + i64::from(w % 3) * 4,
                 user: [0usize, 2, 1][w as usize % 3],
                 per_minute: 70 + u64::from(w % 4) * 15,
+                error_share: 0.0,
                 rejected: 0,
             }
         })
         .filter(|s| s.start_ms > start_ms && s.start_ms < end_ms)
         .collect();
+    if let Some(bursts) = &scenario.bursts {
+        let first_minute = start_ms - start_ms.rem_euclid(60_000);
+        spikes = bursts
+            .iter()
+            .map(|b| {
+                let user = USERS.iter().position(|u| u.name == b.user).ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("burst user {}: not a generated user", b.user),
+                    )
+                })?;
+                Ok(Spike {
+                    start_ms: first_minute + b.start_minute * 60_000,
+                    minutes: b.minutes,
+                    user,
+                    per_minute: b.per_minute,
+                    error_share: b.error_share,
+                    rejected: 0,
+                })
+            })
+            .collect::<io::Result<_>>()?;
+    }
 
     let mut log = RotatingLog {
         dir: args.out.clone(),
@@ -644,7 +703,12 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
         }
 
         calls.clear();
-        let lambda = calls_per_hour / 60.0 * load_factor(local_minute);
+        let load = if scenario.flat_load {
+            1.0
+        } else {
+            load_factor(local_minute)
+        };
+        let lambda = calls_per_hour / 60.0 * load;
         let n = rng.poisson(lambda);
         for _ in 0..n {
             let mut pick = rng.below(u64::from(user_weights)) as u32;
@@ -661,6 +725,19 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
                 .unwrap_or(0);
             let at = minute + rng.below(60_000) as i64;
             push_call(&mut calls, &mut rng, user, at, &mut last_login);
+        }
+        // Server errors hit the ordinary calls alike (the rng is only drawn when asked, so
+        // that the default logs stay the same bytes).
+        let error_share = spikes
+            .iter()
+            .filter(|s| minute >= s.start_ms && minute < s.start_ms + s.minutes * 60_000)
+            .fold(scenario.error_share, |share, s| share.max(s.error_share));
+        if error_share > 0.0 {
+            for call in calls.iter_mut().filter(|c| !c.login) {
+                if rng.chance(error_share) {
+                    call.status = 503;
+                }
+            }
         }
         for spike in &spikes {
             if minute >= spike.start_ms && minute < spike.start_ms + spike.minutes * 60_000 {
@@ -737,14 +814,14 @@ pub fn generate(args: &GenerateArgs) -> io::Result<Truth> {
                 w.1 += 1;
                 m.1 += 1;
                 counters.rejected += 1;
-                if call.status == 429 {
-                    if let Some(s) = spikes.iter_mut().find(|s| {
-                        s.user == call.user
-                            && call.instant_ms >= s.start_ms
-                            && call.instant_ms < s.start_ms + s.minutes * 60_000
-                    }) {
-                        s.rejected += 1;
-                    }
+                if let Some(s) = spikes.iter_mut().find(|s| {
+                    let inside = call.instant_ms >= s.start_ms
+                        && call.instant_ms < s.start_ms + s.minutes * 60_000;
+                    inside
+                        && ((call.status == 429 && s.user == call.user)
+                            || (call.status == 503 && s.error_share > 0.0))
+                }) {
+                    s.rejected += 1;
                 }
             }
         }

@@ -1,23 +1,35 @@
-//! Spike detection on a series of counts per time bucket, against a robust baseline: the
-//! median and MAD of the buckets before it, so that quiet nights and busy mornings are each
-//! judged against their own recent past. The median ignores a spike shorter than half the
-//! window; a lasting change of level becomes the new baseline after half a window.
+//! Spike detection on rejected calls per time bucket, judged by their share of the calls:
+//! each bucket's rejected calls against what the baseline's rejection rate predicts for its
+//! volume, so that a busy morning at the usual rate is no spike and a high but steady rate is
+//! none either.
+//!
+//! The baseline is the last `window` buckets that were not anomalous: a spike never teaches
+//! the baseline it is judged against, so a burst of any length is found whole. A change of
+//! level that lasts longer than `relearn_after` buckets is taken as the new normal. Before the
+//! baseline has `min_baseline` buckets, a bucket is judged against an absolute floor only:
+//! `min_count` calls answered 429 (the rate limit turned them away) are a spike by themselves.
+
+use std::collections::VecDeque;
 
 /// How spikes are told from the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpikeParams {
-    /// Buckets before a point that form its baseline.
+    /// Non-anomalous buckets before a point that form its baseline.
     pub window: usize,
-    /// Baseline buckets needed before a point is judged at all.
+    /// Baseline buckets needed before a point is judged against its baseline; with fewer,
+    /// only the absolute floor applies.
     pub min_baseline: usize,
-    /// How many scaled MADs above the median a bucket must be.
+    /// How many standard deviations above the expected count a bucket must be.
     pub threshold: f64,
-    /// The smallest spread assumed, so that a flat baseline of zeros does not flag every blip.
+    /// The smallest standard deviation assumed, so that a baseline without rejections does
+    /// not flag every blip.
     pub min_spread: f64,
-    /// The smallest count a spike bucket must reach.
+    /// The fewest rejected calls a spike bucket holds; also the absolute floor of 429s.
     pub min_count: u64,
     /// Spike buckets at most this many buckets apart form one spike.
     pub merge_gap: usize,
+    /// Consecutive anomalous buckets after which the level they hold becomes the baseline.
+    pub relearn_after: usize,
 }
 
 impl Default for SpikeParams {
@@ -29,77 +41,220 @@ impl Default for SpikeParams {
             min_spread: 1.0,
             min_count: 10,
             merge_gap: 2,
+            relearn_after: 240,
         }
+    }
+}
+
+/// The counts of one bucket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bucket {
+    /// Unsuccessful calls (status 400 or more).
+    pub rejected: u64,
+    /// Calls with a status, successful or not: what the rejected are a share of.
+    pub calls: u64,
+    /// Calls answered 429, over the rate limit.
+    pub rate_limited: u64,
+}
+
+/// What a spike was judged against: the baseline at its first bucket, which stays frozen
+/// for the rest of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Baseline {
+    /// Buckets in it (fewer than `min_baseline`: judged against the absolute floor).
+    pub buckets: usize,
+    /// Index of its oldest bucket.
+    pub from: usize,
+    /// Rejected calls over calls in it; 0 without calls.
+    pub rate: f64,
+    /// Mean calls per bucket.
+    pub calls: f64,
+    /// Mean rejected calls per bucket.
+    pub rejected: f64,
+}
+
+impl Baseline {
+    /// Fewer buckets than the detection needs to judge against it.
+    pub fn is_short(&self, params: &SpikeParams) -> bool {
+        self.buckets < params.min_baseline
     }
 }
 
 /// A run of spike buckets: indices into the series, inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SpikeWindow {
     pub first: usize,
     pub last: usize,
-    /// Sum of the counts from `first` to `last`.
+    /// Rejected calls from `first` to `last`.
     pub total: u64,
+    /// Calls from `first` to `last`.
+    pub calls: u64,
     pub peak: u64,
     pub peak_index: usize,
+    pub baseline: Baseline,
 }
 
-fn median(sorted: &[u64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2] as f64
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) as f64 / 2.0
+/// The last `window` non-anomalous buckets, with running sums.
+struct Window {
+    buckets: VecDeque<(usize, Bucket)>,
+    rejected: u64,
+    calls: u64,
+}
+
+impl Window {
+    fn push(&mut self, index: usize, bucket: Bucket, window: usize) {
+        self.buckets.push_back((index, bucket));
+        self.rejected += bucket.rejected;
+        self.calls += bucket.calls;
+        while self.buckets.len() > window {
+            if let Some((_, old)) = self.buckets.pop_front() {
+                self.rejected -= old.rejected;
+                self.calls -= old.calls;
+            }
+        }
+    }
+
+    fn summary(&self) -> Baseline {
+        let n = self.buckets.len();
+        Baseline {
+            buckets: n,
+            from: self.buckets.front().map_or(0, |(i, _)| *i),
+            rate: if self.calls == 0 {
+                0.0
+            } else {
+                self.rejected as f64 / self.calls as f64
+            },
+            calls: if n == 0 {
+                0.0
+            } else {
+                self.calls as f64 / n as f64
+            },
+            rejected: if n == 0 {
+                0.0
+            } else {
+                self.rejected as f64 / n as f64
+            },
+        }
+    }
+
+    /// Whether `bucket` stands above what this baseline predicts for its volume.
+    fn is_anomalous(&self, bucket: &Bucket, params: &SpikeParams) -> bool {
+        if bucket.rejected < params.min_count {
+            return false;
+        }
+        if self.buckets.len() < params.min_baseline {
+            return bucket.rate_limited >= params.min_count;
+        }
+        let (total_rejected, total_calls) = (self.rejected as f64, self.calls as f64);
+        let rate = if self.calls == 0 {
+            0.0
+        } else {
+            total_rejected / total_calls
+        };
+        // The rate for the variance is smoothed (one rejected and one accepted call added) so
+        // that a baseline without rejections still has some; the second term is the
+        // uncertainty of the rate itself, large when the baseline saw few calls.
+        let smoothed = (total_rejected + 1.0) / (total_calls + 2.0);
+        let bernoulli = smoothed * (1.0 - smoothed);
+        let calls = bucket.calls.max(bucket.rejected) as f64;
+        let dispersion = self.dispersion(rate, bernoulli);
+        let variance = dispersion * dispersion * calls * bernoulli
+            + calls * calls * bernoulli / (total_calls + 2.0);
+        let spread = variance.sqrt().max(params.min_spread);
+        bucket.rejected as f64 > rate * calls + params.threshold * spread
+    }
+
+    /// How much more the baseline's buckets scatter than binomial counts would (at least 1):
+    /// the scaled median absolute standardised residual, robust to a few odd buckets.
+    fn dispersion(&self, rate: f64, bernoulli: f64) -> f64 {
+        let mut residuals: Vec<f64> = self
+            .buckets
+            .iter()
+            .filter(|(_, b)| b.calls > 0)
+            .map(|(_, b)| {
+                let calls = b.calls as f64;
+                ((b.rejected as f64 - rate * calls) / (calls * bernoulli).sqrt()).abs()
+            })
+            .collect();
+        if residuals.is_empty() {
+            return 1.0;
+        }
+        residuals.sort_unstable_by(f64::total_cmp);
+        let n = residuals.len();
+        let median = if n % 2 == 1 {
+            residuals[n / 2]
+        } else {
+            (residuals[n / 2 - 1] + residuals[n / 2]) / 2.0
+        };
+        // 1.4826 × the median absolute value estimates the standard deviation.
+        (1.4826 * median).max(1.0)
     }
 }
 
-/// Finds spikes in `values`, one count per consecutive bucket (missing buckets are zeros).
-pub fn detect(values: &[u64], params: &SpikeParams) -> Vec<SpikeWindow> {
-    let mut flagged = vec![false; values.len()];
-    let mut baseline: Vec<u64> = Vec::with_capacity(params.window);
-    let mut deviations: Vec<f64> = Vec::with_capacity(params.window);
-    for i in 0..values.len() {
-        if values[i] < params.min_count {
-            continue;
-        }
-        baseline.clear();
-        baseline.extend_from_slice(&values[i.saturating_sub(params.window)..i]);
-        if baseline.len() < params.min_baseline {
-            continue;
-        }
-        baseline.sort_unstable();
-        let centre = median(&baseline);
-        deviations.clear();
-        deviations.extend(baseline.iter().map(|&v| (v as f64 - centre).abs()));
-        deviations.sort_unstable_by(f64::total_cmp);
-        let n = deviations.len();
-        let mad = if n % 2 == 1 {
-            deviations[n / 2]
+/// Finds spikes in `buckets`, one per consecutive time bucket (missing buckets are zeros).
+pub fn detect(buckets: &[Bucket], params: &SpikeParams) -> Vec<SpikeWindow> {
+    let window = params.window.max(1);
+    let mut baseline = Window {
+        buckets: VecDeque::with_capacity(window + 1),
+        rejected: 0,
+        calls: 0,
+    };
+    let mut flagged: Vec<Option<Baseline>> = vec![None; buckets.len()];
+    let mut run = 0usize;
+    for (i, bucket) in buckets.iter().enumerate() {
+        if baseline.is_anomalous(bucket, params) {
+            flagged[i] = Some(baseline.summary());
+            run += 1;
+            if run > params.relearn_after {
+                // A change of level this long is the new normal: learn it from its latest
+                // buckets, and judge what follows against it.
+                baseline = Window {
+                    buckets: VecDeque::with_capacity(window + 1),
+                    rejected: 0,
+                    calls: 0,
+                };
+                for (j, b) in buckets
+                    .iter()
+                    .enumerate()
+                    .take(i + 1)
+                    .skip(i + 1 - window.min(i + 1))
+                {
+                    baseline.push(j, *b, window);
+                }
+                flagged[i] = None;
+                run = 0;
+            }
         } else {
-            (deviations[n / 2 - 1] + deviations[n / 2]) / 2.0
-        };
-        // 1.4826 × MAD estimates the standard deviation of normally distributed counts.
-        let spread = (1.4826 * mad).max(params.min_spread);
-        flagged[i] = values[i] as f64 > centre + params.threshold * spread;
+            run = 0;
+            baseline.push(i, *bucket, window);
+        }
     }
 
     let mut spikes: Vec<SpikeWindow> = Vec::new();
-    for (i, _) in flagged.iter().enumerate().filter(|(_, f)| **f) {
+    for (i, judged) in flagged.iter().enumerate() {
+        let Some(judged) = judged else { continue };
+        let value = buckets[i].rejected;
         match spikes.last_mut() {
             Some(s) if i - s.last <= params.merge_gap + 1 => {
-                s.total += values[s.last + 1..=i].iter().sum::<u64>();
+                s.total += buckets[s.last + 1..=i]
+                    .iter()
+                    .map(|b| b.rejected)
+                    .sum::<u64>();
+                s.calls += buckets[s.last + 1..=i].iter().map(|b| b.calls).sum::<u64>();
                 s.last = i;
-                if values[i] > s.peak {
-                    s.peak = values[i];
+                if value > s.peak {
+                    s.peak = value;
                     s.peak_index = i;
                 }
             }
             _ => spikes.push(SpikeWindow {
                 first: i,
                 last: i,
-                total: values[i],
-                peak: values[i],
+                total: value,
+                calls: buckets[i].calls,
+                peak: value,
                 peak_index: i,
+                baseline: *judged,
             }),
         }
     }
@@ -110,65 +265,133 @@ pub fn detect(values: &[u64], params: &SpikeParams) -> Vec<SpikeWindow> {
 mod tests {
     use super::*;
 
-    fn noise(n: usize, base: u64, seed: u64) -> Vec<u64> {
-        let mut state = seed | 1;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                base + state % 3
-            })
-            .collect()
+    /// A xorshift stream, the same on every platform.
+    struct Noise(u64);
+
+    impl Noise {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n.max(1)
+        }
+
+        /// `calls` calls, each rejected with probability `rate`.
+        fn bucket(&mut self, calls: u64, rate: f64) -> Bucket {
+            let rejected = (0..calls)
+                .filter(|_| (self.below(1_000_000) as f64) < rate * 1_000_000.0)
+                .count() as u64;
+            Bucket {
+                rejected,
+                calls,
+                rate_limited: 0,
+            }
+        }
+    }
+
+    fn steady(n: usize, calls: impl Fn(usize) -> u64, rate: f64, seed: u64) -> Vec<Bucket> {
+        let mut noise = Noise(seed | 1);
+        (0..n).map(|i| noise.bucket(calls(i), rate)).collect()
+    }
+
+    /// `extra` calls a minute, all answered 429, over `range`.
+    fn burst(buckets: &mut [Bucket], range: std::ops::Range<usize>, extra: u64) {
+        for b in &mut buckets[range] {
+            b.calls += extra;
+            b.rejected += extra;
+            b.rate_limited += extra;
+        }
     }
 
     #[test]
     fn finds_a_burst_with_its_extent_and_peak() {
-        let mut values = noise(300, 1, 7);
-        for (k, v) in values[150..162].iter_mut().enumerate() {
-            *v = 40 + k as u64;
-        }
-        let spikes = detect(&values, &SpikeParams::default());
+        let mut buckets = steady(300, |_| 20, 0.02, 7);
+        burst(&mut buckets, 150..162, 40);
+        buckets[155].rejected += 11;
+        buckets[155].calls += 11;
+        let spikes = detect(&buckets, &SpikeParams::default());
         assert_eq!(spikes.len(), 1, "{spikes:?}");
         assert_eq!((spikes[0].first, spikes[0].last), (150, 161));
-        assert_eq!(spikes[0].peak, 51);
-        assert_eq!(spikes[0].total, values[150..162].iter().sum::<u64>());
+        assert_eq!(spikes[0].peak_index, 155);
+        let rejected: u64 = buckets[150..162].iter().map(|b| b.rejected).sum();
+        assert_eq!(spikes[0].total, rejected);
+        assert!(!spikes[0].baseline.is_short(&SpikeParams::default()));
     }
 
     #[test]
-    fn a_gradual_rise_is_not_a_spike() {
-        // Rejections follow traffic up through a busy morning: 0 to 40 per bucket over 4 hours.
-        let values: Vec<u64> = (0..240u64).map(|i| i / 6 + (i * 7919) % 3).collect();
-        assert!(detect(&values, &SpikeParams::default()).is_empty());
+    fn a_long_burst_is_found_whole() {
+        // Ninety minutes: the old median baseline learnt the burst after half an hour.
+        let mut buckets = steady(400, |_| 10, 0.02, 5);
+        burst(&mut buckets, 100..190, 40);
+        let spikes = detect(&buckets, &SpikeParams::default());
+        assert_eq!(spikes.len(), 1, "{spikes:?}");
+        assert_eq!((spikes[0].first, spikes[0].last), (100, 189));
+        assert!(spikes[0].baseline.rate < 0.1, "{:?}", spikes[0].baseline);
     }
 
     #[test]
-    fn a_lasting_step_becomes_the_baseline_within_half_a_window() {
-        let mut values = noise(200, 2, 3);
-        values.extend(noise(200, 30, 5));
+    fn a_burst_before_any_baseline_is_judged_by_its_429s() {
+        for start in [0, 5] {
+            let mut buckets = steady(200, |_| 10, 0.02, 9);
+            burst(&mut buckets, start..start + 15, 60);
+            let spikes = detect(&buckets, &SpikeParams::default());
+            assert_eq!(spikes.len(), 1, "{start}: {spikes:?}");
+            assert_eq!((spikes[0].first, spikes[0].last), (start, start + 14));
+            assert!(spikes[0].baseline.is_short(&SpikeParams::default()));
+        }
+        // Errors other than 429 need a baseline to be told from the usual.
+        let buckets = steady(5, |_| 40, 0.5, 3);
+        assert!(detect(&buckets, &SpikeParams::default()).is_empty());
+    }
+
+    #[test]
+    fn a_steady_high_rate_is_no_spike_whatever_the_volume() {
+        // 40% rejected, the volume swinging eightfold between night and day.
+        let swing = |i: usize| {
+            if (i / 60) % 24 >= 8 && (i / 60) % 24 < 17 {
+                110
+            } else {
+                14
+            }
+        };
+        for seed in [1, 2, 3] {
+            let flat = steady(3 * 1440, |_| 40, 0.4, seed);
+            assert!(
+                detect(&flat, &SpikeParams::default()).is_empty(),
+                "flat {seed}"
+            );
+            let daily = steady(3 * 1440, swing, 0.4, seed);
+            let spikes = detect(&daily, &SpikeParams::default());
+            assert!(spikes.is_empty(), "daily {seed}: {spikes:?}");
+        }
+    }
+
+    #[test]
+    fn a_lasting_step_becomes_the_baseline_after_relearn_after() {
+        let mut buckets = steady(200, |_| 20, 0.02, 3);
+        buckets.extend(steady(600, |_| 20, 0.9, 5));
         let params = SpikeParams::default();
-        let spikes = detect(&values, &params);
+        let spikes = detect(&buckets, &params);
         assert_eq!(spikes.len(), 1, "{spikes:?}");
         assert_eq!(spikes[0].first, 200);
-        assert!(spikes[0].last <= 200 + params.window / 2, "{spikes:?}");
+        assert_eq!(spikes[0].last, 200 + params.relearn_after - 1, "{spikes:?}");
     }
 
     #[test]
     fn quiet_series_and_short_ones_have_none() {
-        assert!(detect(&noise(500, 0, 11), &SpikeParams::default()).is_empty());
-        assert!(detect(&[50, 60, 70], &SpikeParams::default()).is_empty());
+        assert!(detect(&steady(500, |_| 3, 0.0, 11), &SpikeParams::default()).is_empty());
         assert!(detect(&[], &SpikeParams::default()).is_empty());
     }
 
     #[test]
     fn nearby_bursts_merge() {
-        let mut values = noise(200, 0, 13);
-        values[100] = 50;
-        values[102] = 60;
-        values[110] = 55;
-        let spikes = detect(&values, &SpikeParams::default());
+        let mut buckets = steady(200, |_| 5, 0.0, 13);
+        burst(&mut buckets, 100..101, 50);
+        burst(&mut buckets, 102..103, 60);
+        burst(&mut buckets, 110..111, 55);
+        let spikes = detect(&buckets, &SpikeParams::default());
         assert_eq!(spikes.len(), 2, "{spikes:?}");
         assert_eq!((spikes[0].first, spikes[0].last), (100, 102));
-        assert_eq!(spikes[0].total, 50 + values[101] + 60);
+        assert_eq!(spikes[0].total, 50 + buckets[101].rejected + 60);
     }
 }

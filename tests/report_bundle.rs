@@ -189,8 +189,66 @@ fn the_bundle_holds_the_months_figures_safely() {
     }
     for chart in CHARTS {
         let svg = fs::read_to_string(out.join("charts").join(chart)).unwrap();
-        roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        let document = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{chart}: {e}"));
+        // A title and a description first, for screen readers and the browser's tooltip.
+        let root = document.root_element();
+        let heads: Vec<&str> = root
+            .children()
+            .filter(|n| n.is_element())
+            .take(2)
+            .map(|n| n.tag_name().name())
+            .collect();
+        assert_eq!(heads, ["title", "desc"], "{chart}");
+        for head in root.children().filter(|n| n.is_element()).take(2) {
+            assert!(
+                !head.text().unwrap_or("").trim().is_empty(),
+                "{chart}: empty {head:?}"
+            );
+        }
     }
+    chart_rules_hold(&out);
+    needed_logins_never_exceed_the_logins(&out);
+    // The problems of the line accounting are shown as code, not with literal backticks, and
+    // long cells wrap rather than widen the page.
+    let problems = html
+        .split("<caption>First problems</caption>")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the first problems are listed");
+    assert!(problems.contains("<code>"), "{problems}");
+    assert!(!problems.contains('`'), "{problems}");
+    assert!(html.contains("td{overflow-wrap:anywhere}"));
+    // Where the rejected calls went, and what to do about the rate limit.
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    // Where the usage log and integration.log meet, each figure names its source.
+    assert!(markdown.contains("Rejected calls (usage log)"));
+    let meeting = markdown
+        .lines()
+        .find(|l| l.starts_with("The usage log counts "))
+        .expect("the rejected calls of both sources");
+    assert!(
+        meeting.contains("integration.log, which logs each call, has"),
+        "{meeting}"
+    );
+    let endpoints = markdown
+        .split("**Top endpoints of rejected calls**")
+        .nth(1)
+        .expect("a table of the endpoints of rejected calls");
+    // The header, the alignment row, then the endpoint with the most rejected calls.
+    let first_row = endpoints
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .nth(2)
+        .unwrap();
+    assert!(first_row.contains("| 429 |"), "{first_row}");
+    let advice = markdown
+        .lines()
+        .find(|l| l.starts_with("**What to do:**"))
+        .expect("advice on the rate limit");
+    assert!(
+        advice.contains("down to at most 30 calls a minute"),
+        "{advice}"
+    );
 
     assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "the user is shown");
     assert!(!html.contains("<b>x</b>"), "and escaped");
@@ -371,5 +429,213 @@ fn the_page_renders_in_a_real_browser() {
         png.len() > 60_000,
         "the screenshot looks blank: {} bytes",
         png.len()
+    );
+}
+
+/// The charts compare like with like: the rate-limit chart's count of user-minutes at or over
+/// the limit is the rate-limit table's, and the heatmap says it shows means per weekday.
+fn chart_rules_hold(out: &Path) {
+    let table = fs::read_to_string(out.join("data").join("rate-limit.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header
+        .iter()
+        .position(|c| *c == "minutes_at_or_over")
+        .unwrap_or_else(|| panic!("rate-limit.csv: {header:?}"));
+    let user_minutes: u64 = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').nth(column).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(user_minutes > 0, "the generated spikes go over the limit");
+    let load = fs::read_to_string(out.join("charts").join("minute-load.svg")).unwrap();
+    let legend = format!(
+        "a user at or over the limit ({} user-minutes)",
+        thousands(user_minutes)
+    );
+    assert!(load.contains(&legend), "minute-load.svg lacks `{legend}`");
+    assert!(load.contains("per-user rate limit"));
+
+    let heatmap = fs::read_to_string(out.join("charts").join("weekday-hour.svg")).unwrap();
+    assert!(heatmap.contains("mean per weekday"));
+    assert!(heatmap.contains("calls on average"));
+}
+
+/// The avoidable-logins table: no user needs more logins than they made.
+fn needed_logins_never_exceed_the_logins(out: &Path) {
+    let table = fs::read_to_string(out.join("data").join("logins.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .unwrap_or_else(|| panic!("logins.csv: {header:?}"))
+    };
+    let (logins, needed) = (column("logins"), column("needed"));
+    let mut rows = 0;
+    for line in lines.filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let made: u64 = fields[logins].parse().unwrap();
+        let least: u64 = fields[needed].parse().unwrap();
+        assert!(least <= made, "logins.csv: {line}");
+        rows += 1;
+    }
+    assert!(rows > 0, "the generated users log in");
+}
+
+#[test]
+fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
+    // The sample logs hold April (the documentation's usage log) and October 2023.
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = esmlog(&[
+        "report",
+        "--quiet",
+        "--tz",
+        "Europe/Helsinki",
+        "--month",
+        "2023-10",
+        "--out",
+        path(&out),
+        path(&samples),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let markdown = fs::read_to_string(out.join("report.md")).unwrap();
+    let months = markdown
+        .split("**Transactions per month")
+        .nth(1)
+        .expect("the monthly table");
+    let rows: Vec<&str> = months
+        .lines()
+        .skip_while(|l| !l.starts_with("| month"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.iter().any(|r| r.starts_with("| 2023-04 ")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.starts_with("| 2023-10 ")), "{rows:?}");
+    assert!(!rows.iter().any(|r| r.contains("total")), "{rows:?}");
+    // And the chart keeps the months between them in their place.
+    let chart = fs::read_to_string(out.join("charts").join("monthly-transactions.svg")).unwrap();
+    assert!(chart.contains("2023-07") && chart.contains("no data"));
+}
+
+/// Generated logs from `start` for `weeks` whole weeks after the first (they end on the
+/// Wednesday after, at 15:20), in `dir/logs`.
+fn generated(dir: &Path, start: &str, weeks: u32) -> PathBuf {
+    let logs = dir.join("logs");
+    generate(&GenerateArgs {
+        out: logs.clone(),
+        seed: 11,
+        weeks,
+        calls_per_hour: 60,
+        size: None,
+        tz: "Europe/Helsinki".into(),
+        start: start.parse().unwrap(),
+        truth: Some(dir.join("truth.json")),
+        rate_limit: 30,
+        restarts: 0,
+        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+    })
+    .unwrap();
+    logs
+}
+
+/// Generated logs from `start` and the report on `month` of them: its summary.json and
+/// report.md, and the folder that holds the logs (in `logs/`) and the report (in `out/`).
+fn month_report(start: &str, weeks: u32, month: &str) -> (tempfile::TempDir, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = generated(dir.path(), start, weeks);
+    let summary = summary_of(&logs, &dir.path().join("out"), month);
+    let markdown = fs::read_to_string(dir.path().join("out").join("report.md")).unwrap();
+    (dir, summary, markdown)
+}
+
+fn summary_of(logs: &Path, out: &Path, month: &str) -> Value {
+    let run = esmlog(&[
+        "report",
+        "--quiet",
+        "--tz",
+        "Europe/Helsinki",
+        "--month",
+        month,
+        "--quota",
+        "60k",
+        "--out",
+        path(out),
+        path(logs),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_month_in_progress_is_compared_over_the_same_days() {
+    // From Tuesday 5 September to Wednesday 11 October: October's 1st to 11th against
+    // September's 1st to 11th, not all of September.
+    let (dir, summary, markdown) = month_report("2023-09-05", 5, "2023-10");
+    let logs = dir.path().join("logs");
+    let previous = &summary["previous_month"];
+    assert_eq!(previous["same_days_through"], 11, "{previous}");
+    assert_eq!(previous["too_early"], false);
+    let monthly = |extra: &[&str]| {
+        let mut args = vec![
+            "monthly",
+            "--format",
+            "json",
+            "--quiet",
+            "--tz",
+            "Europe/Helsinki",
+        ];
+        args.extend_from_slice(extra);
+        args.push(path(&logs));
+        let run = esmlog(&args);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+        report["months"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["month"] == "2023-09")
+            .unwrap()["consumed"]
+            .as_u64()
+            .unwrap()
+    };
+    let same_days = monthly(&["--since", "2023-09-01", "--until", "2023-09-11"]);
+    let whole = monthly(&[]);
+    assert_eq!(previous["transactions"], same_days, "{previous}");
+    assert!(same_days < whole, "{same_days} of {whole}");
+    assert!(
+        markdown.contains("Change from September 2023 1–11"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn hours_of_a_month_are_too_early_to_compare_or_project() {
+    // The data ends on Wednesday 1 November at 15:20: fifteen hours of November.
+    let (_dir, summary, markdown) = month_report("2023-10-24", 1, "2023-11");
+    let previous = &summary["previous_month"];
+    assert_eq!(previous["too_early"], true, "{previous}");
+    assert!(
+        previous["change"].is_null() && previous["change_rate"].is_null(),
+        "{previous}"
+    );
+    assert!(markdown.contains("too early to project"), "{markdown}");
+    assert!(markdown.contains("too early"));
+    assert!(
+        !markdown.contains("−9"),
+        "no percentage change from 15 hours"
     );
 }

@@ -81,9 +81,36 @@ pub(crate) fn render(
         })
     };
     match outcome {
-        Ok(overlay) => with_overlay(svg, &overlay),
+        Ok(overlay) => {
+            let desc = legend
+                .iter()
+                .map(|entry| entry.label.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            with_title(with_overlay(svg, &overlay), &title, &desc)
+        }
         Err(error) => message_page(size, &title, &format!("chart could not be drawn: {error}")),
     }
+}
+
+/// Gives the document a `<title>` (what browsers show as its tooltip and screen readers
+/// announce) and a `<desc>` (the legend in words, or the title again when there is no
+/// legend): the first elements after the opening tag, as SVG wants them.
+pub(crate) fn with_title(mut svg: String, title: &str, desc: &str) -> String {
+    let Some(open) = svg.find("<svg") else {
+        return svg;
+    };
+    let Some(end) = svg[open..].find('>').map(|i| open + i) else {
+        return svg;
+    };
+    let desc = if desc.is_empty() { title } else { desc };
+    let head = format!(
+        "\n<title>{}</title>\n<desc>{}</desc>",
+        text::xml_escape(title),
+        text::xml_escape(desc)
+    );
+    svg.insert_str(end + 1, &head);
+    svg
 }
 
 fn draw_page(
@@ -264,8 +291,8 @@ pub(crate) enum LabelSide {
     Below,
 }
 
-/// A dashed horizontal reference line across a chart at `value`, with `label` at its right end
-/// on a white ground so marks beneath do not hide it.
+/// A dashed horizontal reference line across a chart at `value`, with `label` (none when
+/// empty) at its right end on a white ground so marks beneath do not hide it.
 pub(crate) fn reference_line<X, Y>(
     canvas: &Canvas,
     chart: &ChartContext<SVGBackend, Cartesian2d<X, Y>>,
@@ -288,6 +315,9 @@ where
         5,
         BLACK.stroke_width(2),
     ))?;
+    if label.is_empty() {
+        return Ok(());
+    }
     let (at, v_pos) = match side {
         LabelSide::Above => ((right - 4, y - 4), VPos::Bottom),
         LabelSide::Below => ((right - 4, y + 5), VPos::Top),
@@ -350,7 +380,7 @@ pub(crate) fn message_page(size: (u32, u32), title: &str, message: &str) -> Stri
         message,
         text::chars_fitting(f64::from(width) - 20.0, text::AXIS_DESC_SIZE),
     );
-    format!(
+    let page = format!(
         concat!(
             "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n",
             "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#FFFFFF\"/>\n",
@@ -369,7 +399,8 @@ pub(crate) fn message_page(size: (u32, u32), title: &str, message: &str) -> Stri
         muted = palette::hex(MUTED),
         title = text::xml_escape(&title),
         message = text::xml_escape(&message),
-    )
+    );
+    with_title(page, &title, &message)
 }
 
 /// Inserts hand-written SVG just before the closing tag, so it lies on top of the rest.

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use super::canvas::{self, LegendEntry, Swatch, HEIGHT, WIDTH};
 use super::downsample;
-use super::palette::{BLACK, BLUE};
+use super::palette::{BLACK, BLUE, VERMILLION};
 use super::time_axis::TimeAxis;
 use super::transactions::headroom;
 
@@ -22,27 +22,37 @@ pub struct CumulativePoint {
     pub consumed: u64,
     /// Which period (any number that is the same for all points of one period).
     pub period: usize,
+    /// The period began with a server restart, which lost the counters of the one before,
+    /// rather than with a weekly reset, which closed it with its exact total.
+    pub after_restart: bool,
 }
 
 const TITLE: &str = "Cumulative transactions within each counting period";
 const MARKED_POINTS: usize = 60;
 
-/// Cumulative consumption: one line per period, all in the same colour, and a dashed vertical
-/// marker where each later period starts (a weekly reset or a server restart). Give each period
-/// a first point at its `since` with 0 consumed to put the marker on the reset itself.
+/// Cumulative consumption: one line per period, all in the same colour, and a vertical marker
+/// where each later period starts: black and dashed for a weekly reset, vermillion and dotted
+/// for a server restart (the period before it lost its counters). Give each period a first
+/// point at its `since` with 0 consumed to put the marker on the reset itself.
 pub fn cumulative_consumption(points: &[CumulativePoint]) -> String {
-    let mut periods: BTreeMap<usize, Vec<(NaiveDateTime, u64)>> = BTreeMap::new();
+    let mut periods: BTreeMap<usize, (bool, Vec<(NaiveDateTime, u64)>)> = BTreeMap::new();
     for point in points {
-        periods
-            .entry(point.period)
-            .or_default()
-            .push((point.at, point.consumed));
+        let period = periods.entry(point.period).or_default();
+        period.0 |= point.after_restart;
+        period.1.push((point.at, point.consumed));
     }
-    let mut periods: Vec<Vec<(NaiveDateTime, u64)>> = periods.into_values().collect();
-    for period in &mut periods {
+    let mut restarted: Vec<(bool, Vec<(NaiveDateTime, u64)>)> = periods.into_values().collect();
+    for (_, period) in &mut restarted {
         period.sort_by_key(|(at, _)| *at);
     }
-    periods.sort_by_key(|period| period.first().map(|(at, _)| *at));
+    restarted.sort_by_key(|(_, period)| period.first().map(|(at, _)| *at));
+    let starts: Vec<(bool, NaiveDateTime)> = restarted
+        .iter()
+        .skip(1)
+        .filter_map(|(restart, period)| period.first().map(|(at, _)| (*restart, *at)))
+        .collect();
+    let periods: Vec<Vec<(NaiveDateTime, u64)>> =
+        restarted.into_iter().map(|(_, period)| period).collect();
     let Some(axis) = TimeAxis::new(points.iter().map(|point| point.at), Duration::hours(1)) else {
         return canvas::message_page((WIDTH, HEIGHT), TITLE, "no data");
     };
@@ -50,10 +60,16 @@ pub fn cumulative_consumption(points: &[CumulativePoint]) -> String {
         Swatch::Line(BLUE),
         "consumed since the period started",
     )];
-    if periods.len() > 1 {
+    if starts.iter().any(|(restart, _)| !restart) {
         legend.push(LegendEntry::new(
             Swatch::DashedLine(BLACK),
-            "new period (reset or restart)",
+            "weekly reset (exact total)",
+        ));
+    }
+    if starts.iter().any(|(restart, _)| *restart) {
+        legend.push(LegendEntry::new(
+            Swatch::DashedLine(VERMILLION),
+            "restart (counters lost)",
         ));
     }
     canvas::render((WIDTH, HEIGHT), TITLE, &legend, |canvas, body| {
@@ -62,16 +78,20 @@ pub fn cumulative_consumption(points: &[CumulativePoint]) -> String {
         let mut chart = axis.count_chart(body, top, "transactions consumed in the period")?;
 
         let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
-        for period in periods.iter().skip(1) {
-            if let Some((start, _)) = period.first() {
-                let x = chart.backend_coord(&(*start, 0)).0;
-                canvas.draw(&DashedPathElement::new(
-                    [(x, plot_y.start), (x, plot_y.end)],
-                    6,
-                    4,
-                    BLACK.stroke_width(1),
-                ))?;
-            }
+        for (restart, start) in &starts {
+            let x = chart.backend_coord(&(*start, 0)).0;
+            // A restart differs in colour, weight and dash, for readers who cannot tell colours.
+            let (colour, width, dash, gap) = if *restart {
+                (VERMILLION, 2, 2, 3)
+            } else {
+                (BLACK, 1, 6, 4)
+            };
+            canvas.draw(&DashedPathElement::new(
+                [(x, plot_y.start), (x, plot_y.end)],
+                dash,
+                gap,
+                colour.stroke_width(width),
+            ))?;
         }
         let columns = (plot_x.end - plot_x.start).max(1) as usize;
         for period in &periods {

@@ -1,4 +1,6 @@
-//! Calls by weekday and hour of day as a heatmap: when in the week the REST API is busy.
+//! Calls by weekday and hour of day as a heatmap: when in the week the REST API is busy. Each
+//! cell is the mean over the occurrences of its weekday in the span, so that a weekday the
+//! span holds one more time than the others does not look busier.
 
 use std::fmt::Write as _;
 
@@ -11,7 +13,7 @@ use super::palette::{self, EMPTY_CELL, INK, MUTED};
 use super::text::{self, FONT, TICK_SIZE};
 use crate::render::thousands as group_thousands;
 
-const TITLE: &str = "Calls by weekday and hour";
+const TITLE: &str = "Calls by weekday and hour, mean per weekday";
 const SUFFIX_CHARS: usize = 60;
 const WEEKDAYS: [&str; 7] = [
     "Monday",
@@ -26,22 +28,41 @@ const WEEKDAYS: [&str; 7] = [
 const CELL_TEXT_SIZE: f64 = 12.5;
 const SCALE_SLICES: u32 = 40;
 
-/// Calls by weekday (rows, Monday first) and hour of day (columns, server local time) as a
-/// heatmap. Each cell carries its count as a tooltip (`<title>`) and, when it fits, as text;
-/// a colour scale with numbers sits on the right. `title_suffix` (such as the weeks covered)
-/// follows the title after a dash; empty for none.
-pub fn weekday_hour_heatmap(counts: &[[u64; 24]; 7], title_suffix: &str) -> String {
+/// Mean calls by weekday (rows, Monday first) and hour of day (columns, server local time)
+/// as a heatmap: `counts` summed over the span, divided by `occurrences`, how many times each
+/// weekday occurs in it. Each cell carries its mean, total and occurrences as a tooltip
+/// (`<title>`) and, when it fits, its mean as text; a colour scale with numbers sits on the
+/// right. `title_suffix` (such as the span) follows the title after a dash; empty for none.
+pub fn weekday_hour_heatmap(
+    counts: &[[u64; 24]; 7],
+    occurrences: &[u32; 7],
+    title_suffix: &str,
+) -> String {
     let suffix = text::label(title_suffix, SUFFIX_CHARS);
     let title = if suffix.is_empty() {
         TITLE.to_owned()
     } else {
         format!("{TITLE} — {suffix}")
     };
-    let highest = counts.iter().flatten().copied().max().unwrap_or(0);
-    if highest == 0 {
+    let means: Vec<[f64; 24]> = counts
+        .iter()
+        .zip(occurrences)
+        .map(|(hours, n)| hours.map(|c| c as f64 / f64::from((*n).max(1))))
+        .collect();
+    let highest = means.iter().flatten().copied().fold(0.0, f64::max);
+    if highest <= 0.0 {
         return canvas::message_page((WIDTH, HEIGHT), &title, "no data");
     }
-    canvas::render((WIDTH, HEIGHT), &title, &[], |canvas, body| {
+    let occurrence_words: Vec<String> = WEEKDAYS
+        .iter()
+        .zip(occurrences)
+        .map(|(day, n)| format!("{n} {day}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    let desc = format!(
+        "Each cell is the mean number of calls in that hour over the weekday's occurrences in the span: {}.",
+        occurrence_words.join(", ")
+    );
+    let svg = canvas::render((WIDTH, HEIGHT), &title, &[], |canvas, body| {
         let (base_x, base_y) = body.get_base_pixel();
         let (width, height) = body.dim_in_pixel();
         let grid = Grid {
@@ -52,8 +73,14 @@ pub fn weekday_hour_heatmap(counts: &[[u64; 24]; 7], title_suffix: &str) -> Stri
         };
         draw_axes(canvas, &grid)?;
         draw_scale(canvas, &grid, highest)?;
-        Ok(cells_svg(counts, highest, &grid))
-    })
+        Ok(cells_svg(counts, occurrences, highest, &grid))
+    });
+    // The document's description says how the means are taken (render gave it the title).
+    svg.replacen(
+        &format!("<desc>{}</desc>", text::xml_escape(&title)),
+        &format!("<desc>{}</desc>", text::xml_escape(&desc)),
+        1,
+    )
 }
 
 /// The cell area, in canvas pixels.
@@ -76,29 +103,39 @@ impl Grid {
 
 /// A cell's colour: light grey for none, else the sequential scale from a visible light blue
 /// (so one call is not mistaken for none) to blue at the busiest cell.
-fn cell_colour(count: u64, highest: u64) -> RGBColor {
-    if count == 0 {
+fn cell_colour(mean: f64, highest: f64) -> RGBColor {
+    if mean <= 0.0 {
         return EMPTY_CELL;
     }
-    let share = count as f64 / highest.max(1) as f64;
-    palette::sequential(0.06 + 0.94 * share)
+    let share = mean / highest.max(f64::MIN_POSITIVE);
+    palette::sequential(0.06 + 0.94 * share.min(1.0))
 }
 
-/// Compact count for a cell: `999`, `1.2k`, `12k`, `1.2M`.
-fn compact_count(count: u64) -> String {
+/// Compact mean for a cell: `0.3`, `9.5`, `999`, `1.2k`, `12k`, `1.2M`.
+fn compact_count(mean: f64) -> String {
     let scaled = |divisor: f64, unit: &str| {
-        let value = count as f64 / divisor;
+        let value = mean / divisor;
         if value < 9.95 {
             format!("{value:.1}{unit}")
         } else {
             format!("{value:.0}{unit}")
         }
     };
-    match count {
-        0..=999 => count.to_string(),
-        1_000..=999_499 => scaled(1e3, "k"),
-        999_500..=999_499_999 => scaled(1e6, "M"),
+    match mean {
+        m if m < 9.95 => scaled(1.0, ""),
+        m if m < 999.5 => format!("{m:.0}"),
+        m if m < 999_500.0 => scaled(1e3, "k"),
+        m if m < 999_500_000.0 => scaled(1e6, "M"),
         _ => scaled(1e9, "G"),
+    }
+}
+
+/// A mean as the scale writes it: one decimal below ten, else whole with separators.
+fn scale_value(mean: f64) -> String {
+    if mean < 9.95 && mean.fract() != 0.0 {
+        format!("{mean:.1}")
+    } else {
+        group_thousands(mean.round() as u64)
     }
 }
 
@@ -145,46 +182,52 @@ fn draw_axes(canvas: &canvas::Canvas, grid: &Grid) -> canvas::DrawResult<()> {
 
 /// The colour scale: a bar from none to the busiest cell with counts beside it, and a swatch
 /// for cells with no calls.
-fn draw_scale(canvas: &canvas::Canvas, grid: &Grid, highest: u64) -> canvas::DrawResult<()> {
+fn draw_scale(canvas: &canvas::Canvas, grid: &Grid, highest: f64) -> canvas::DrawResult<()> {
     let left = grid.right as i32 + 28;
     let bar_width = 16;
     let top = grid.top as i32 + 22;
     let bottom = grid.bottom as i32 - 40;
     let span = f64::from((bottom - top).max(1));
     canvas.draw(&Text::new(
-        "calls",
-        (left, grid.top as i32),
+        "mean calls",
+        (left, grid.top as i32 - 12),
+        canvas::text_style(TICK_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
+    canvas.draw(&Text::new(
+        "per weekday",
+        (left, grid.top as i32 + 4),
         canvas::text_style(TICK_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Top)),
     ))?;
     for slice in 0..SCALE_SLICES {
         let share = (f64::from(slice) + 0.5) / f64::from(SCALE_SLICES);
-        let value = (share * highest as f64).ceil() as u64;
+        let value = share * highest;
         let y_high =
             bottom - (f64::from(slice + 1) * span / f64::from(SCALE_SLICES)).round() as i32;
         let y_low = bottom - (f64::from(slice) * span / f64::from(SCALE_SLICES)).round() as i32;
         canvas.draw(&Rectangle::new(
             [(left, y_high), (left + bar_width, y_low)],
-            cell_colour(value.max(1), highest).filled(),
+            cell_colour(value, highest).filled(),
         ))?;
     }
     canvas.draw(&Rectangle::new(
         [(left, top), (left + bar_width, bottom)],
         MUTED.stroke_width(1),
     ))?;
-    let mut written: Vec<u64> = Vec::new();
-    for quarter in 0..=4u64 {
-        let value = (u128::from(highest) * u128::from(quarter) / 4) as u64;
-        if written.contains(&value) {
+    let mut written: Vec<String> = Vec::new();
+    for quarter in 0..=4u32 {
+        let value = highest * f64::from(quarter) / 4.0;
+        let label = scale_value(value);
+        if written.contains(&label) {
             continue;
         }
-        written.push(value);
-        let y = bottom - (value as f64 / highest as f64 * span).round() as i32;
+        written.push(label.clone());
+        let y = bottom - (value / highest * span).round() as i32;
         canvas.draw(&PathElement::new(
             [(left + bar_width, y), (left + bar_width + 4, y)],
             MUTED.stroke_width(1),
         ))?;
         canvas.draw(&Text::new(
-            group_thousands(value),
+            label,
             (left + bar_width + 7, y),
             canvas::text_style(TICK_SIZE, INK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
@@ -208,21 +251,25 @@ fn draw_scale(canvas: &canvas::Canvas, grid: &Grid, highest: u64) -> canvas::Dra
 
 /// The 7 × 24 cells as SVG written by hand, because plotters cannot attach a `<title>`
 /// tooltip to a shape. Every text here is ours, and escaped all the same.
-fn cells_svg(counts: &[[u64; 24]; 7], highest: u64, grid: &Grid) -> String {
+fn cells_svg(counts: &[[u64; 24]; 7], occurrences: &[u32; 7], highest: f64, grid: &Grid) -> String {
     let (width, height) = (grid.cell_width(), grid.cell_height());
     let widest = compact_count(highest);
     let write_counts = text::width_px(&widest, CELL_TEXT_SIZE) + 4.0 <= width;
     let mut svg = String::from("<g class=\"heatmap-cells\">\n");
     for (row, hours) in counts.iter().enumerate() {
+        let days = occurrences[row].max(1);
         for (hour, count) in hours.iter().enumerate() {
             let x = grid.left + hour as f64 * width;
             let y = grid.top + row as f64 * height;
-            let colour = cell_colour(*count, highest);
+            let mean = *count as f64 / f64::from(days);
+            let colour = cell_colour(mean, highest);
             let tooltip = format!(
-                "{} {hour:02}:00–{hour:02}:59: {} {}",
+                "{} {hour:02}:00–{hour:02}:59: {} calls on average ({} over {days} {}{})",
                 WEEKDAYS[row],
+                scale_value(mean),
                 group_thousands(*count),
-                if *count == 1 { "call" } else { "calls" }
+                WEEKDAYS[row],
+                if days == 1 { "" } else { "s" }
             );
             let _ = writeln!(
                 svg,
@@ -238,7 +285,7 @@ fn cells_svg(counts: &[[u64; 24]; 7], highest: u64, grid: &Grid) -> String {
                     x + width / 2.0,
                     y + height / 2.0,
                     CELL_TEXT_SIZE / 1.24,
-                    text::xml_escape(&compact_count(*count)),
+                    text::xml_escape(&compact_count(mean)),
                 );
             }
         }
@@ -253,12 +300,13 @@ mod tests {
 
     #[test]
     fn compact_counts_fit_a_cell() {
-        assert_eq!(compact_count(0), "0");
-        assert_eq!(compact_count(999), "999");
-        assert_eq!(compact_count(1_234), "1.2k");
-        assert_eq!(compact_count(12_851), "13k");
-        assert_eq!(compact_count(999_499), "999k");
-        assert_eq!(compact_count(999_500), "1.0M");
-        assert!(compact_count(u64::MAX).ends_with('G'));
+        assert_eq!(compact_count(0.0), "0.0");
+        assert_eq!(compact_count(0.25), "0.2");
+        assert_eq!(compact_count(999.0), "999");
+        assert_eq!(compact_count(1_234.0), "1.2k");
+        assert_eq!(compact_count(12_851.0), "13k");
+        assert_eq!(compact_count(999_499.0), "999k");
+        assert_eq!(compact_count(999_500.0), "1.0M");
+        assert!(compact_count(u64::MAX as f64).ends_with('G'));
     }
 }

@@ -1,4 +1,5 @@
-//! Calls per minute against the REST API's rate limit: which minutes came close to it or hit it.
+//! The busiest user's calls per minute against the REST API's rate limit, which ESM counts per
+//! user: which minutes came close to it or hit it.
 
 use chrono::{Duration, NaiveDateTime};
 use plotters::prelude::*;
@@ -10,37 +11,47 @@ use super::time_axis::TimeAxis;
 use super::transactions::headroom;
 use crate::render::thousands as group_thousands;
 
-/// Calls in one minute.
+/// One minute's load as the per-user limit sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MinuteLoad {
     /// The minute, in server local time.
     pub minute: NaiveDateTime,
-    /// Calls made in it.
+    /// Calls of the user who made the most in it.
     pub calls: u64,
+    /// Users who made at least the limit's calls in it.
+    pub users_at_or_over: u64,
 }
 
-const TITLE: &str = "Calls per minute against the rate limit";
+const TITLE: &str = "Busiest user's calls per minute against the per-user rate limit";
 /// Few enough minutes to mark each with a bigger dot.
 const SPARSE_MINUTES: usize = 120;
 
-/// Per-minute load: a dot per minute, vermillion when at or over `limit`, and a dashed line
-/// labelled `limit N/min`. Long series keep the busiest minute of each pixel column, so peaks
-/// stay visible and the file stays small; the legend's count of minutes at or over the limit is
-/// taken before thinning.
+/// Per-minute load: a dot per minute for its busiest user, vermillion when at or over
+/// `limit`, and a dashed line labelled `limit N/min per user`. Long series keep the busiest
+/// minute of each pixel column, so peaks stay visible and the file stays small; the legend
+/// counts user-minutes at or over the limit (a minute with two such users counts twice, as in
+/// the rate-limit table), before thinning.
 pub fn minute_load(minutes: &[MinuteLoad], limit: u64) -> String {
     let Some(axis) = TimeAxis::new(minutes.iter().map(|m| m.minute), Duration::minutes(30)) else {
         return canvas::message_page((WIDTH, HEIGHT), TITLE, "no data");
     };
-    let over = minutes.iter().filter(|m| m.calls >= limit).count();
-    let limit_label = format!("limit {}/min", group_thousands(limit));
-    let mut legend = vec![LegendEntry::new(Swatch::Dot(BLUE), "calls in a minute")];
+    let over: u64 = minutes.iter().map(|m| m.users_at_or_over).sum();
+    let limit_label = format!("limit {}/min per user", group_thousands(limit));
+    let mut legend = vec![LegendEntry::new(
+        Swatch::Dot(BLUE),
+        "busiest user's calls in a minute",
+    )];
     if over > 0 {
-        let minutes_word = if over == 1 { "minute" } else { "minutes" };
+        let word = if over == 1 {
+            "user-minute"
+        } else {
+            "user-minutes"
+        };
         legend.push(LegendEntry::new(
             Swatch::Dot(VERMILLION),
             format!(
-                "at or over the limit ({} {minutes_word})",
-                group_thousands(over as u64)
+                "a user at or over the limit ({} {word})",
+                group_thousands(over)
             ),
         ));
     }
@@ -51,7 +62,7 @@ pub fn minute_load(minutes: &[MinuteLoad], limit: u64) -> String {
     canvas::render((WIDTH, HEIGHT), TITLE, &legend, |canvas, body| {
         let busiest = minutes.iter().map(|m| m.calls).max().unwrap_or(0);
         let top = headroom(busiest.max(limit));
-        let mut chart = axis.count_chart(body, top, "calls per minute")?;
+        let mut chart = axis.count_chart(body, top, "calls per minute of the busiest user")?;
 
         let (plot_x, _) = chart.plotting_area().get_pixel_range();
         let columns = (plot_x.end - plot_x.start).max(1) as usize;

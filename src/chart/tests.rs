@@ -58,6 +58,7 @@ fn sample_weeks() -> Vec<WeekBar> {
         consumed,
         consumed_max,
         exact,
+        days: 7,
     };
     vec![
         week("2023-W41", 12_384, 12_384, true),
@@ -138,6 +139,7 @@ fn sample_cumulative() -> Vec<CumulativePoint> {
                 at: start + Duration::hours(step as i64 * 12),
                 consumed: (step * 1000).min(total),
                 period,
+                after_restart: false,
             });
         }
     }
@@ -181,13 +183,17 @@ fn sample_users() -> Vec<UserBar> {
 
 fn sample_minutes(count: usize) -> Vec<MinuteLoad> {
     (0..count)
-        .map(|i| MinuteLoad {
-            minute: at(10, 9, 0, 0) + Duration::minutes(i as i64),
-            calls: if i % 997 == 13 {
+        .map(|i| {
+            let calls = if i % 997 == 13 {
                 31
             } else {
                 (i as u64 * 7) % 25
-            },
+            };
+            MinuteLoad {
+                minute: at(10, 9, 0, 0) + Duration::minutes(i as i64),
+                calls,
+                users_at_or_over: u64::from(calls >= 30),
+            }
         })
         .collect()
 }
@@ -208,6 +214,58 @@ fn weekly_shows_title_axes_separators_and_lower_bounds() {
             "at most",
         ],
     );
+}
+
+#[test]
+fn partial_weeks_are_hatched_with_their_days() {
+    let orange_hatches = |svg: &str| {
+        parse(svg)
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some("#E69F00"))
+            .count()
+    };
+    let whole = weekly_transactions(&exact_weeks(), Some((18_000, "quota 18,000 / week")));
+    assert_eq!(orange_hatches(&whole), 0);
+    assert!(!shows(&whole, "part of a week"));
+    let mut weeks = exact_weeks();
+    weeks[0].days = 6;
+    weeks[3].days = 1;
+    let svg = weekly_transactions(&weeks, Some((18_000, "quota 18,000 / week")));
+    assert_eq!(
+        orange_hatches(&svg),
+        3,
+        "the two partial weeks and the legend swatch"
+    );
+    assert_shows(
+        &svg,
+        &[
+            "2023-W41, 6 days",
+            "2023-W44, 1 day",
+            "part of a week (days covered under it)",
+        ],
+    );
+}
+
+#[test]
+fn the_quota_is_named_once_in_the_legend_not_over_the_bars() {
+    let label = "quota 18,000 / week";
+    let svg = weekly_transactions(&sample_weeks(), Some((18_000, label)));
+    let named = texts(&svg).iter().filter(|t| t.contains("quota")).count();
+    assert_eq!(named, 1, "{:?}", texts(&svg));
+}
+
+#[test]
+fn months_without_data_keep_their_place() {
+    let svg = monthly_transactions(&sample_months(), None);
+    let shown = texts(&svg);
+    for month in ["2023-05", "2023-06", "2023-07", "2023-08", "2023-09"] {
+        assert!(shown.iter().any(|t| t == month), "{month} in {shown:?}");
+    }
+    assert_eq!(shown.iter().filter(|t| *t == "no data").count(), 5);
+    let april = shown.iter().position(|t| t == "2023-04").unwrap();
+    let may = shown.iter().position(|t| t == "2023-05").unwrap();
+    let october = shown.iter().position(|t| t == "2023-10").unwrap();
+    assert!(april < may && may < october, "{shown:?}");
 }
 
 #[test]
@@ -304,44 +362,122 @@ fn cumulative_consumption_shows_periods_and_resets() {
             "Cumulative transactions within each counting period",
             "transactions consumed in the period",
             "server local time",
-            "new period (reset or restart)",
+            "weekly reset (exact total)",
             "10,000",
         ],
     );
+    assert!(!shows(&svg, "restart"));
     let single = sample_cumulative()
         .into_iter()
         .filter(|point| point.period == 0)
         .collect::<Vec<_>>();
-    assert!(!shows(&cumulative_consumption(&single), "new period"));
+    assert!(!shows(&cumulative_consumption(&single), "reset"));
 }
 
 #[test]
-fn heatmap_has_seven_by_twenty_four_cells_with_counts() {
-    let svg = weekday_hour_heatmap(&sample_heatmap(), "2023-W41 to 2023-W43");
+fn a_restart_is_marked_unlike_a_reset() {
+    // Three periods: the second after a reset, the third after a restart.
+    let mut points = sample_cumulative();
+    points.extend(
+        sample_cumulative()
+            .into_iter()
+            .filter(|p| p.period == 1)
+            .map(|p| CumulativePoint {
+                at: p.at + Duration::days(7),
+                period: 2,
+                after_restart: true,
+                ..p
+            }),
+    );
+    let svg = cumulative_consumption(&points);
+    assert_shows(
+        &svg,
+        &["weekly reset (exact total)", "restart (counters lost)"],
+    );
+    let markers = |colour: &str| {
+        parse(&svg)
+            .descendants()
+            .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke") == Some(colour))
+            .count()
+    };
+    // Dashes are drawn as many short lines: each kind has its own colour.
+    assert!(markers("#D55E00") > 0, "a vermillion restart marker");
+    assert!(markers("#000000") > 0, "a black reset marker");
+    let only_resets = cumulative_consumption(&sample_cumulative());
+    assert!(!parse(&only_resets)
+        .descendants()
+        .any(|n| n.attribute("stroke") == Some("#D55E00")));
+}
+
+#[test]
+fn heatmap_has_seven_by_twenty_four_cells_with_means() {
+    // Four Tuesdays and three of every other weekday, as in 2023-10-03 to 2023-10-24.
+    let occurrences = [3, 4, 3, 3, 3, 3, 3];
+    let svg = weekday_hour_heatmap(&sample_heatmap(), &occurrences, "2023-W41 to 2023-W43");
     let document = parse(&svg);
     let cells: Vec<_> = document
         .descendants()
         .filter(|node| node.has_tag_name("rect") && node.attribute("class") == Some("cell"))
         .collect();
     assert_eq!(cells.len(), 7 * 24);
-    let tooltip = cells[2 * 24 + 10]
-        .children()
-        .find(|node| node.has_tag_name("title"))
-        .and_then(|node| node.text())
-        .unwrap_or_default();
-    assert_eq!(tooltip, "Wednesday 10:00–10:59: 12,851 calls");
+    let tooltip = |index: usize| {
+        cells[index]
+            .children()
+            .find(|node| node.has_tag_name("title"))
+            .and_then(|node| node.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        tooltip(2 * 24 + 10),
+        "Wednesday 10:00–10:59: 4,284 calls on average (12,851 over 3 Wednesdays)"
+    );
     assert_shows(
         &svg,
         &[
-            "Calls by weekday and hour — 2023-W41 to 2023-W43",
+            "Calls by weekday and hour, mean per weekday — 2023-W41 to 2023-W43",
             "hour of day (server local time)",
             "weekday",
             "Mon",
             "Sun",
-            "12,851",
+            "mean calls",
+            "per weekday",
+            "4,284",
             "no calls",
         ],
     );
+    let desc = document
+        .descendants()
+        .find(|node| node.has_tag_name("desc"))
+        .and_then(|node| node.text())
+        .unwrap_or_default();
+    assert!(
+        desc.contains("4 Tuesdays") && desc.contains("3 Mondays"),
+        "{desc}"
+    );
+}
+
+#[test]
+fn heatmap_scales_by_weekday_occurrences() {
+    // The same total on a Monday (3 in the span) and a Tuesday (4): the Tuesday's mean is
+    // lower, so its cell is lighter, and the busiest cell is the Monday's.
+    let mut counts = [[0u64; 24]; 7];
+    counts[0][9] = 1200;
+    counts[1][9] = 1200;
+    let svg = weekday_hour_heatmap(&counts, &[3, 4, 3, 3, 3, 3, 3], "");
+    let document = parse(&svg);
+    let fill = |index: usize| {
+        document
+            .descendants()
+            .filter(|node| node.has_tag_name("rect") && node.attribute("class") == Some("cell"))
+            .nth(index)
+            .and_then(|node| node.attribute("fill"))
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(fill(9), fill(24 + 9));
+    assert_shows(&svg, &["400", "300"]);
+    assert!(!shows(&svg, "1,200"), "the scale shows means, not totals");
 }
 
 #[test]
@@ -409,7 +545,11 @@ fn labels_from_logs_with_control_characters_stay_well_formed() {
         ..sample_weeks()[0].clone()
     }];
     parse(&weekly_transactions(&weeks, Some((1, "a\u{8}&<b>"))));
-    parse(&weekday_hour_heatmap(&sample_heatmap(), "x\u{0}<y>&"));
+    parse(&weekday_hour_heatmap(
+        &sample_heatmap(),
+        &[1; 7],
+        "x\u{0}<y>&",
+    ));
 }
 
 #[test]
@@ -432,11 +572,11 @@ fn minute_load_shows_limit_and_minutes_over_it() {
     assert_shows(
         &svg,
         &[
-            "Calls per minute against the rate limit",
-            "calls per minute",
+            "Busiest user's calls per minute against the per-user rate limit",
+            "calls per minute of the busiest user",
             "server local time",
-            "limit 30/min",
-            "at or over the limit (1 minute)",
+            "limit 30/min per user",
+            "a user at or over the limit (1 user-minute)",
         ],
     );
     let over = parse(&svg)
@@ -457,7 +597,10 @@ fn long_series_are_thinned_to_a_bounded_size() {
     let svg = minute_load(&minutes, 30);
     parse(&svg);
     assert!(svg.len() < 400_000, "{} bytes for 100k minutes", svg.len());
-    assert!(shows(&svg, "at or over the limit (101 minutes)"));
+    assert!(shows(
+        &svg,
+        "a user at or over the limit (101 user-minutes)"
+    ));
 
     let rates: Vec<RatePoint> = (0..100_000)
         .map(|i| RatePoint {
@@ -475,6 +618,7 @@ fn long_series_are_thinned_to_a_bounded_size() {
             at: at(1, 1, 0, 0) + Duration::minutes(i),
             consumed: (i % 10_080) as u64,
             period: (i / 10_080) as usize,
+            after_restart: i / 10_080 == 3,
         })
         .collect();
     let svg = cumulative_consumption(&points);
@@ -502,7 +646,7 @@ fn empty_input_gives_the_title_and_no_data() {
             "Cumulative transactions within each counting period",
         ),
         (
-            weekday_hour_heatmap(&[[0; 24]; 7], ""),
+            weekday_hour_heatmap(&[[0; 24]; 7], &[1; 7], ""),
             "Calls by weekday and hour",
         ),
         (
@@ -511,7 +655,7 @@ fn empty_input_gives_the_title_and_no_data() {
         ),
         (
             minute_load(&[], 30),
-            "Calls per minute against the rate limit",
+            "Busiest user's calls per minute against the per-user rate limit",
         ),
     ];
     for (svg, title) in cases {
@@ -533,6 +677,7 @@ fn single_points_and_extreme_values_do_not_break_charts() {
         consumed: huge,
         consumed_max: huge,
         exact: false,
+        days: 7,
     };
     assert_shows(&weekly_transactions(&[week], Some((huge, "quota"))), &["≥"]);
     let month = MonthBar {
@@ -552,12 +697,13 @@ fn single_points_and_extreme_values_do_not_break_charts() {
         at: at(10, 9, 0, 0),
         consumed: huge,
         period: usize::MAX,
+        after_restart: true,
     };
     parse(&cumulative_consumption(&[counter]));
     let mut counts = [[0u64; 24]; 7];
     counts[6][23] = huge;
     counts[0][0] = 1;
-    parse(&weekday_hour_heatmap(&counts, ""));
+    parse(&weekday_hour_heatmap(&counts, &[1; 7], ""));
     let user = UserBar {
         user: String::new(),
         successful: huge,
@@ -567,6 +713,7 @@ fn single_points_and_extreme_values_do_not_break_charts() {
     let minute = MinuteLoad {
         minute: at(10, 9, 0, 0),
         calls: huge,
+        users_at_or_over: huge,
     };
     parse(&minute_load(std::slice::from_ref(&minute), 0));
     parse(&minute_load(&[minute], huge));
@@ -612,7 +759,7 @@ fn render_samples_for_review() {
     write("cumulative", cumulative_consumption(&sample_cumulative()));
     write(
         "heatmap",
-        weekday_hour_heatmap(&sample_heatmap(), "2023-W41 to 2023-W43"),
+        weekday_hour_heatmap(&sample_heatmap(), &[1; 7], "2023-W41 to 2023-W43"),
     );
     let mut users = sample_users();
     users.push(UserBar {
@@ -630,6 +777,7 @@ fn render_samples_for_review() {
             consumed: 40_000 + (i * 7_919) % 25_000,
             consumed_max: 40_999 + (i * 7_919) % 25_000,
             exact: i % 9 != 0,
+            days: 7,
         })
         .collect();
     write(
@@ -645,5 +793,5 @@ fn render_samples_for_review() {
     write("rejections_day", rejection_trend(&day, &wide));
     let mut busy = sample_heatmap();
     busy[2][10] = 700;
-    write("heatmap_even", weekday_hour_heatmap(&busy, ""));
+    write("heatmap_even", weekday_hour_heatmap(&busy, &[1; 7], ""));
 }

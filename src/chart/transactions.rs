@@ -5,7 +5,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::canvas::{self, LabelSide, LegendEntry, Swatch, HEIGHT, WIDTH};
-use super::palette::{BLACK, BLUE, INK};
+use super::palette::{BLACK, BLUE, INK, ORANGE};
 use super::text::{self, SMALL_SIZE, TICK_SIZE};
 use crate::render::thousands as group_thousands;
 
@@ -20,6 +20,8 @@ pub struct WeekBar {
     pub consumed_max: u64,
     /// Whether `consumed` is the final total rather than a lower bound.
     pub exact: bool,
+    /// Days of the week the data (or the report's range) covers: 7 for a whole week.
+    pub days: u8,
 }
 
 /// One calendar month of transactions.
@@ -37,16 +39,17 @@ pub struct MonthBar {
 
 const WEEKLY_TITLE: &str = "REST API transactions per week";
 const MONTHLY_TITLE: &str = "REST API transactions per month";
-/// Category labels are short dates; anything longer is cut.
-const CATEGORY_CHARS: usize = 14;
+/// Category labels are short dates (with the days of a partial week); anything longer is cut.
+const CATEGORY_CHARS: usize = 18;
 const QUOTA_LABEL_CHARS: usize = 48;
 /// Half the width of a bar, in slots (one slot per category).
 const HALF_BAR: f64 = 0.36;
 
 /// Weekly transactions as bars. Weeks whose count is only a lower bound (a server restart, or
-/// still open) are hatched and lighter, marked `≥`, with a whisker up to `consumed_max`;
-/// `quota_line` draws a dashed line at its value with its label, such as
-/// `quota 60,000 / week`.
+/// still open) are hatched and lighter, marked `≥`, with a whisker up to `consumed_max`; weeks
+/// the data covers only in part are hatched in orange, their days under the bar, so that they
+/// are not read against a whole week's quota. `quota_line` draws a dashed line at its value,
+/// named in the legend (such as `quota 60,000 / week`).
 pub fn weekly_transactions(weeks: &[WeekBar], quota_line: Option<(u64, &str)>) -> String {
     if weeks.is_empty() {
         return canvas::message_page((WIDTH, HEIGHT), WEEKLY_TITLE, "no data");
@@ -54,10 +57,18 @@ pub fn weekly_transactions(weeks: &[WeekBar], quota_line: Option<(u64, &str)>) -
     let bars: Vec<Bar> = weeks
         .iter()
         .map(|week| Bar {
-            label: text::label(&week.label, CATEGORY_CHARS),
+            label: text::label(
+                &match week.days {
+                    7.. => week.label.clone(),
+                    1 => format!("{}, 1 day", week.label),
+                    n => format!("{}, {n} days", week.label),
+                },
+                CATEGORY_CHARS,
+            ),
             value: week.consumed,
             range: (!week.exact).then_some((week.consumed, week.consumed_max.max(week.consumed))),
             lower_bound: !week.exact,
+            partial: week.days < 7,
             value_text: if week.exact {
                 group_thousands(week.consumed)
             } else {
@@ -69,11 +80,19 @@ pub fn weekly_transactions(weeks: &[WeekBar], quota_line: Option<(u64, &str)>) -
     if weeks.iter().any(|week| week.exact) {
         legend.push(LegendEntry::new(Swatch::Bar(BLUE), "exact total"));
     }
-    if weeks.iter().any(|week| !week.exact) {
+    if weeks.iter().any(|week| !week.exact && week.days >= 7) {
         legend.push(LegendEntry::new(
             Swatch::HatchedBar(BLUE),
             "lower bound (≥)",
         ));
+    }
+    if weeks.iter().any(|week| week.days < 7) {
+        legend.push(LegendEntry::new(
+            Swatch::HatchedBar(ORANGE),
+            "part of a week (days covered under it)",
+        ));
+    }
+    if weeks.iter().any(|week| !week.exact) {
         legend.push(LegendEntry::new(Swatch::Whisker(BLACK), "at most"));
     }
     bar_chart(
@@ -87,24 +106,39 @@ pub fn weekly_transactions(weeks: &[WeekBar], quota_line: Option<(u64, &str)>) -
 }
 
 /// Monthly transactions: bars of the estimate, whiskers from `min` to `max` (which always hold
-/// the true count), and an optional dashed quota line with its label.
+/// the true count), and an optional dashed quota line named in the legend. A month without
+/// data between two with data (labels `YYYY-MM`) keeps its place, empty and marked `no data`,
+/// so that the months are not closed up.
 pub fn monthly_transactions(months: &[MonthBar], quota_line: Option<(u64, &str)>) -> String {
     if months.is_empty() {
         return canvas::message_page((WIDTH, HEIGHT), MONTHLY_TITLE, "no data");
     }
-    let bars: Vec<Bar> = months
-        .iter()
-        .map(|month| {
-            let (low, high) = (month.min.min(month.max), month.min.max(month.max));
-            Bar {
-                label: text::label(&month.label, CATEGORY_CHARS),
-                value: month.estimate,
-                range: (low < high).then_some((low, high)),
-                lower_bound: false,
-                value_text: group_thousands(month.estimate),
+    let mut bars: Vec<Bar> = Vec::with_capacity(months.len());
+    for month in months {
+        if let Some(previous) = bars.last().and_then(|b: &Bar| month_number(&b.label)) {
+            if let Some(this) = month_number(&month.label) {
+                for missing in previous + 1..this {
+                    bars.push(Bar {
+                        label: format!("{:04}-{:02}", missing / 12, missing % 12 + 1),
+                        value: 0,
+                        range: None,
+                        lower_bound: false,
+                        partial: false,
+                        value_text: "no data".into(),
+                    });
+                }
             }
-        })
-        .collect();
+        }
+        let (low, high) = (month.min.min(month.max), month.min.max(month.max));
+        bars.push(Bar {
+            label: text::label(&month.label, CATEGORY_CHARS),
+            value: month.estimate,
+            range: (low < high).then_some((low, high)),
+            lower_bound: false,
+            partial: false,
+            value_text: group_thousands(month.estimate),
+        });
+    }
     let mut legend = vec![LegendEntry::new(Swatch::Bar(BLUE), "estimate")];
     if bars.iter().any(|bar| bar.range.is_some()) {
         legend.push(LegendEntry::new(
@@ -122,6 +156,13 @@ pub fn monthly_transactions(months: &[MonthBar], quota_line: Option<(u64, &str)>
     )
 }
 
+/// `2023-04` as months since year 0 (2023 × 12 + 3), to find the months between two.
+fn month_number(label: &str) -> Option<i64> {
+    let (year, month) = label.split_once('-')?;
+    let (year, month): (i64, i64) = (year.parse().ok()?, month.parse().ok()?);
+    (1..=12).contains(&month).then_some(year * 12 + month - 1)
+}
+
 /// One bar as drawn.
 struct Bar {
     label: String,
@@ -130,6 +171,8 @@ struct Bar {
     range: Option<(u64, u64)>,
     /// Drawn hatched: the bar is less than the truth.
     lower_bound: bool,
+    /// Drawn hatched in orange: the bar covers part of its bucket only.
+    partial: bool,
     value_text: String,
 }
 
@@ -199,7 +242,9 @@ fn bar_chart(
             let x = i as f64;
             let (left, bottom) = chart.backend_coord(&(x - HALF_BAR, 0));
             let (right, bar_top) = chart.backend_coord(&(x + HALF_BAR, bar.value));
-            if bar.lower_bound {
+            if bar.partial {
+                canvas::hatched_bar(canvas, [(left, bar_top), (right, bottom)], ORANGE)?;
+            } else if bar.lower_bound {
                 canvas::hatched_bar(canvas, [(left, bar_top), (right, bottom)], BLUE)?;
             } else {
                 canvas.draw(&Rectangle::new(
@@ -216,9 +261,10 @@ fn bar_chart(
             }
             label_spots.push((centre(i), mark_top, bottom));
         }
-        // The quota line goes under the value labels, which sit on a white ground.
-        if let Some((value, label)) = &quota {
-            canvas::reference_line(canvas, &chart, *value, label, LabelSide::Above)?;
+        // The quota line goes under the value labels, which sit on a white ground; the legend
+        // names it, so that no label box on the line can cover a bar.
+        if let Some((value, _)) = &quota {
+            canvas::reference_line(canvas, &chart, *value, "", LabelSide::Above)?;
         }
         for (i, (bar, (x, mark_top, bottom))) in bars.iter().zip(label_spots).enumerate() {
             if text::width_px(&bar.value_text, SMALL_SIZE) <= f64::from(slot) * 0.95 {

@@ -57,5 +57,8 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
     write_chart(&args.load_chart, &input_paths, || {
         charts::minute_load_chart(&result, args.rate_limit)
     })?;
-    Ok(Status::Clean)
+    let reasons: Vec<String> = super::alerts::problem_reason(args.fail_on_problems)
+        .into_iter()
+        .collect();
+    Ok(super::alerts::status_of(&reasons))
 }

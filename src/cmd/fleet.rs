@@ -6,13 +6,32 @@ use super::{integration_counts, load_usage, write_chart, write_report, CommandEr
 use crate::cli::UsageArgs;
 use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
 use crate::render::Report;
+use crate::report::alerts::HasAlerts;
 use crate::report::charts;
 use crate::report::fleet::{EnvironmentReport, FleetReport};
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
 use crate::usage::period::Timeline;
+use chrono::NaiveDate;
 use polars::prelude::PolarsResult;
 use std::path::PathBuf;
+
+/// The first and last day of data, within `--since` and `--until`: what a chart's partial
+/// buckets are measured against.
+fn covered_days(
+    timeline: &Timeline,
+    range: &crate::cli::RangeArgs,
+) -> Result<Option<(NaiveDate, NaiveDate)>, CommandError> {
+    let range = super::date_range(range)?;
+    Ok(timeline.span().map(|(first, last)| {
+        let first = first.local.date();
+        let last = last.local.date();
+        (
+            range.since.map_or(first, |s| s.max(first)),
+            range.until.map_or(last, |u| u.min(last)),
+        )
+    }))
+}
 
 /// A fleet report and what its charts and output need.
 pub struct FleetRun<R> {
@@ -68,23 +87,26 @@ pub fn fleet_report<R>(
 }
 
 /// What `weekly` and `monthly` share: one environment's report, or the fleet's, written
-/// with its bucket chart (`chart_of`) and the cumulative chart.
-pub fn run_usage_command<R: Report>(
+/// with its bucket chart (`chart_of`, given the first and last day of data in the range) and
+/// the cumulative chart; findings when a `--fail-on-…` condition holds.
+pub fn run_usage_command<R: Report + HasAlerts>(
     args: &UsageArgs,
     build: impl Fn(&Timeline, &UsageOptions, Option<&IntegrationCounts>) -> PolarsResult<R>,
-    chart_of: impl Fn(&R) -> String,
+    chart_of: impl Fn(&R, Option<(NaiveDate, NaiveDate)>) -> String,
 ) -> Result<Status, CommandError> {
     let envs = environments(&args.input)?;
     if envs.len() > 1 {
         let fleet = fleet_report(args, &envs, build)?;
         write_report(&fleet.report, &args.output, &fleet.input_paths)?;
+        let covered = covered_days(&fleet.timeline, &args.range)?;
         write_chart(&args.chart, &fleet.input_paths, || {
-            chart_of(&fleet.report.all)
+            chart_of(&fleet.report.all, covered)
         })?;
         write_chart(&args.cumulative_chart, &fleet.input_paths, || {
             charts::cumulative_chart(&fleet.timeline)
         })?;
-        return Ok(Status::Clean);
+        let reasons = super::alerts::reasons(&fleet.report.alerts(), &args.alerts, false);
+        return Ok(super::alerts::status_of(&reasons));
     }
     let mut args = args.clone();
     args.input = input_args_of(&args.input, &envs[0]);
@@ -92,9 +114,13 @@ pub fn run_usage_command<R: Report>(
     let integration = integration_counts(&mut inputs.ingest, &args.input)?;
     let report = build(&inputs.timeline, &inputs.options, integration.as_ref())?;
     write_report(&report, &args.output, &inputs.input_paths)?;
-    write_chart(&args.chart, &inputs.input_paths, || chart_of(&report))?;
+    let covered = covered_days(&inputs.timeline, &args.range)?;
+    write_chart(&args.chart, &inputs.input_paths, || {
+        chart_of(&report, covered)
+    })?;
     write_chart(&args.cumulative_chart, &inputs.input_paths, || {
         charts::cumulative_chart(&inputs.timeline)
     })?;
-    Ok(Status::Clean)
+    let reasons = super::alerts::reasons(&report.alerts(), &args.alerts, false);
+    Ok(super::alerts::status_of(&reasons))
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; this one holds the plumbing the usage commands share.
 
+pub mod alerts;
 pub mod calls;
 pub mod check;
 pub mod export;
@@ -27,7 +28,22 @@ use crate::report::UsageOptions;
 use crate::usage::period::{build_timeline, Timeline};
 use chrono::NaiveDate;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Problems reported so far in this run (malformed, orphan, suspicious and oversized lines,
+/// inputs that are not logs, counter anomalies), for `--fail-on-problems`.
+static PROBLEMS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts `n` problems that were reported on stderr.
+pub fn count_problems(n: u64) {
+    PROBLEMS.fetch_add(n, Ordering::Relaxed);
+}
+
+/// The problems reported so far in this run.
+pub fn problems_reported() -> u64 {
+    PROBLEMS.load(Ordering::Relaxed)
+}
 
 /// How a command that ran to its end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +154,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
         paths = envs.into_iter().flat_map(|e| e.paths).collect();
     }
     let found = ingest(&paths, &layout);
+    count_problems(found.skipped.len() as u64);
     for error in &found.errors {
         messages::error(&error.to_string());
     }
@@ -166,6 +183,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     }
     report_line_problems(&ingest);
     let timeline = build_timeline(&ingest.usage, clock)?;
+    count_problems(timeline.anomalies.len() as u64);
     for anomaly in timeline.anomalies.iter().take(10) {
         messages::warn(&anomaly.to_string());
     }
@@ -201,6 +219,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
 /// Warns about usage-log lines that could not be read.
 pub fn report_line_problems(ingest: &Ingest) {
     let malformed: u64 = ingest.usage.iter().map(|f| f.problems.total).sum();
+    count_problems(malformed);
     if malformed == 0 {
         return;
     }
@@ -272,6 +291,7 @@ pub fn report_scan_problems(result: &ScanResult) {
     }
     for file in &result.files {
         if let Some(none) = &file.no_entries {
+            count_problems(1);
             messages::warn(&format!("{}: {none}", file.name));
         }
     }
@@ -301,6 +321,7 @@ pub fn report_scan_problems(result: &ScanResult) {
         ));
     }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
+    count_problems(total);
     if total > 0 {
         messages::warn(&format!(
             "{total} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:"

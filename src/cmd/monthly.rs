@@ -7,5 +7,7 @@ use crate::report::charts;
 use crate::report::monthly::monthly_report;
 
 pub fn run(args: &UsageArgs) -> Result<Status, CommandError> {
-    run_usage_command(args, monthly_report, charts::monthly_chart)
+    run_usage_command(args, monthly_report, |report, _| {
+        charts::monthly_chart(report)
+    })
 }

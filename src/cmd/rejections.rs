@@ -21,7 +21,9 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
         });
     }
     let input_paths = ingest.disk_paths();
+    super::report_line_problems(&ingest);
     let timeline = build_timeline(&ingest.usage, clock)?;
+    super::count_problems(timeline.anomalies.len() as u64);
     let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
     if args.input.tz.is_none() && timeline.periods.is_empty() {
         messages::warn("no usage log and no --tz: times are shown without a UTC offset");
@@ -41,15 +43,24 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
                 ..SpikeParams::default()
             },
             top: 3,
+            rate_limit: args.rate_limit,
         },
     )?;
     write_report(&report, &args.output, &input_paths)?;
     write_chart(&args.chart, &input_paths, || {
         charts::rejection_chart(&report, scanned.as_ref())
     })?;
-    Ok(if args.fail_on_spike && !report.spikes.is_empty() {
-        Status::Findings
-    } else {
-        Status::Clean
-    })
+    let alerts = crate::report::alerts::Alerts {
+        spikes: report.spikes.len(),
+        ..Default::default()
+    };
+    let fail = crate::cli::AlertArgs {
+        fail_on_problems: args.fail_on_problems,
+        ..Default::default()
+    };
+    Ok(super::alerts::status_of(&super::alerts::reasons(
+        &alerts,
+        &fail,
+        args.fail_on_spike,
+    )))
 }

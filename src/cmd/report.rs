@@ -40,6 +40,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
         quota_period: args.quota_period,
         chart: None,
         cumulative_chart: None,
+        alerts: crate::cli::AlertArgs::default(),
     }
 }
 
@@ -127,7 +128,8 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
         count("charts/"),
         count("data/")
     );
-    Ok(Status::Clean)
+    let reasons = super::alerts::reasons(&bundle.alerts, &args.alerts, args.fail_on_spike);
+    Ok(super::alerts::status_of(&reasons))
 }
 
 /// Writes every file of the bundle under `out`, each through a temporary name, so that a

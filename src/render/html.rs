@@ -37,6 +37,29 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Escaped text with each pair of backticks made a `<code>` element, as Markdown would show
+/// it: problem reasons quote formats and log lines that way. An unpaired backtick stays.
+fn code_spans(escaped: &str) -> String {
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() < 3 {
+        return escaped.to_owned();
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            let closing = i % 2 == 0;
+            if i <= 2 * pairs {
+                out.push_str(if closing { "</code>" } else { "<code>" });
+            } else {
+                out.push('`');
+            }
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 fn align_class(align: Align) -> &'static str {
     match align {
         Align::Left => "",
@@ -68,7 +91,7 @@ pub fn table_html(table: &Table) -> String {
             row.push_str(&format!(
                 "<td{}>{}</td>",
                 align_class(align),
-                escape(&cell.human()).replace('/', "/<wbr>")
+                code_spans(&escape(&cell.human()).replace('/', "/<wbr>"))
             ));
         }
         row.push_str("</tr>\n");
@@ -116,5 +139,22 @@ mod tests {
         assert!(html.contains("<td>GET /<wbr>dc/<wbr>x</td>"));
         assert!(html.contains("<tfoot>"));
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn backticks_become_code() {
+        assert_eq!(
+            code_spans("does not start with a `YYYY-MM-DD` stamp"),
+            "does not start with a <code>YYYY-MM-DD</code> stamp"
+        );
+        assert_eq!(code_spans("`a` and `b"), "<code>a</code> and `b");
+        assert_eq!(code_spans("no code"), "no code");
+        let table = Table {
+            title: String::new(),
+            columns: vec![("reason", Align::Left)],
+            rows: vec![vec![Cell::Text("a `<b>` tag".into())]],
+            total: None,
+        };
+        assert!(table_html(&table).contains("<td>a <code>&lt;b&gt;</code> tag</td>"));
     }
 }

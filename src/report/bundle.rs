@@ -26,7 +26,7 @@ use crate::redact::redact_json;
 use crate::render::{emit, Format, Report};
 use crate::spike::SpikeParams;
 use crate::usage::period::{PeriodStatus, Timeline};
-use chrono::{Months, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Months, NaiveDate, NaiveDateTime, NaiveTime};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -230,6 +230,8 @@ pub struct BundleFile {
 pub struct Bundle {
     /// Charts, data, report.md, summary.json, then index.html.
     pub files: Vec<BundleFile>,
+    /// What the `--fail-on-…` conditions look at.
+    pub alerts: super::alerts::Alerts,
 }
 
 /// One chart: its file under `charts/`, its title for the text, and the SVG.
@@ -299,6 +301,8 @@ pub struct Figures {
     pub quota: Option<QuotaStatus>,
     /// The rejection trend and the spikes that start in the period.
     pub rejections: RejectionsReport,
+    /// The endpoints with the most rejected calls in the period (integration.log).
+    pub rejected_endpoints: Vec<super::rejections::EndpointRejections>,
     /// How spikes were told from the baseline, for the text.
     pub spike_params: SpikeParams,
     /// integration.log by user and by endpoint, when it was given.
@@ -313,7 +317,13 @@ pub struct Figures {
     pub periods: Vec<(NaiveDateTime, NaiveDateTime, PeriodStatus)>,
     /// integration.log calls without a date, which no month can hold.
     pub undated_calls: u64,
+    /// For a month the data covers only up to some day: that day, and the month before
+    /// counted over the same days (from its 1st to that day), for a fair comparison.
+    pub same_days: Option<(NaiveDate, Option<MonthRow>)>,
 }
+
+/// Days of data below which a change from the month before or a projection says "too early".
+pub const MIN_DAYS_TO_COMPARE: f64 = 7.0;
 
 impl Figures {
     /// The period's transactions: the month's row, or the total of all months.
@@ -324,11 +334,34 @@ impl Figures {
         }
     }
 
-    /// The month before the period, with its figures when it has data.
+    /// The month before the period, with its figures when it has data: over the same days
+    /// as the period when the data covers the period's month only in part.
     pub fn previous(&self) -> Option<(NaiveDate, Option<&MonthRow>)> {
         let month = self.period.previous_month()?;
+        if let Some((_, row)) = &self.same_days {
+            return Some((month, row.as_ref()));
+        }
         let label = month.format("%Y-%m").to_string();
         Some((month, self.history.months.iter().find(|m| m.month == label)))
+    }
+
+    /// Days of data from `start` (a period's first day) to the end of the data or `end`, the
+    /// day after the period, whichever is first; none without data.
+    pub fn days_of_data(&self, start: NaiveDate, end: NaiveDate) -> Option<f64> {
+        let (first, last) = self.span?;
+        let from = first.max(start.and_time(NaiveTime::MIN));
+        let to = last.min(end.and_time(NaiveTime::MIN));
+        Some(((to - from).num_minutes().max(0) as f64) / (24.0 * 60.0))
+    }
+
+    /// Days of data in the period's month; none for `--all`.
+    pub fn days_of_data_in_month(&self) -> Option<f64> {
+        match self.period {
+            Period::Month { first, .. } => {
+                self.days_of_data(first, month_end(first).succ_opt().unwrap_or(first))
+            }
+            Period::All { .. } => None,
+        }
     }
 
     /// The counting periods with a day in `range`.
@@ -429,11 +462,13 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
 fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoint> {
     let mut points = Vec::new();
     for (index, period) in timeline.periods.iter().enumerate() {
+        let after_restart = charts::began_after_restart(timeline, index);
         if range.contains(period.start.local.date()) {
             points.push(CumulativePoint {
                 at: period.start.local,
                 consumed: 0,
                 period: index,
+                after_restart,
             });
         }
         points.extend(
@@ -445,19 +480,11 @@ fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoi
                     at: o.at.local,
                     consumed: o.consumed,
                     period: index,
+                    after_restart,
                 }),
         );
     }
     points
-}
-
-/// How many days of the week starting on `monday` (`2023-10-30`) lie in `range`.
-fn days_of_week_in(monday: NaiveDate, range: DateRange) -> usize {
-    monday
-        .iter_days()
-        .take(7)
-        .filter(|d| range.contains(*d))
-        .count()
 }
 
 /// Calls per minute for the reconciliation: the period's minutes only, so that a week cut
@@ -469,6 +496,40 @@ fn integration_counts(whole: &ScanResult, part: &ScanResult) -> IntegrationCount
         first: whole.calls.first,
         last: whole.calls.last,
     }
+}
+
+/// For a month the data ends inside: the data's last day, and the month before counted from
+/// its 1st to the same day (its last, if shorter), by `monthly` over that range.
+fn same_days(
+    timeline: &Timeline,
+    period: Period,
+    monthly: impl Fn(DateRange) -> PolarsResult<MonthlyReport>,
+) -> PolarsResult<Option<(NaiveDate, Option<MonthRow>)>> {
+    let Period::Month { first, .. } = period else {
+        return Ok(None);
+    };
+    let Some(through) = timeline
+        .span()
+        .map(|(_, last)| last.local.date())
+        .filter(|last| *last >= first && *last < month_end(first))
+    else {
+        return Ok(None);
+    };
+    let Some(before) = first.checked_sub_months(Months::new(1)) else {
+        return Ok(None);
+    };
+    let until = before
+        .with_day(through.day())
+        .unwrap_or_else(|| month_end(before));
+    let label = before.format("%Y-%m").to_string();
+    let row = monthly(DateRange {
+        since: Some(before),
+        until: Some(until),
+    })?
+    .months
+    .into_iter()
+    .find(|m| m.month == label);
+    Ok(Some((through, row)))
 }
 
 /// Computes every figure of the bundle for `period`.
@@ -534,6 +595,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         RejectionSettings {
             params: spike_params,
             top: 3,
+            rate_limit: settings.rate_limit,
         },
     )?;
     let users = part
@@ -549,24 +611,26 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         quota: quota.clone(),
         ..weekly.clone()
     };
-    // A week cut at the month's edge says so under its bar, beside the quota's weekly share;
-    // the year goes (the month names it) to leave room under the bar.
+    // A week cut at the month's edge, or at the data's, says so under its bar (the chart adds
+    // its days); the year goes (the month names it) to leave room under the bar.
     if range != DateRange::default() {
         for week in &mut weeks_drawn.weeks {
             let short = week.week.split_once('-').map_or(&*week.week, |(_, w)| w);
-            let days = days_of_week_in(week.start, range);
-            week.week = match days {
-                7 => short.to_string(),
-                1 => format!("{short}, 1 day"),
-                n => format!("{short}, {n} days"),
-            };
+            week.week = short.to_string();
         }
     }
+    let covered = timeline.span().map(|(first, last)| {
+        let (first, last) = (first.local.date(), last.local.date());
+        (
+            range.since.map_or(first, |s| s.max(first)),
+            range.until.map_or(last, |u| u.min(last)),
+        )
+    });
     let charts = Charts {
         weekly: Chart {
             file: "weekly-transactions.svg",
             title: "Transactions per week",
-            svg: charts::weekly_chart(&weeks_drawn),
+            svg: charts::weekly_chart(&weeks_drawn, covered),
         },
         monthly: Chart {
             file: "monthly-transactions.svg",
@@ -593,12 +657,12 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         }),
         heatmap: part.as_ref().map(|p| Chart {
             file: "weekday-hour.svg",
-            title: "Calls by weekday and hour",
+            title: "Calls by weekday and hour, mean per weekday",
             svg: charts::heatmap_chart(p),
         }),
         load: part.as_ref().map(|p| Chart {
             file: "minute-load.svg",
-            title: "Calls per minute against the rate limit",
+            title: "Busiest user's calls per minute against the per-user rate limit",
             svg: charts::minute_load_chart(p, settings.rate_limit),
         }),
     };
@@ -621,6 +685,9 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         history,
         quota,
         rejections,
+        rejected_endpoints: part.as_ref().map_or(Vec::new(), |p| {
+            super::rejections::rejected_endpoints(&p.calls.failures, 10)
+        }),
         spike_params,
         users,
         endpoints,
@@ -628,6 +695,9 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         settings,
         periods,
         undated_calls: scan.map_or(0, |s| s.calls.undated_calls),
+        same_days: same_days(timeline, period, |range| {
+            monthly_report(timeline, &options(range), whole_counts.as_ref())
+        })?,
     };
     Ok((figures, charts))
 }
@@ -668,6 +738,11 @@ pub struct ChangeSummary {
     pub change_rate: Option<f64>,
     /// Whether the usage log spans both months whole (else the change partly reflects that).
     pub both_months_whole: bool,
+    /// The data ends inside the month on this day: both months are counted from the 1st to
+    /// it (the month before to its last day when shorter).
+    pub same_days_through: Option<u32>,
+    /// Fewer than a week of data in the month: no change is given.
+    pub too_early: bool,
 }
 
 /// One of the busiest users, for `summary.json`.
@@ -719,10 +794,16 @@ pub struct Summary {
 fn summary(figures: &Figures, files: Vec<String>) -> Summary {
     let row = figures.transactions();
     let range = figures.period.range();
+    let too_early = figures
+        .days_of_data_in_month()
+        .is_some_and(|days| days < MIN_DAYS_TO_COMPARE);
     let previous_month = figures.previous().map(|(month, prev)| {
         let now = row.map(|r| r.consumed);
         let before = prev.map(|p| p.consumed);
-        let change = now.zip(before).map(|(a, b)| a as i64 - b as i64);
+        let change = now
+            .zip(before)
+            .map(|(a, b)| a as i64 - b as i64)
+            .filter(|_| !too_early);
         ChangeSummary {
             month: month.format("%Y-%m").to_string(),
             transactions: before,
@@ -739,6 +820,8 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
                 }
                 Period::All { .. } => false,
             },
+            same_days_through: figures.same_days.as_ref().map(|(through, _)| through.day()),
+            too_early,
         }
     });
     Summary {
@@ -876,7 +959,27 @@ pub fn build(sources: Sources<'_>, period: Period) -> PolarsResult<Bundle> {
         path: "index.html".into(),
         contents: document.html().into_bytes(),
     });
-    Ok(Bundle { files })
+    Ok(Bundle {
+        files,
+        alerts: alerts_of(&figures),
+    })
+}
+
+/// The figures the exit conditions judge: the quota, the weeks and months that disagree with
+/// integration.log, and the spikes of the period.
+fn alerts_of(figures: &Figures) -> super::alerts::Alerts {
+    use super::alerts::HasAlerts;
+    let mut alerts = figures.monthly.alerts();
+    alerts.quotas.clear();
+    let weekly = figures.weekly.alerts();
+    alerts.differs.extend(weekly.differs);
+    if let Some(q) = &figures.quota {
+        alerts
+            .quotas
+            .push((q.label.clone(), q.share, q.projected_share));
+    }
+    alerts.spikes = figures.rejections.spikes.len();
+    alerts
 }
 
 #[cfg(test)]
@@ -965,18 +1068,6 @@ mod tests {
         assert_eq!(users, vec!["A", "B"]);
         let everything = within(&scan, DateRange::default());
         assert_eq!(everything.calls, scan.calls);
-    }
-
-    #[test]
-    fn weeks_count_their_days_in_the_month() {
-        let october = DateRange {
-            since: Some(d("2023-10-01")),
-            until: Some(d("2023-10-31")),
-        };
-        assert_eq!(days_of_week_in(d("2023-09-25"), october), 1);
-        assert_eq!(days_of_week_in(d("2023-10-09"), october), 7);
-        assert_eq!(days_of_week_in(d("2023-10-30"), october), 2);
-        assert_eq!(days_of_week_in(d("2023-10-30"), DateRange::default()), 7);
     }
 
     #[test]

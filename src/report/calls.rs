@@ -112,8 +112,16 @@ pub fn calls_report(
             )
         })
         .collect();
-    // Most calls first; ties in key order, so that the output is the same every run.
-    rows.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+    // By time when grouped by hour, day or week (the key's order is the time's, dimension by
+    // dimension); else most calls first, ties in key order, the same every run.
+    if by
+        .iter()
+        .any(|d| matches!(d, Dim::Hour | Dim::Day | Dim::Week))
+    {
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+    } else {
+        rows.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+    }
     Ok(CallsReport {
         by: by.to_vec(),
         rows,

@@ -12,7 +12,7 @@ use crate::integration::aggregate::{Dim, MinuteRow};
 use crate::integration::scan::ScanResult;
 use crate::render::thousands;
 use crate::usage::period::Timeline;
-use chrono::{Datelike, Timelike};
+use chrono::{Datelike, NaiveDate, Timelike};
 
 /// The quota as a line on a chart of `per` buckets: the volume scaled to the bucket.
 fn quota_line(quota: &QuotaStatus, days_per_bucket: f64) -> (u64, String) {
@@ -46,8 +46,23 @@ fn quota_line(quota: &QuotaStatus, days_per_bucket: f64) -> (u64, String) {
     )
 }
 
-/// Weekly transactions as bars, lower-bound weeks marked, the quota scaled to a week.
-pub fn weekly_chart(report: &WeeklyReport) -> String {
+/// How many days of the week starting on `monday` (`2023-10-30`) lie from `covered`'s first
+/// to its last day; 7 when nothing bounds it.
+pub fn days_covered(monday: NaiveDate, covered: Option<(NaiveDate, NaiveDate)>) -> u8 {
+    match covered {
+        Some((first, last)) => monday
+            .iter_days()
+            .take(7)
+            .filter(|d| first <= *d && *d <= last)
+            .count() as u8,
+        _ => 7,
+    }
+}
+
+/// Weekly transactions as bars, lower-bound weeks marked, weeks that `covered` (the days of
+/// data, within the report's range) holds only in part marked with their days, the quota
+/// scaled to a week.
+pub fn weekly_chart(report: &WeeklyReport, covered: Option<(NaiveDate, NaiveDate)>) -> String {
     let bars: Vec<WeekBar> = report
         .weeks
         .iter()
@@ -57,6 +72,7 @@ pub fn weekly_chart(report: &WeeklyReport) -> String {
             // Where the log cannot bound the week, the chart draws no range above the bar.
             consumed_max: w.figures.consumed_max.unwrap_or(w.consumed),
             exact: w.figures.exact,
+            days: days_covered(w.start, covered),
         })
         .collect();
     let line = report.quota.as_ref().map(|q| quota_line(q, 7.0));
@@ -79,19 +95,30 @@ pub fn monthly_chart(report: &MonthlyReport) -> String {
     chart::monthly_transactions(&bars, line.as_ref().map(|(v, l)| (*v, l.as_str())))
 }
 
+/// Whether period `index` began with a restart: the one before it ended without a reset.
+pub fn began_after_restart(timeline: &Timeline, index: usize) -> bool {
+    index
+        .checked_sub(1)
+        .and_then(|before| timeline.periods.get(before))
+        .is_some_and(|p| p.status == crate::usage::period::PeriodStatus::Interrupted)
+}
+
 /// The counters climbing within each period from zero at its start: the sawtooth.
 pub fn cumulative_chart(timeline: &Timeline) -> String {
     let mut points = Vec::new();
     for (index, period) in timeline.periods.iter().enumerate() {
+        let after_restart = began_after_restart(timeline, index);
         points.push(CumulativePoint {
             at: period.start.local,
             consumed: 0,
             period: index,
+            after_restart,
         });
         points.extend(period.observations.iter().map(|o| CumulativePoint {
             at: o.at.local,
             consumed: o.consumed,
             period: index,
+            after_restart,
         }));
     }
     chart::cumulative_consumption(&points)
@@ -128,27 +155,57 @@ pub fn weekday_hour_counts(minutes: &[MinuteRow]) -> [[u64; 24]; 7] {
     counts
 }
 
-/// The weekday × hour heatmap of calls.
-pub fn heatmap_chart(scan: &ScanResult) -> String {
-    let span = match (scan.calls.first, scan.calls.last) {
-        (Some(a), Some(b)) => format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")),
-        _ => String::new(),
-    };
-    chart::weekday_hour_heatmap(&weekday_hour_counts(&scan.calls.minutes), &span)
+/// How many times each weekday (Monday first) occurs from `first` to `last`, both included.
+pub fn weekday_occurrences(first: chrono::NaiveDate, last: chrono::NaiveDate) -> [u32; 7] {
+    let mut occurrences = [0u32; 7];
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        occurrences[day.weekday().num_days_from_monday() as usize] += 1;
+    }
+    occurrences
 }
 
-/// Calls per minute against the rate limit.
+/// The weekday × hour heatmap of calls: the mean per occurrence of each weekday in the span.
+pub fn heatmap_chart(scan: &ScanResult) -> String {
+    let (span, occurrences) = match (scan.calls.first, scan.calls.last) {
+        (Some(a), Some(b)) => (
+            format!("{} to {}", a.format("%Y-%m-%d"), b.format("%Y-%m-%d")),
+            weekday_occurrences(a.date(), b.date()),
+        ),
+        _ => (String::new(), [1; 7]),
+    };
+    chart::weekday_hour_heatmap(
+        &weekday_hour_counts(&scan.calls.minutes),
+        &occurrences,
+        &span,
+    )
+}
+
+/// Each minute's busiest user against the per-user rate limit, with the users at or over it
+/// counted as the rate-limit table counts them.
+pub fn minute_loads(rows: &[MinuteRow], limit: u64) -> Vec<MinuteLoad> {
+    let mut minutes: Vec<MinuteLoad> = Vec::new();
+    // The rows are sorted by minute, then user.
+    for row in rows {
+        let calls = u64::from(row.counts.calls);
+        let over = u64::from(calls >= limit);
+        match minutes.last_mut() {
+            Some(last) if last.minute == row.minute => {
+                last.calls = last.calls.max(calls);
+                last.users_at_or_over += over;
+            }
+            _ => minutes.push(MinuteLoad {
+                minute: row.minute,
+                calls,
+                users_at_or_over: over,
+            }),
+        }
+    }
+    minutes
+}
+
+/// The busiest user's calls per minute against the per-user rate limit.
 pub fn minute_load_chart(scan: &ScanResult, limit: u64) -> String {
-    let minutes: Vec<MinuteLoad> = scan
-        .calls
-        .minute_totals()
-        .into_iter()
-        .map(|(minute, counts)| MinuteLoad {
-            minute,
-            calls: u64::from(counts.calls),
-        })
-        .collect();
-    chart::minute_load(&minutes, limit)
+    chart::minute_load(&minute_loads(&scan.calls.minutes, limit), limit)
 }
 
 fn local_of(iso: &str) -> chrono::NaiveDateTime {
@@ -227,5 +284,32 @@ mod tests {
         assert_eq!(counts[0][9], 5);
         assert_eq!(counts[6][23], 7);
         assert_eq!(counts.iter().flatten().sum::<u64>(), 12);
+    }
+
+    #[test]
+    fn weeks_count_their_days_covered() {
+        let d = |d: &str| d.parse::<NaiveDate>().unwrap();
+        let october = Some((d("2023-10-01"), d("2023-10-31")));
+        assert_eq!(days_covered(d("2023-09-25"), october), 1);
+        assert_eq!(days_covered(d("2023-10-09"), october), 7);
+        assert_eq!(days_covered(d("2023-10-30"), october), 2);
+        assert_eq!(days_covered(d("2023-10-30"), None), 7);
+        // Data from a Tuesday: its week is covered six days.
+        assert_eq!(
+            days_covered(d("2023-10-09"), Some((d("2023-10-10"), d("2023-11-02")))),
+            6
+        );
+    }
+
+    #[test]
+    fn weekdays_are_counted_over_the_span() {
+        // 2023-10-03 is a Tuesday; to 2023-10-24 is four Tuesdays and three of every other day.
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        let occurrences = weekday_occurrences(day("2023-10-03"), day("2023-10-24"));
+        assert_eq!(occurrences, [3, 4, 3, 3, 3, 3, 3]);
+        assert_eq!(
+            weekday_occurrences(day("2023-10-03"), day("2023-10-03")),
+            [0, 1, 0, 0, 0, 0, 0]
+        );
     }
 }

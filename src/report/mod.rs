@@ -1,5 +1,6 @@
 //! Reports built from the usage timeline: weekly and monthly transactions, quota use.
 
+pub mod alerts;
 pub mod bundle;
 pub mod calls;
 pub mod charts;

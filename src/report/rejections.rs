@@ -6,7 +6,7 @@ use crate::calendar::{DateRange, Grain};
 use crate::clock::ServerClock;
 use crate::integration::aggregate::{FailureRow, MinuteRow};
 use crate::render::{rate, thousands, Align, Cell, Report, Table};
-use crate::spike::{detect, SpikeParams};
+use crate::spike::{detect, Bucket, SpikeParams, SpikeWindow};
 use crate::usage::period::Timeline;
 use crate::usage::rollup::roll_up;
 use chrono::{Duration, FixedOffset, NaiveDateTime};
@@ -41,6 +41,88 @@ pub struct CauseCount {
     pub rejected: u64,
 }
 
+/// What a spike looks like to an operator: whose doing it is.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SpikeReading {
+    /// The top user's own calls rose (or, without a baseline, went over the rate limit): a
+    /// batch job ran into the limit.
+    BatchJob,
+    /// Errors rose while the volume stayed about the same: the server failed calls.
+    ServerProblem,
+    /// The volume rose, but not the top user's alone.
+    MoreCalls,
+}
+
+impl SpikeReading {
+    /// How the tables say it.
+    pub fn text(self) -> &'static str {
+        match self {
+            SpikeReading::BatchJob => "batch job",
+            SpikeReading::ServerProblem => "server problem",
+            SpikeReading::MoreCalls => "more calls",
+        }
+    }
+}
+
+/// The rejected calls of one endpoint.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EndpointRejections {
+    /// `METHOD /normalised/path`.
+    pub endpoint: String,
+    pub rejected: u64,
+    /// Of which answered 429, over the rate limit.
+    pub rate_limited: u64,
+    /// The status most of them got.
+    pub main_status: u16,
+}
+
+/// The `top` endpoints with the most rejected calls in `failures`, most first (ties by name).
+pub fn rejected_endpoints(failures: &[FailureRow], top: usize) -> Vec<EndpointRejections> {
+    let mut per_endpoint: BTreeMap<&str, BTreeMap<u16, u64>> = BTreeMap::new();
+    for f in failures {
+        *per_endpoint
+            .entry(&*f.endpoint)
+            .or_default()
+            .entry(f.status)
+            .or_default() += f.count;
+    }
+    let mut list: Vec<EndpointRejections> = per_endpoint
+        .into_iter()
+        .map(|(endpoint, statuses)| EndpointRejections {
+            endpoint: endpoint.to_owned(),
+            rejected: statuses.values().sum(),
+            rate_limited: statuses.get(&429).copied().unwrap_or(0),
+            main_status: statuses
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map_or(0, |(status, _)| *status),
+        })
+        .filter(|e| e.rejected > 0)
+        .collect();
+    list.sort_by(|a, b| {
+        b.rejected
+            .cmp(&a.rejected)
+            .then(a.endpoint.cmp(&b.endpoint))
+    });
+    list.truncate(top);
+    list
+}
+
+/// The calls of a spike's top user, against the per-user rate limit.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TopUserLoad {
+    pub user: String,
+    /// The most calls the user made in one minute of the spike.
+    pub peak_calls_per_minute: u64,
+    /// `--rate-limit`: calls per minute and user ESM allows.
+    pub rate_limit: u64,
+    /// The user's mean calls per minute in the spike.
+    pub calls_per_minute: f64,
+    /// The user's mean calls per minute in the spike's baseline; none without baseline.
+    pub baseline_calls_per_minute: Option<f64>,
+}
+
 /// A burst of rejected calls.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Spike {
@@ -51,10 +133,26 @@ pub struct Spike {
     pub rejected: u64,
     /// The most rejected calls in one minute (one hour when only the usage log is given).
     pub peak_per_minute: u64,
+    /// Mean rejected calls per minute of the baseline.
     pub baseline_per_minute: f64,
+    /// Rejected calls over calls in the spike.
+    pub rejection_rate: Option<f64>,
+    /// The same over the baseline the spike was judged against.
+    pub baseline_rejection_rate: Option<f64>,
+    /// Mean calls per minute in the spike and in its baseline.
+    pub calls_per_minute: f64,
+    pub baseline_calls_per_minute: f64,
+    /// Minutes (hours with the usage log only) in the baseline.
+    pub baseline_minutes: usize,
+    /// The baseline was too short to judge against (the log's first minutes): the spike was
+    /// found by its 429s alone.
+    pub baseline_short: bool,
     pub top_users: Vec<CauseCount>,
     pub top_endpoints: Vec<CauseCount>,
     pub top_statuses: Vec<CauseCount>,
+    /// The top user's calls per minute against the rate limit (integration.log only).
+    pub top_user: Option<TopUserLoad>,
+    pub reading: SpikeReading,
 }
 
 /// The rejections report.
@@ -73,6 +171,8 @@ pub struct RejectionSettings {
     pub params: SpikeParams,
     /// How many users, endpoints and statuses to name per spike.
     pub top: usize,
+    /// `--rate-limit`: calls per minute and user ESM allows.
+    pub rate_limit: u64,
 }
 
 /// Wall-clock time with the server's offset, when it is known.
@@ -125,22 +225,118 @@ fn top_causes<K: AsRef<str>>(counts: BTreeMap<K, u64>, top: usize) -> Vec<CauseC
     list
 }
 
-/// Unsuccessful calls per minute, every minute from the first to the last (zeros filled in).
-fn per_minute_series(minutes: &[MinuteRow]) -> (Option<NaiveDateTime>, Vec<u64>) {
-    let mut totals: BTreeMap<NaiveDateTime, u64> = BTreeMap::new();
-    for row in minutes {
-        *totals.entry(row.minute).or_default() += u64::from(row.counts.unsuccessful);
-    }
-    let (Some(first), Some(last)) = (totals.keys().next().copied(), totals.keys().last().copied())
-    else {
+/// Calls, unsuccessful calls and 429s per minute, every minute from the first to the last
+/// (zeros filled in).
+fn per_minute_series(minutes: &[MinuteRow]) -> (Option<NaiveDateTime>, Vec<Bucket>) {
+    let (Some(first), Some(last)) = (
+        minutes.iter().map(|r| r.minute).min(),
+        minutes.iter().map(|r| r.minute).max(),
+    ) else {
         return (None, Vec::new());
     };
-    let len = ((last - first).num_minutes() + 1) as usize;
-    let mut series = vec![0u64; len];
-    for (minute, n) in totals {
-        series[(minute - first).num_minutes() as usize] = n;
+    let mut series = vec![Bucket::default(); ((last - first).num_minutes() + 1) as usize];
+    for row in minutes {
+        let bucket = &mut series[(row.minute - first).num_minutes() as usize];
+        bucket.rejected += u64::from(row.counts.unsuccessful);
+        bucket.calls += u64::from(row.counts.successful + row.counts.unsuccessful);
+        bucket.rate_limited += u64::from(row.counts.rate_limited);
     }
     (Some(first), series)
+}
+
+/// Whether the top user's calls rose, the volume alone, or neither: a rise is half as much
+/// again plus a few calls a minute, so that noise on a small baseline is none.
+fn reading_of(
+    window: &SpikeWindow,
+    series_len: usize,
+    top_user: Option<&TopUserLoad>,
+) -> SpikeReading {
+    let rose = |now: f64, before: f64| now >= 1.5 * before + 5.0;
+    if let Some(user) = top_user {
+        let batch = match user.baseline_calls_per_minute {
+            Some(before) => rose(user.calls_per_minute, before),
+            None => user.peak_calls_per_minute > user.rate_limit,
+        };
+        if batch {
+            return SpikeReading::BatchJob;
+        }
+    }
+    let minutes = (window.last + 1 - window.first).min(series_len).max(1) as f64;
+    if window.baseline.buckets > 0 && !rose(window.calls as f64 / minutes, window.baseline.calls) {
+        SpikeReading::ServerProblem
+    } else {
+        SpikeReading::MoreCalls
+    }
+}
+
+/// `user`'s calls per minute in the spike, and in the minutes of its baseline that lie in no
+/// spike.
+fn top_user_load(
+    user: &str,
+    minutes: &[MinuteRow],
+    first: NaiveDateTime,
+    window: &SpikeWindow,
+    spikes: &[SpikeWindow],
+    rate_limit: u64,
+) -> TopUserLoad {
+    let index = |m: NaiveDateTime| (m - first).num_minutes();
+    let in_spike = |i: i64| i >= window.first as i64 && i <= window.last as i64;
+    let in_any_spike = |i: i64| {
+        spikes
+            .iter()
+            .any(|s| i >= s.first as i64 && i <= s.last as i64)
+    };
+    let (mut peak, mut during, mut before) = (0u64, 0u64, 0u64);
+    for row in minutes.iter().filter(|r| &*r.user == user) {
+        let i = index(row.minute);
+        let calls = u64::from(row.counts.calls);
+        if in_spike(i) {
+            peak = peak.max(calls);
+            during += calls;
+        } else if i >= window.baseline.from as i64 && i < window.first as i64 && !in_any_spike(i) {
+            before += calls;
+        }
+    }
+    let spike_minutes = (window.last + 1 - window.first) as f64;
+    TopUserLoad {
+        user: user.to_owned(),
+        peak_calls_per_minute: peak,
+        rate_limit,
+        calls_per_minute: during as f64 / spike_minutes,
+        baseline_calls_per_minute: (window.baseline.buckets > 0)
+            .then(|| before as f64 / window.baseline.buckets as f64),
+    }
+}
+
+/// The figures of a spike that do not depend on its causes.
+fn spike_of(
+    window: &SpikeWindow,
+    params: &SpikeParams,
+    start: String,
+    end: String,
+    per_minute: f64,
+) -> Spike {
+    let buckets = (window.last + 1 - window.first) as f64;
+    Spike {
+        start,
+        end,
+        rejected: window.total,
+        peak_per_minute: (window.peak as f64 / per_minute).ceil() as u64,
+        baseline_per_minute: window.baseline.rejected / per_minute,
+        rejection_rate: round_rate(rate(window.total, window.calls)),
+        baseline_rejection_rate: (window.baseline.buckets > 0 && window.baseline.calls > 0.0)
+            .then(|| round_rate(Some(window.baseline.rate)))
+            .flatten(),
+        calls_per_minute: window.calls as f64 / buckets / per_minute,
+        baseline_calls_per_minute: window.baseline.calls / per_minute,
+        baseline_minutes: window.baseline.buckets,
+        baseline_short: window.baseline.is_short(params),
+        top_users: Vec::new(),
+        top_endpoints: Vec::new(),
+        top_statuses: Vec::new(),
+        top_user: None,
+        reading: SpikeReading::MoreCalls,
+    }
 }
 
 /// Builds the report. With integration.log (`minutes`, `failures`) spikes are found per
@@ -180,8 +376,9 @@ pub fn rejections_report(
         Some((minutes, failures)) => {
             let (first, series) = per_minute_series(minutes);
             let first = first.unwrap_or_default();
-            detect(&series, &settings.params)
-                .into_iter()
+            let windows = detect(&series, &settings.params);
+            windows
+                .iter()
                 .map(|w| {
                     let start = first + Duration::minutes(w.first as i64);
                     let end = first + Duration::minutes(w.last as i64 + 1);
@@ -196,39 +393,52 @@ pub fn rejections_report(
                         *endpoints.entry(&*f.endpoint).or_default() += f.count;
                         *statuses.entry(f.status.to_string()).or_default() += f.count;
                     }
-                    let baseline = baseline_of(&series, w.first, settings.params.window);
-                    Spike {
-                        start: offsets.iso(start),
-                        end: offsets.iso(end),
-                        rejected: w.total,
-                        peak_per_minute: w.peak,
-                        baseline_per_minute: baseline,
-                        top_users: top_causes(users, settings.top),
-                        top_endpoints: top_causes(endpoints, settings.top),
-                        top_statuses: top_causes(statuses, settings.top),
-                    }
+                    let mut spike = spike_of(
+                        w,
+                        &settings.params,
+                        offsets.iso(start),
+                        offsets.iso(end),
+                        1.0,
+                    );
+                    spike.top_users = top_causes(users, settings.top);
+                    spike.top_endpoints = top_causes(endpoints, settings.top);
+                    spike.top_statuses = top_causes(statuses, settings.top);
+                    spike.top_user = spike.top_users.first().map(|u| {
+                        top_user_load(&u.name, minutes, first, w, &windows, settings.rate_limit)
+                    });
+                    spike.reading = reading_of(w, series.len(), spike.top_user.as_ref());
+                    spike
                 })
                 .filter(|s| range.contains(parse_local(&s.start).date()))
                 .collect()
         }
         None => {
-            let series: Vec<u64> = hour_totals.iter().map(|h| h.rejected_est).collect();
+            let series: Vec<Bucket> = hour_totals
+                .iter()
+                .map(|h| Bucket {
+                    rejected: h.rejected_est,
+                    calls: h.consumed_est + h.rejected_est,
+                    rate_limited: 0,
+                })
+                .collect();
             let params = SpikeParams {
                 window: 48,
                 min_baseline: 12,
+                relearn_after: 96,
                 ..settings.params
             };
             detect(&series, &params)
                 .into_iter()
-                .map(|w| Spike {
-                    start: offsets.iso(hour_totals[w.first].start),
-                    end: offsets.iso(Grain::Hour.next(hour_totals[w.last].start)),
-                    rejected: w.total,
-                    peak_per_minute: w.peak.div_ceil(60),
-                    baseline_per_minute: baseline_of(&series, w.first, params.window) / 60.0,
-                    top_users: Vec::new(),
-                    top_endpoints: Vec::new(),
-                    top_statuses: Vec::new(),
+                .map(|w| {
+                    let mut spike = spike_of(
+                        &w,
+                        &params,
+                        offsets.iso(hour_totals[w.first].start),
+                        offsets.iso(Grain::Hour.next(hour_totals[w.last].start)),
+                        60.0,
+                    );
+                    spike.reading = reading_of(&w, series.len(), None);
+                    spike
                 })
                 .collect()
         }
@@ -250,21 +460,6 @@ fn parse_local(iso: &str) -> NaiveDateTime {
         .unwrap_or_default()
 }
 
-/// The median of the window before `index`, for the report.
-fn baseline_of(series: &[u64], index: usize, window: usize) -> f64 {
-    let mut before: Vec<u64> = series[index.saturating_sub(window)..index].to_vec();
-    if before.is_empty() {
-        return 0.0;
-    }
-    before.sort_unstable();
-    let n = before.len();
-    if n % 2 == 1 {
-        before[n / 2] as f64
-    } else {
-        (before[n / 2 - 1] + before[n / 2]) as f64 / 2.0
-    }
-}
-
 fn causes_text(causes: &[CauseCount]) -> String {
     causes
         .iter()
@@ -282,9 +477,13 @@ impl Report for RejectionsReport {
                 ("end", Align::Left),
                 ("rejected", Align::Right),
                 ("peak/min", Align::Right),
+                ("rate", Align::Right),
+                ("baseline rate", Align::Right),
                 ("top users", Align::Left),
                 ("top endpoints", Align::Left),
                 ("statuses", Align::Left),
+                ("top user's peak/min", Align::Left),
+                ("looks like", Align::Left),
             ],
             rows: self
                 .spikes
@@ -295,9 +494,23 @@ impl Report for RejectionsReport {
                         Cell::Text(s.end.clone()),
                         Cell::Count(s.rejected),
                         Cell::Count(s.peak_per_minute),
+                        Cell::Rate(s.rejection_rate),
+                        if s.baseline_short {
+                            Cell::Text("short baseline".into())
+                        } else {
+                            Cell::Rate(s.baseline_rejection_rate)
+                        },
                         Cell::Text(causes_text(&s.top_users)),
                         Cell::Text(causes_text(&s.top_endpoints)),
                         Cell::Text(causes_text(&s.top_statuses)),
+                        Cell::Text(s.top_user.as_ref().map_or(String::new(), |u| {
+                            format!(
+                                "{} (limit {})",
+                                thousands(u.peak_calls_per_minute),
+                                thousands(u.rate_limit)
+                            )
+                        })),
+                        Cell::Text(s.reading.text().into()),
                     ]
                 })
                 .collect(),
@@ -309,8 +522,12 @@ impl Report for RejectionsReport {
         let mut table = self.tables().remove(0);
         table.title = String::new();
         table.columns[3].0 = "peak_per_minute";
-        table.columns[4].0 = "top_users";
-        table.columns[5].0 = "top_endpoints";
+        table.columns[4].0 = "rejection_rate";
+        table.columns[5].0 = "baseline_rejection_rate";
+        table.columns[6].0 = "top_users";
+        table.columns[7].0 = "top_endpoints";
+        table.columns[9].0 = "top_user_peak_per_minute";
+        table.columns[10].0 = "looks_like";
         table
     }
 
@@ -318,12 +535,18 @@ impl Report for RejectionsReport {
         let rejected: u64 = self.hours.iter().map(|h| h.rejected).sum();
         let total: u64 = self.hours.iter().map(|h| h.total).sum();
         let mut notes = vec![format!(
-            "{} rejected of {} calls ({:.1}%) in the usage log; {} spike(s) against a rolling median baseline.",
+            "{} rejected of {} calls ({:.1}%) in the usage log; {} spike(s): minutes whose rejected calls stand out from the rejection rate of the last non-spike minutes at their volume.",
             thousands(rejected),
             thousands(total),
             rate(rejected, total).unwrap_or(0.0) * 100.0,
             self.spikes.len()
         )];
+        let short = self.spikes.iter().filter(|s| s.baseline_short).count();
+        if short > 0 {
+            notes.push(format!(
+                "{short} spike(s) began before the log held enough minutes for a baseline (short baseline): they were found by their 429s alone, at least the minimum of rejected calls a minute."
+            ));
+        }
         if self.resolution.starts_with("usage") {
             notes.push(
                 "Only the usage log was given: rejected calls are known per stretch between two usage lines and spread \
@@ -333,5 +556,47 @@ impl Report for RejectionsReport {
             );
         }
         notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_endpoints_are_ranked_with_their_429s() {
+        let row = |endpoint: &str, status: u16, count: u64| FailureRow {
+            minute: NaiveDateTime::parse_from_str("2023-10-26 11:30", "%Y-%m-%d %H:%M").unwrap(),
+            user: "HR_IMPORT".into(),
+            endpoint: endpoint.into(),
+            status,
+            count,
+        };
+        let rows = vec![
+            row("PUT /dc/person/data/{id}", 429, 600),
+            row("PUT /dc/person/data/{id}", 404, 5),
+            row("POST /dc/person/data", 429, 400),
+            row("GET /dc/incident/data", 500, 3),
+            row("POST /dc/person/data", 400, 2),
+        ];
+        let top = rejected_endpoints(&rows, 2);
+        assert_eq!(
+            top,
+            vec![
+                EndpointRejections {
+                    endpoint: "PUT /dc/person/data/{id}".into(),
+                    rejected: 605,
+                    rate_limited: 600,
+                    main_status: 429,
+                },
+                EndpointRejections {
+                    endpoint: "POST /dc/person/data".into(),
+                    rejected: 402,
+                    rate_limited: 400,
+                    main_status: 429,
+                },
+            ]
+        );
+        assert_eq!(rejected_endpoints(&rows, 10)[2].main_status, 500);
     }
 }

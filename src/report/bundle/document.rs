@@ -119,7 +119,8 @@ table{border-collapse:collapse;font-size:.86rem;font-variant-numeric:tabular-num
 caption{text-align:left;font-weight:600;padding:.2rem 0 .4rem;font-size:.92rem}
 th,td{padding:.3rem .65rem;border-bottom:1px solid #e3e7eb;vertical-align:top;text-align:left}
 th{background:#f3f5f7;font-weight:600}
-td{overflow-wrap:break-word}
+td{overflow-wrap:anywhere}
+td code{overflow-wrap:anywhere}
 th.num,td.num{text-align:right}
 td.num{white-space:nowrap}
 tbody tr:nth-child(even){background:#fafbfc}
