@@ -158,9 +158,14 @@ fn run_case(path: &Path) -> Result<(), String> {
 
 fn bless(path: &Path, text: &str, stdout: &str) {
     let start = text.find("--- stdout\n").expect("stdout section") + "--- stdout\n".len();
-    let end = text[start..]
-        .find("\n--- ")
-        .map_or(text.len(), |i| start + i + 1);
+    // The next section, which may follow an empty stdout at once.
+    let end = if text[start..].starts_with("--- ") {
+        start
+    } else {
+        text[start..]
+            .find("\n--- ")
+            .map_or(text.len(), |i| start + i + 1)
+    };
     let updated = format!("{}{}{}", &text[..start], stdout, &text[end..]);
     std::fs::write(path, updated).unwrap();
 }
