@@ -29,10 +29,16 @@ impl Alerts {
         self.spikes += other.spikes;
     }
 
-    fn quota(&mut self, quota: Option<&QuotaStatus>) {
+    /// Adds a quota's shares (the used share alone while it is too early to project).
+    pub fn quota(&mut self, quota: Option<&QuotaStatus>) {
         if let Some(q) = quota {
-            self.quotas
-                .push((q.label.clone(), q.share, q.projected_share));
+            // Too early, a run rate is no forecast: only the share used counts.
+            let projected = if q.too_early {
+                q.share
+            } else {
+                q.projected_share
+            };
+            self.quotas.push((q.label.clone(), q.share, projected));
         }
     }
 

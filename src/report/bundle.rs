@@ -323,7 +323,7 @@ pub struct Figures {
 }
 
 /// Days of data below which a change from the month before or a projection says "too early".
-pub const MIN_DAYS_TO_COMPARE: f64 = 7.0;
+pub const MIN_DAYS_TO_COMPARE: f64 = crate::report::quota::MIN_DAYS_TO_PROJECT;
 
 impl Figures {
     /// The period's transactions: the month's row, or the total of all months.
@@ -973,11 +973,7 @@ fn alerts_of(figures: &Figures) -> super::alerts::Alerts {
     alerts.quotas.clear();
     let weekly = figures.weekly.alerts();
     alerts.differs.extend(weekly.differs);
-    if let Some(q) = &figures.quota {
-        alerts
-            .quotas
-            .push((q.label.clone(), q.share, q.projected_share));
-    }
+    alerts.quota(figures.quota.as_ref());
     alerts.spikes = figures.rejections.spikes.len();
     alerts
 }

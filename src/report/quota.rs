@@ -9,6 +9,10 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use polars::prelude::PolarsResult;
 use serde::Serialize;
 
+/// Below this many days of data in the period a run rate is no forecast: the projection
+/// says "too early".
+pub const MIN_DAYS_TO_PROJECT: f64 = 7.0;
+
 /// What the licensed volume is counted over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +52,9 @@ pub struct QuotaStatus {
     /// When the run rate reaches the quota, if it does within the period.
     pub reaches_quota_on: Option<NaiveDate>,
     pub exceeded: bool,
+    /// Fewer than [`MIN_DAYS_TO_PROJECT`] days of data in the period so far: the projection
+    /// and its day are shown as "too early", and alerts look at the share used only.
+    pub too_early: bool,
 }
 
 fn period_bounds(period: QuotaPeriod, at: NaiveDate) -> (NaiveDate, NaiveDate) {
@@ -106,6 +113,7 @@ pub fn quota_status(
         .max(first.local)
         .max(since.and_time(chrono::NaiveTime::MIN));
     let elapsed = (as_of - counted_from).num_milliseconds().max(1) as f64;
+    let too_early = elapsed < MIN_DAYS_TO_PROJECT * 86_400_000.0;
     let remaining = (end.and_time(chrono::NaiveTime::MIN) - as_of)
         .num_milliseconds()
         .max(0) as f64;
@@ -139,6 +147,7 @@ pub fn quota_status(
         projected_share: share(projected),
         reaches_quota_on,
         exceeded,
+        too_early,
     }))
 }
 
@@ -165,10 +174,19 @@ impl QuotaStatus {
                     None => Cell::AtLeast(self.used_min),
                 },
                 self.share_cell(self.share),
-                Cell::Count(self.projected),
-                self.share_cell(self.projected_share),
+                if self.too_early {
+                    Cell::Text("too early".into())
+                } else {
+                    Cell::Count(self.projected)
+                },
+                if self.too_early {
+                    Cell::Text("too early".into())
+                } else {
+                    self.share_cell(self.projected_share)
+                },
                 Cell::Text(match (self.exceeded, self.reaches_quota_on) {
                     (true, _) => "already exceeded".into(),
+                    (false, _) if self.too_early => "too early".into(),
                     (false, Some(d)) => d.to_string(),
                     (false, None) => "not this period".into(),
                 }),
@@ -194,6 +212,11 @@ impl QuotaStatus {
                 thousands(self.quota),
                 self.label,
                 thousands(self.used)
+            )
+        } else if self.too_early {
+            format!(
+                "{} has fewer than {MIN_DAYS_TO_PROJECT} days of data so far: too early to project.",
+                self.label
             )
         } else if let Some(day) = self.reaches_quota_on {
             format!(

@@ -351,7 +351,11 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
         };
         figures.push(Figure {
             label: format!("Quota of {} per {per}, {}", thousands(q.quota), q.label),
-            value: format!("{} used", pct(q.share)),
+            value: format!(
+                "{}{} used",
+                if q.share_is_lower_bound { "≥ " } else { "" },
+                pct(q.share)
+            ),
             detail: quota_sentence(q, too_early_to_project(f, q)),
         });
     }
@@ -460,26 +464,32 @@ fn reading(f: &Figures, blocks: &mut Vec<Block>) {
             thousands(f.step)
         )),
         Span::Code("Statistics reset"),
-        text(". So a figure is one of three kinds:"),
+        text(". Between two lines the calls are invisible, and a period that never reached its first 1,000 calls leaves no line at all, so a figure is one of these:"),
     ]));
     blocks.push(Block::List(vec![
         vec![
             strong("Exact"),
             text(
-                ", shown plainly (15,779): the stretch lies in counting periods closed by the weekly reset, whose last line is the total.",
+                ", shown plainly (15,779): the usage log proves the count of the stretch it covers, as for a week closed by the weekly reset, whose last line is the total.",
             ),
         ],
         vec![
             strong("A lower bound"),
             text(format!(
-                ", shown with ≥ (≥ 16,402): a period that ended without a reset (the server restarted and lost its counters) or is still open may hold up to {} more calls after its last usage line. The upper bound is shown as \"at most\" or \"max\".",
+                ", shown with ≥ (≥ 16,402). \"At most\" or \"max\" is an upper bound that always holds; \"if 1 restart\" marks one that holds only if the server restarted at most once in a gap (after a restart, up to {} calls, and any period a further restart lost, are never written); \"unknown\" where the log cannot bound the count.",
                 thousands(f.step.saturating_sub(1))
             )),
         ],
         vec![
             strong("An estimate"),
             text(
-                ", shown with ± (50,689 ± 325), with a min and a max: a month's edge rarely falls on a usage line, so the calls between the two lines around it are split in proportion to time. The ± part rests on that split; min and max always hold the true count.",
+                ", shown with ± (50,689 ± 1,674), with a min and a max: a month's edge rarely falls on a usage line, so the calls between the two lines around it are split in proportion to time. The true count lies within the estimate ± N; min and max hold it too.",
+            ),
+        ],
+        vec![
+            strong("Partial"),
+            text(
+                ": where the logs do not cover a whole week or month (they start or end inside it, or a gap), the covered share and stretch are shown, the figures are those of that stretch, and a share of the quota is a lower bound.",
             ),
         ],
     ]));
@@ -971,7 +981,7 @@ fn more(left_out: usize, what: &str, file: &str) -> Block {
 fn lines(f: &Figures, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading("What was read".into()));
     blocks.push(Block::Paragraph(vec![text(
-        "Every line of every input is accounted for: lines = parsed + continuation + malformed + orphans + blank. Continuation lines are stack traces inside an integration.log entry; orphans are lines before a file's first entry; duplicates are usage lines already read from another input (overlapping rotated copies), counted once.",
+        "Every line of every input is accounted for: lines = parsed + continuation + malformed + orphans + suspicious + blank. Continuation lines are stack traces inside an integration.log entry; orphans are lines before a file's first entry; suspicious lines look like an entry but do not match the layout; duplicates are usage lines or integration.log entries already read from another input (overlapping rotated copies), counted once.",
     )]));
     let files = &f.check.files;
     let read: u64 = files.iter().map(|c| c.lines).sum();
@@ -1013,7 +1023,7 @@ fn lines(f: &Figures, blocks: &mut Vec<Block>) {
     });
     if suspicious > 0 {
         summary.push_str(&format!(
-            " {} continuation line{} look like an entry but do not match the layout: check --layout.",
+            " {} line{} look like an entry but do not match the layout (suspicious, not counted): check --layout.",
             thousands(suspicious),
             if suspicious == 1 { "" } else { "s" }
         ));
@@ -1066,11 +1076,12 @@ fn lines(f: &Figures, blocks: &mut Vec<Block>) {
     if let Some(users) = &f.users {
         let l = &users.lines;
         blocks.push(Block::Notes(vec![format!(
-            "integration.log: {} lines = {} entries + {} continuation + {} orphan + {} blank; {} calls and {} informational entries in all its days.",
+            "integration.log: {} lines = {} entries + {} continuation + {} orphan + {} suspicious + {} blank; {} calls and {} informational entries in all its days.",
             thousands(l.lines),
             thousands(l.entries),
             thousands(l.continuation),
             thousands(l.orphans),
+            thousands(l.suspicious),
             thousands(l.blank),
             thousands(l.calls),
             thousands(l.informational.total())
