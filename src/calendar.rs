@@ -3,6 +3,17 @@
 
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
+/// The days of the week, Monday first (ISO), in English as logs and reports write them.
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// The size of a report bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grain {

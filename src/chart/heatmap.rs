@@ -15,15 +15,7 @@ use crate::render::thousands as group_thousands;
 
 const TITLE: &str = "Calls by weekday and hour, mean per weekday";
 const SUFFIX_CHARS: usize = 60;
-const WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+const WEEKDAYS: [&str; 7] = crate::calendar::WEEKDAY_NAMES;
 /// plotters size of the counts written in cells.
 const CELL_TEXT_SIZE: f64 = 12.5;
 const SCALE_SLICES: u32 = 40;

@@ -64,15 +64,7 @@ pub(super) const MONTHS: [&str; 12] = [
     "December",
 ];
 
-pub(super) const DAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
+pub(super) const DAYS: [&str; 7] = crate::calendar::WEEKDAY_NAMES;
 
 pub(super) const WEEKDAYS: [Weekday; 7] = [
     Weekday::Mon,
