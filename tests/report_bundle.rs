@@ -383,9 +383,14 @@ fn headless(browser: &Path, page: &Path, extra: &[String]) -> Output {
 #[test]
 fn the_page_renders_in_a_real_browser() {
     let Some(browser) = chromium() else {
+        // CI must run it: a skipped browser test would pass there without testing anything.
+        assert!(
+            std::env::var_os("ESMLOG_REQUIRE_BROWSER").is_none(),
+            "ESMLOG_REQUIRE_BROWSER is set but no chromium is on PATH: apt-get install chromium"
+        );
         eprintln!(
             "skipped the_page_renders_in_a_real_browser: no chromium on PATH \
-             (install Debian's `chromium` to run it; .ci/run does)"
+             (install Debian's `chromium` to run it; .ci/run does, and requires it)"
         );
         return;
     };
