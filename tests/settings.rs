@@ -203,3 +203,34 @@ fn completions_and_the_manual() {
         assert!(String::from_utf8_lossy(&rendered.stdout).contains("EXIT STATUS"));
     }
 }
+
+#[test]
+fn a_windows_zone_name_works_as_flag_and_as_setting() {
+    // ESM admins on Windows see `FLE Standard Time`; CLDR maps it to the zone of Helsinki.
+    let dir = folder(Some("tz = \"FLE Standard Time\"\n"));
+    for args in [
+        vec![
+            "weekly",
+            "--format",
+            "csv",
+            "--tz",
+            "FLE Standard Time",
+            "u.log",
+        ],
+        vec!["weekly", "--format", "csv", "u.log"],
+    ] {
+        let out = esmlog(dir.path(), &args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("offsets differ"), "{args:?}: {stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("2023-W41,2023-10-09,1500,1500,"));
+    }
+    // A Windows zone of another offset contradicts the log.
+    let out = esmlog(
+        dir.path(),
+        &["weekly", "--tz", "Pacific Standard Time", "u.log"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Europe/Helsinki"));
+}
