@@ -54,6 +54,25 @@ pub struct GenerateArgs {
     pub restarts: u32,
 }
 
+impl GenerateArgs {
+    /// The command line's defaults, writing into `out`: callers (tests, benchmarks) change
+    /// only what they need, and a new flag does not break them.
+    pub fn new(out: impl Into<PathBuf>) -> GenerateArgs {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            args: GenerateArgs,
+        }
+        let out: PathBuf = out.into();
+        <Defaults as clap::Parser>::parse_from([
+            std::ffi::OsString::from("generate"),
+            "--out".into(),
+            out.into_os_string(),
+        ])
+        .args
+    }
+}
+
 /// The exact figures of a generated set of logs.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Truth {

@@ -69,17 +69,13 @@ fn per_user_endpoint_and_status_equal_the_truth_in_every_layout() {
     for (i, layout) in LAYOUTS.iter().enumerate() {
         let dir = tempfile::tempdir().unwrap();
         let truth = generate(&GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed: 100 + i as u64,
             weeks: 1,
             calls_per_hour: 150,
-            size: None,
-            tz: "Europe/Helsinki".into(),
             start: "2023-10-24".parse().unwrap(),
             truth: Some(dir.path().join("truth.json.txt")),
-            rate_limit: 30,
-            restarts: 0,
             layout: layout.to_string(),
+            ..GenerateArgs::new(dir.path().to_path_buf())
         })
         .unwrap();
         std::fs::remove_file(dir.path().join("truth.json.txt")).unwrap();

@@ -146,17 +146,12 @@ fn calls_land_in_their_month_with_every_field_and_secrets_redacted() {
 fn generated(dir: &Path) -> std::path::PathBuf {
     let logs = dir.join("logs");
     generate(&GenerateArgs {
-        out: logs.clone(),
         seed: 5,
         weeks: 2,
         calls_per_hour: 200,
-        size: None,
-        tz: "Europe/Helsinki".into(),
         start: "2023-10-23".parse().unwrap(),
         truth: Some(dir.join("truth.json")),
-        rate_limit: 30,
-        restarts: 0,
-        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+        ..GenerateArgs::new(logs.clone())
     })
     .unwrap();
     logs

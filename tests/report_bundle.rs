@@ -54,17 +54,12 @@ fn path(p: &Path) -> &str {
 fn logs_and_out(dir: &Path) -> (PathBuf, PathBuf) {
     let logs = dir.join("logs");
     generate(&GenerateArgs {
-        out: logs.clone(),
         seed: 7,
         weeks: 3,
         calls_per_hour: 80,
-        size: None,
-        tz: "Europe/Helsinki".into(),
         start: "2023-10-10".parse().unwrap(),
         truth: Some(dir.join("truth.json")),
-        rate_limit: 30,
-        restarts: 0,
-        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+        ..GenerateArgs::new(logs.clone())
     })
     .unwrap();
     fs::write(
@@ -533,17 +528,12 @@ fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
 fn generated(dir: &Path, start: &str, weeks: u32) -> PathBuf {
     let logs = dir.join("logs");
     generate(&GenerateArgs {
-        out: logs.clone(),
         seed: 11,
         weeks,
         calls_per_hour: 60,
-        size: None,
-        tz: "Europe/Helsinki".into(),
         start: start.parse().unwrap(),
         truth: Some(dir.join("truth.json")),
-        rate_limit: 30,
-        restarts: 0,
-        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+        ..GenerateArgs::new(logs.clone())
     })
     .unwrap();
     logs

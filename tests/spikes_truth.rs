@@ -16,17 +16,12 @@ fn args(
     truth: std::path::PathBuf,
 ) -> GenerateArgs {
     GenerateArgs {
-        out: out.to_path_buf(),
         seed,
         weeks,
         calls_per_hour,
-        size: None,
-        tz: "Europe/Helsinki".into(),
         start: "2023-10-10".parse().unwrap(),
         truth: Some(truth),
-        rate_limit: 30,
-        restarts: 0,
-        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+        ..GenerateArgs::new(out.to_path_buf())
     }
 }
 

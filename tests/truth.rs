@@ -10,17 +10,11 @@ use std::process::Command;
 
 fn args(out: &Path, seed: u64, weeks: u32, calls_per_hour: u32, start: &str) -> GenerateArgs {
     GenerateArgs {
-        out: out.to_path_buf(),
         seed,
         weeks,
         calls_per_hour,
-        size: None,
-        tz: "Europe/Helsinki".into(),
         start: start.parse().unwrap(),
-        truth: None,
-        rate_limit: 30,
-        restarts: 0,
-        layout: esmlog::integration::layout::DEFAULT_LAYOUT.into(),
+        ..GenerateArgs::new(out.to_path_buf())
     }
 }
 

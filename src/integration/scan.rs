@@ -1393,17 +1393,11 @@ mod tests {
     fn matches_the_generators_truth() {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed: 7,
             weeks: 1,
             calls_per_hour: 200,
-            size: None,
-            tz: "Europe/Helsinki".into(),
             start: "2023-10-10".parse().unwrap(),
-            truth: None,
-            rate_limit: 30,
-            restarts: 0,
-            layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
+            ..crate::generate::GenerateArgs::new(dir.path().to_path_buf())
         };
         let truth = crate::generate::generate(&args).unwrap();
         let layout = LayoutParser::default();
@@ -1689,17 +1683,12 @@ mod tests {
     fn throughput() {
         let dir = tempfile::tempdir().unwrap();
         let args = crate::generate::GenerateArgs {
-            out: dir.path().to_path_buf(),
             seed: 1,
             weeks: 4,
             calls_per_hour: 120,
             size: Some(std::env::var("ESMLOG_BENCH_SIZE").unwrap_or_else(|_| "400MB".into())),
-            tz: "Europe/Helsinki".into(),
             start: "2023-10-10".parse().unwrap(),
-            truth: None,
-            rate_limit: 30,
-            restarts: 0,
-            layout: crate::integration::layout::DEFAULT_LAYOUT.into(),
+            ..crate::generate::GenerateArgs::new(dir.path().to_path_buf())
         };
         crate::generate::generate(&args).unwrap();
         let path = dir.path().join("integration.log");
