@@ -153,9 +153,7 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
             bucket_start.push(p.bucket.date().to_string());
             period.push(i64::from(p.period));
             status.push(p.status.as_str());
-            gap_max.push(
-                (p.gaps > 0 && p.gaps_unbounded == 0).then(|| i64_of(p.gap_max_if_one_restart)),
-            );
+            gap_max.push((p.gaps > 0).then(|| i64_of(p.gap_max_if_one_restart)));
             for (column, value) in counts.iter_mut().zip([
                 p.consumed_firm,
                 p.consumed_share,

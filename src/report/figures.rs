@@ -19,7 +19,7 @@ pub struct ConsumedFigures {
     /// the log leaves it unknown.
     pub consumed_max: Option<u64>,
     /// The most it can hold if the server restarted at most once in each gap; null when
-    /// not even that bounds it, or when there is no gap.
+    /// there is no gap.
     pub consumed_max_if_one_restart: Option<u64>,
     /// How far the true count can lie from the estimate (`estimate ± N`); null when the
     /// maximum is unknown.

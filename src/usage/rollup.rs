@@ -53,10 +53,8 @@ pub struct Piece {
     pub rejected_share: u64,
     /// 1 for a piece of a gap: calls the log cannot count may lie in the bucket.
     pub gaps: u32,
-    /// 1 for a piece of a gap that not even one restart bounds (none so far: such stretches
-    /// are not counted but left uncovered; kept so that the frame can carry one).
-    pub gaps_unbounded: u32,
-    /// For a gap: the most consumed calls it holds if the server restarted once in it.
+    /// For a gap: the most consumed calls it holds if the server restarted once in it (the
+    /// gaps cut into pieces all have such a bound; stretches not in the input are not cut).
     pub gap_max_if_one_restart: u64,
     /// The wall-clock stretch of the bucket the interval covers; none for gaps.
     pub covered: Option<(NaiveDateTime, NaiveDateTime)>,
@@ -74,7 +72,6 @@ impl Piece {
             rejected_firm: 0,
             rejected_share: 0,
             gaps: 0,
-            gaps_unbounded: 0,
             gap_max_if_one_restart: 0,
             covered: None,
         }
@@ -106,7 +103,7 @@ pub struct BucketTotals {
     /// The most calls the bucket can hold within the log's span; none when a gap touches it.
     pub consumed_max: Option<u64>,
     /// The most it can hold if the server restarted at most once in each gap touching it;
-    /// none without gaps, or when a gap spans a missed weekly reset.
+    /// none without gaps.
     pub consumed_max_if_one_restart: Option<u64>,
     pub rejected_min: u64,
     pub rejected_est: u64,
@@ -315,7 +312,6 @@ fn gap_pieces(
         if in_range {
             out.push(Piece {
                 gaps: 1,
-                gaps_unbounded: u32::from(gap.consumed_max_if_one_restart.is_none()),
                 gap_max_if_one_restart: gap.consumed_max_if_one_restart.unwrap_or(0),
                 ..Piece::empty(bucket, gap.period, status)
             });
@@ -421,7 +417,6 @@ fn pieces_frame(pieces: &[Piece]) -> PolarsResult<DataFrame> {
             u64_column("rejected_firm", |p| p.rejected_firm),
             u64_column("rejected_share", |p| p.rejected_share),
             u32_column("gaps", |p| p.gaps),
-            u32_column("gaps_unbounded", |p| p.gaps_unbounded),
             u64_column("gap_max", |p| p.gap_max_if_one_restart),
             covered("covered_from", |(from, _)| key_of(from)),
             covered("covered_to", |(_, to)| key_of(to)),
@@ -442,7 +437,6 @@ fn totals_exprs() -> Vec<Expr> {
             .alias("consumed_max"),
         col("gap_max").sum().alias("gap_max"),
         col("gaps").sum().alias("gaps"),
-        col("gaps_unbounded").sum().alias("gaps_unbounded"),
         col("rejected_firm").sum().alias("rejected_min"),
         (col("rejected_firm") + col("rejected_share"))
             .sum()
@@ -501,8 +495,7 @@ fn read_totals(
         consumed_min: u64_at("consumed_min")?,
         consumed_est: u64_at("consumed_est")?,
         consumed_max: (gaps == 0).then_some(max),
-        consumed_max_if_one_restart: (gaps > 0 && u64_at("gaps_unbounded")? == 0)
-            .then(|| max + u64_at("gap_max").unwrap_or(0)),
+        consumed_max_if_one_restart: (gaps > 0).then(|| max + u64_at("gap_max").unwrap_or(0)),
         rejected_min: u64_at("rejected_min")?,
         rejected_est: u64_at("rejected_est")?,
         periods: u64_at("periods")? as u32,
