@@ -173,7 +173,7 @@ impl QuotaStatus {
                     },
                     None => Cell::AtLeast(self.used_min),
                 },
-                self.share_cell(self.share),
+                self.used_cell(),
                 if self.too_early {
                     Cell::Text("too early".into())
                 } else {
@@ -182,7 +182,7 @@ impl QuotaStatus {
                 if self.too_early {
                     Cell::Text("too early".into())
                 } else {
-                    self.share_cell(self.projected_share)
+                    Cell::Rate(Some(self.projected_share))
                 },
                 Cell::Text(match (self.exceeded, self.reaches_quota_on) {
                     (true, _) => "already exceeded".into(),
@@ -195,12 +195,20 @@ impl QuotaStatus {
         }
     }
 
-    /// A share of the quota: `≥ 84.5%` where the usage log does not cover the whole period.
-    fn share_cell(&self, share: f64) -> Cell {
+    /// The share of the quota used, as a bound where it is one: where the usage log does
+    /// not cover the whole period, at least the certain calls' share (`≥ 83.9%`).
+    pub fn shown_share(&self) -> (f64, bool) {
         if self.share_is_lower_bound {
-            Cell::Text(format!("≥ {:.1}%", share * 100.0))
+            (self.used_min as f64 / self.quota.max(1) as f64, true)
         } else {
-            Cell::Rate(Some(share))
+            (self.share, false)
+        }
+    }
+
+    fn used_cell(&self) -> Cell {
+        match self.shown_share() {
+            (share, true) => Cell::Text(format!("≥ {:.1}%", share * 100.0)),
+            (share, false) => Cell::Rate(Some(share)),
         }
     }
 

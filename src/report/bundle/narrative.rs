@@ -353,8 +353,8 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
             label: format!("Quota of {} per {per}, {}", thousands(q.quota), q.label),
             value: format!(
                 "{}{} used",
-                if q.share_is_lower_bound { "≥ " } else { "" },
-                pct(q.share)
+                if q.shown_share().1 { "≥ " } else { "" },
+                pct(q.shown_share().0)
             ),
             detail: quota_sentence(q, too_early_to_project(f, q)),
         });
