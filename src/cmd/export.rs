@@ -10,8 +10,7 @@ use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
 use crate::fleet::{environments, input_args_of};
 use crate::integration::layout::LayoutParser;
-use crate::integration::overlap::overlap_windows;
-use crate::integration::scan::{scan_into, ScanOptions, ScanResult};
+use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
 use crate::progress::ProgressBar;
 use crate::usage::period::build_timeline;
 use std::path::PathBuf;
@@ -85,9 +84,8 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
             let inputs = std::mem::take(&mut ingest.integration);
             let scanned = scan_with_pool(args.threads, || scan_into(inputs, &options, &sink))?;
             progress.finish();
-            let spans: Vec<_> = scanned.files.iter().map(|f| f.first.zip(f.last)).collect();
             // Rows are written as they are read, so overlapping copies cannot be merged here.
-            let overlap_unmerged = !overlap_windows(&spans).is_empty();
+            let overlap_unmerged = !overlaps_of(&scanned.files).is_empty();
             report_scan_problems(&ScanResult {
                 calls: Default::default(),
                 files: scanned.files,

@@ -36,7 +36,7 @@ use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
 use super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
 use super::message::{BadFields, DurationUnit};
-use super::overlap::{overlap_windows, OverlapFilter};
+use super::overlap::{overlap_windows, OverlapFilter, Window};
 use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
 use crate::error::SourceError;
 use crate::ingest::IntegrationInput;
@@ -343,10 +343,9 @@ pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult 
     };
     let sink = AggregateSink { options };
     let mut first = aggregate(run(sources_of(inputs), options, &sink), options);
-    let spans: Vec<_> = first.files.iter().map(|f| f.first.zip(f.last)).collect();
-    first.overlap_unmerged =
-        !overlap_windows(&spans).is_empty() && again.iter().any(Option::is_none);
-    match overlap_filter(&first.files, &again, options) {
+    let windows = overlaps_of(&first.files);
+    first.overlap_unmerged = !windows.is_empty() && again.iter().any(Option::is_none);
+    match overlap_filter(windows, &again, options) {
         Some(filter) => {
             let inputs = again.into_iter().flatten().collect();
             let options = ScanOptions {
@@ -360,18 +359,22 @@ pub fn scan(inputs: Vec<IntegrationInput>, options: &ScanOptions) -> ScanResult 
     }
 }
 
-/// Where the spans of `files` overlap, the filter that counts each entry of the overlap from
-/// one input, after a census of the overlapping inputs; none when no spans overlap, or when
-/// an overlapping input cannot be read again.
-pub fn overlap_filter(
-    files: &[FileTally],
+/// Where the time spans of the scanned inputs overlap.
+pub fn overlaps_of(files: &[FileTally]) -> Vec<Window> {
+    let spans: Vec<_> = files.iter().map(|f| f.first.zip(f.last)).collect();
+    overlap_windows(&spans)
+}
+
+/// For the overlap `windows` of the inputs `again` (each to be read again), the filter that
+/// counts each entry of an overlap from one input, after a census of the overlapping
+/// inputs; none when nothing overlaps, or when an input cannot be read again.
+fn overlap_filter(
+    windows: Vec<Window>,
     again: &[Option<IntegrationInput>],
     options: &ScanOptions,
 ) -> Option<OverlapFilter> {
-    let spans: Vec<_> = files.iter().map(|f| f.first.zip(f.last)).collect();
-    let windows = overlap_windows(&spans);
     // The last scan reads every input again, so every one must be readable again.
-    if windows.is_empty() || again.len() != files.len() || again.iter().any(Option::is_none) {
+    if windows.is_empty() || again.iter().any(Option::is_none) {
         return None;
     }
     let mut involved: Vec<usize> = windows.iter().flat_map(|w| w.files.clone()).collect();
@@ -395,7 +398,7 @@ pub fn overlap_filter(
     drop(run(sources_of(inputs), &census_options, &sink));
     drop(census_options);
     let census = Arc::into_inner(census)?;
-    Some(census.keeping((0..files.len()).collect()))
+    Some(census.keeping((0..again.len()).collect()))
 }
 
 /// Scans byte streams that are already open (for benchmarks and tests): read errors are

@@ -917,12 +917,17 @@ mod tests {
 2023-04-18 12:00:00,000|Usage,consumed,1000,rejected,0,since,2023-04-18T11:00:00+0300
 ";
 
-    fn timeline(texts: &[(&str, &str)]) -> Timeline {
+    /// The timeline of named texts, or why there is none.
+    fn try_timeline(texts: &[(&str, &str)], clock: ServerClock) -> Result<Timeline, TimelineError> {
         let files: Vec<UsageFile> = texts
             .iter()
             .map(|(name, text)| parse_usage_bytes(name, text.as_bytes()))
             .collect();
-        build_timeline(&files, ServerClock::PeriodOffsets).unwrap()
+        build_timeline(&files, clock)
+    }
+
+    fn timeline(texts: &[(&str, &str)]) -> Timeline {
+        try_timeline(texts, ServerClock::PeriodOffsets).unwrap()
     }
 
     #[test]
@@ -1106,12 +1111,8 @@ mod tests {
 2023-10-30 12:00:00,000|Usage,consumed,2000,rejected,9,since,2023-10-30T00:00:00+0200
 2023-10-30 16:00:00,000|Usage,consumed,3000,rejected,9,since,2023-10-30T00:00:00+0200
 ";
-        let files = [
-            parse_usage_bytes("a.log", a.as_bytes()),
-            parse_usage_bytes("b.log", b.as_bytes()),
-        ];
-        let Err(TimelineError::Chains(e)) = build_timeline(&files, ServerClock::PeriodOffsets)
-        else {
+        let two = try_timeline(&[("a.log", a), ("b.log", b)], ServerClock::PeriodOffsets);
+        let Err(TimelineError::Chains(e)) = two else {
             panic!("two chains merged");
         };
         assert_eq!(e.files, "a.log, b.log");
@@ -1120,27 +1121,20 @@ mod tests {
 2023-10-30 06:00:00,000|Usage,consumed,1000,rejected,7,since,2023-10-30T02:00:00+0200
 2023-10-30 12:00:00,000|Usage,consumed,2000,rejected,9,since,2023-10-30T02:00:00+0200
 ";
-        let files = [
-            parse_usage_bytes("a.log", a.as_bytes()),
-            parse_usage_bytes("c.log", c.as_bytes()),
-        ];
-        assert!(build_timeline(&files, ServerClock::PeriodOffsets).is_err());
+        assert!(try_timeline(&[("a.log", a), ("c.log", c)], ServerClock::PeriodOffsets).is_err());
         // One server's rotated files are one chain, whatever their order.
         let (older, newer) = a.split_at(a.find("2023-10-30 15").unwrap());
-        let files = [
-            parse_usage_bytes("u.log", newer.as_bytes()),
-            parse_usage_bytes("u.log.1", older.as_bytes()),
-        ];
-        assert!(build_timeline(&files, ServerClock::PeriodOffsets).is_ok());
+        let rotated = [("u.log", newer), ("u.log.1", older)];
+        assert!(try_timeline(&rotated, ServerClock::PeriodOffsets).is_ok());
     }
 
     #[test]
     fn a_zone_that_contradicts_the_offsets_is_refused() {
-        let files = [parse_usage_bytes("u.log", DOC_EXAMPLE.as_bytes())];
+        let doc = [("u.log", DOC_EXAMPLE)];
         let helsinki = ServerClock::from_zone_name("Europe/Helsinki").unwrap();
-        assert!(build_timeline(&files, helsinki).is_ok());
+        assert!(try_timeline(&doc, helsinki).is_ok());
         let new_york = ServerClock::from_zone_name("America/New_York").unwrap();
-        let Err(TimelineError::Zone(e)) = build_timeline(&files, new_york) else {
+        let Err(TimelineError::Zone(e)) = try_timeline(&doc, new_york) else {
             panic!("a contradicting zone was accepted");
         };
         assert_eq!(e.line, 1);
