@@ -65,7 +65,8 @@ impl ConsumedFigures {
         }
     }
 
-    /// The upper bound as people read it: blank when exact, `unknown`, or conditional.
+    /// The upper bound as people read it: blank when exact, else the bound, else the one that
+    /// holds if the server restarted once (every gap has one; `unknown` only guards the type).
     pub fn max_cell(&self) -> Cell {
         match (
             self.exact,
@@ -184,7 +185,7 @@ pub fn figure_notes(rows: &[&ConsumedFigures], gaps: &[GapRow], shows_min: bool)
     {
         notes.push(
             "≥ marks a lower bound. \"at most\" is an upper bound that always holds; \"if 1 restart\" holds only if \
-             the server restarted at most once in each gap; \"unknown\" where the usage log cannot bound the count."
+             the server restarted at most once in each gap (a gap has no bound that always holds)."
                 .to_string(),
         );
     }

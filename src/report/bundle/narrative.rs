@@ -476,7 +476,7 @@ fn reading(f: &Figures, blocks: &mut Vec<Block>) {
         vec![
             strong("A lower bound"),
             text(format!(
-                ", shown with ≥ (≥ 16,402). \"At most\" or \"max\" is an upper bound that always holds; \"if 1 restart\" marks one that holds only if the server restarted at most once in a gap (after a restart, up to {} calls, and any period a further restart lost, are never written); \"unknown\" where the log cannot bound the count.",
+                ", shown with ≥ (≥ 16,402). \"At most\" or \"max\" is an upper bound that always holds; \"if 1 restart\" marks one that holds only if the server restarted at most once in a gap (after a restart, up to {} calls, and any period a further restart lost, are never written), since a gap has no bound that always holds.",
                 thousands(f.step.saturating_sub(1))
             )),
         ],
