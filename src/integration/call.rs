@@ -11,7 +11,7 @@ use regex::bytes::{CaptureLocations, Regex};
 
 use super::message::{
     is_login, normalise_path, parse_fields_in, template_of, unreadable_values, BadFields,
-    CallFields, DurationUnit, Field, Unreadable,
+    CallFields, DurationUnit, Field, FieldSources, MessageShape, Unreadable,
 };
 
 /// Why a `--message-pattern` cannot be used.
@@ -128,6 +128,8 @@ pub struct CallRecord<'a> {
     /// field is missing (reported by `check` as unreadable fields, see
     /// [`CallReader::unreadable_values`]).
     pub unreadable: BadFields,
+    /// The message shape and keys the fields were read from (for `check`).
+    pub sources: FieldSources,
 }
 
 impl CallRecord<'_> {
@@ -199,6 +201,7 @@ impl CallReader {
         };
         let mut fields = CallFields::with_bare_unit(self.duration_unit);
         if pattern.regex.captures_read(locations, message).is_some() {
+            fields.sources.note_shape(MessageShape::Pattern);
             for &(index, field) in &pattern.groups {
                 if let Some((start, end)) = locations.get(index) {
                     fields.set(field, &message[start..end]);
@@ -280,6 +283,7 @@ impl CallReader {
             cards: fields.cards,
             login,
             unreadable: fields.missing_bad(),
+            sources: fields.sources,
         })
     }
 }

@@ -23,6 +23,7 @@ use memchr::memchr;
 use serde::Serialize;
 
 use super::layout::{Header, LayoutParser, LEVELS};
+use super::message::FieldSources;
 use crate::accounting::{LineProblem, ProblemLog};
 use crate::lines::{excerpt, BOM};
 use crate::redact::redact;
@@ -127,6 +128,8 @@ pub struct LineAccounting {
     pub unreadable_fields: u64,
     /// Entries that are not calls, by level.
     pub informational: LevelCounts,
+    /// The message shapes and keys the calls' fields were read from.
+    pub field_sources: FieldSources,
 }
 
 impl LineAccounting {
@@ -142,6 +145,7 @@ impl LineAccounting {
         self.calls += other.calls;
         self.unreadable_fields += other.unreadable_fields;
         self.informational.merge(&other.informational);
+        self.field_sources.merge(other.field_sources);
     }
 
     /// Whether the counts add up:

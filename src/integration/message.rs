@@ -17,6 +17,8 @@ use nom::combinator::{all_consuming, opt, success, value};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
+use super::shapes;
+
 /// A field of a REST call, as named by formats.md; each has several keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -56,51 +58,323 @@ impl Field {
         self.keys()[0]
     }
 
-    /// The keys that carry this field, canonical name first (lower case).
+    /// The keys that carry this field, canonical name first (lower case, at most eight; a
+    /// camelCase key such as `statusCode` matches `statuscode`, case being ignored).
     pub const fn keys(self) -> &'static [&'static str] {
         match self {
-            Field::User => &["user", "username", "login"],
-            Field::Ip => &["ip", "client", "remote"],
-            Field::Method => &["method", "verb"],
-            Field::Path => &["path", "uri", "url", "endpoint"],
-            Field::Status => &["status", "code", "http_status"],
-            Field::Duration => &["duration", "took", "elapsed", "time"],
+            Field::User => &[
+                "user",
+                "username",
+                "login",
+                "user_name",
+                "user.name",
+                "principal",
+                "account",
+            ],
+            Field::Ip => &[
+                "ip",
+                "client",
+                "remote",
+                "client_ip",
+                "clientip",
+                "remote_addr",
+                "client.ip",
+                "source.ip",
+            ],
+            Field::Method => &[
+                "method",
+                "verb",
+                "http_method",
+                "httpmethod",
+                "request_method",
+                "requestmethod",
+                "http.request.method",
+            ],
+            Field::Path => &[
+                "path",
+                "uri",
+                "url",
+                "endpoint",
+                "request_uri",
+                "requesturi",
+                "url.path",
+                "url.original",
+            ],
+            Field::Status => &[
+                "status",
+                "code",
+                "http_status",
+                "status_code",
+                "statuscode",
+                "response_code",
+                "responsecode",
+                "http.response.status_code",
+            ],
+            Field::Duration => &[
+                "duration",
+                "took",
+                "elapsed",
+                "time",
+                "duration_ms",
+                "response_time",
+                "responsetime",
+                "event.duration",
+            ],
             Field::Cards => &["cards", "count"],
             Field::Error => &["error", "msg", "reason"],
         }
     }
 
+    /// The unit of a bare number under the key at `alias` in [`Field::keys`], where the key
+    /// names one (`duration_ms`; ECS's `event.duration` is in nanoseconds).
+    const fn unit_of_key(self, alias: u8) -> Option<DurationUnit> {
+        match (self, alias) {
+            (Field::Duration, 4) => Some(DurationUnit::Ms),
+            (Field::Duration, 7) => Some(DurationUnit::Ns),
+            _ => None,
+        }
+    }
+
     /// The field a key (or `--message-pattern` group name) stands for, ignoring ASCII case.
     pub fn from_key(key: &[u8]) -> Option<Field> {
+        Key::of(key).map(|k| k.field)
+    }
+
+    const fn index(self) -> u8 {
+        match self {
+            Field::User => 0,
+            Field::Ip => 1,
+            Field::Method => 2,
+            Field::Path => 3,
+            Field::Status => 4,
+            Field::Duration => 5,
+            Field::Cards => 6,
+            Field::Error => 7,
+        }
+    }
+}
+
+/// A key a field was written under: the field and the position of the key in
+/// [`Field::keys`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The field.
+    pub field: Field,
+    /// Where the key is in the field's [`Field::keys`].
+    pub alias: u8,
+}
+
+impl Key {
+    const fn new(field: Field, alias: u8) -> Key {
+        Key { field, alias }
+    }
+
+    /// The field's canonical key.
+    pub const fn canonical(field: Field) -> Key {
+        Key::new(field, 0)
+    }
+
+    /// The key (any alias of [`Field::keys`], ASCII case ignored) as a field, if it is one.
+    pub fn of(key: &[u8]) -> Option<Key> {
+        use Field::*;
         // Runs on every `=` of every line: length and first letter leave at
-        // most two candidates, compared without copying.
+        // most a few candidates, compared without copying.
         let is = |name: &[u8]| key.eq_ignore_ascii_case(name);
         let first = key.first()?.to_ascii_lowercase();
-        let field = match (key.len(), first) {
-            (2, b'i') if is(b"ip") => Field::Ip,
-            (3, b'u') if is(b"uri") || is(b"url") => Field::Path,
-            (3, b'm') if is(b"msg") => Field::Error,
-            (4, b'u') if is(b"user") => Field::User,
-            (4, b'v') if is(b"verb") => Field::Method,
-            (4, b'p') if is(b"path") => Field::Path,
-            (4, b'c') if is(b"code") => Field::Status,
-            (4, b't') if is(b"took") || is(b"time") => Field::Duration,
-            (5, b'l') if is(b"login") => Field::User,
-            (5, b'c') if is(b"cards") || is(b"count") => Field::Cards,
-            (5, b'e') if is(b"error") => Field::Error,
-            (6, b'c') if is(b"client") => Field::Ip,
-            (6, b'r') if is(b"remote") => Field::Ip,
-            (6, b'r') if is(b"reason") => Field::Error,
-            (6, b'm') if is(b"method") => Field::Method,
-            (6, b's') if is(b"status") => Field::Status,
-            (7, b'e') if is(b"elapsed") => Field::Duration,
-            (8, b'u') if is(b"username") => Field::User,
-            (8, b'e') if is(b"endpoint") => Field::Path,
-            (8, b'd') if is(b"duration") => Field::Duration,
-            (11, b'h') if is(b"http_status") => Field::Status,
+        let (field, alias) = match (key.len(), first) {
+            (2, b'i') if is(b"ip") => (Ip, 0),
+            (3, b'u') if is(b"uri") => (Path, 1),
+            (3, b'u') if is(b"url") => (Path, 2),
+            (3, b'm') if is(b"msg") => (Error, 1),
+            (4, b'u') if is(b"user") => (User, 0),
+            (4, b'v') if is(b"verb") => (Method, 1),
+            (4, b'p') if is(b"path") => (Path, 0),
+            (4, b'c') if is(b"code") => (Status, 1),
+            (4, b't') if is(b"took") => (Duration, 1),
+            (4, b't') if is(b"time") => (Duration, 3),
+            (5, b'l') if is(b"login") => (User, 2),
+            (5, b'c') if is(b"cards") => (Cards, 0),
+            (5, b'c') if is(b"count") => (Cards, 1),
+            (5, b'e') if is(b"error") => (Error, 0),
+            (6, b'c') if is(b"client") => (Ip, 1),
+            (6, b'r') if is(b"remote") => (Ip, 2),
+            (6, b'r') if is(b"reason") => (Error, 2),
+            (6, b'm') if is(b"method") => (Method, 0),
+            (6, b's') if is(b"status") => (Status, 0),
+            (7, b'e') if is(b"elapsed") => (Duration, 2),
+            (7, b'a') if is(b"account") => (User, 6),
+            (8, b'u') if is(b"username") => (User, 1),
+            (8, b'e') if is(b"endpoint") => (Path, 3),
+            (8, b'd') if is(b"duration") => (Duration, 0),
+            (8, b'c') if is(b"clientip") => (Ip, 4),
+            (8, b'u') if is(b"url.path") => (Path, 6),
+            (9, b'u') if is(b"user_name") => (User, 3),
+            (9, b'u') if is(b"user.name") => (User, 4),
+            (9, b'p') if is(b"principal") => (User, 5),
+            (9, b'c') if is(b"client_ip") => (Ip, 3),
+            (9, b'c') if is(b"client.ip") => (Ip, 6),
+            (9, b's') if is(b"source.ip") => (Ip, 7),
+            (10, b'h') if is(b"httpmethod") => (Method, 3),
+            (10, b'r') if is(b"requesturi") => (Path, 5),
+            (10, b's') if is(b"statuscode") => (Status, 4),
+            (11, b'h') if is(b"http_status") => (Status, 2),
+            (11, b'h') if is(b"http_method") => (Method, 2),
+            (11, b'r') if is(b"remote_addr") => (Ip, 5),
+            (11, b'r') if is(b"request_uri") => (Path, 4),
+            (11, b's') if is(b"status_code") => (Status, 3),
+            (11, b'd') if is(b"duration_ms") => (Duration, 4),
+            (12, b'u') if is(b"url.original") => (Path, 7),
+            (12, b'r') if is(b"responsecode") => (Status, 6),
+            (12, b'r') if is(b"responsetime") => (Duration, 6),
+            (13, b'r') if is(b"requestmethod") => (Method, 5),
+            (13, b'r') if is(b"response_code") => (Status, 5),
+            (13, b'r') if is(b"response_time") => (Duration, 5),
+            (14, b'r') if is(b"request_method") => (Method, 4),
+            (14, b'e') if is(b"event.duration") => (Duration, 7),
+            (19, b'h') if is(b"http.request.method") => (Method, 6),
+            (25, b'h') if is(b"http.response.status_code") => (Status, 7),
             _ => return None,
         };
-        Some(field)
+        Some(Key::new(field, alias))
+    }
+
+    /// The key as written in [`Field::keys`].
+    pub fn name(self) -> &'static str {
+        self.field.keys()[usize::from(self.alias)]
+    }
+
+    const fn bit(self) -> u64 {
+        1 << (self.field.index() * 8 + self.alias)
+    }
+}
+
+/// How the REST fields of a message were written: a set of the keys they were read under
+/// and of the message shapes read. A bit set: it rides along with every call and is merged
+/// by OR, so `check` can say which names a log uses at no cost per line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSources {
+    keys: u64,
+    shapes: u8,
+}
+
+/// The shape a message's REST fields were written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageShape {
+    /// `key=value` and `key="value"` pairs (what ESM writes).
+    KeyValue,
+    /// `key: value` pairs, and `"key": value` members of a JSON object.
+    KeyColon,
+    /// An NCSA-like request line: `"GET /path HTTP/1.1" 200 1234 143ms`.
+    RequestLine,
+    /// `--message-pattern`.
+    Pattern,
+}
+
+impl MessageShape {
+    const ALL: [MessageShape; 4] = [
+        MessageShape::KeyValue,
+        MessageShape::KeyColon,
+        MessageShape::RequestLine,
+        MessageShape::Pattern,
+    ];
+
+    /// How `check` names the shape.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            MessageShape::KeyValue => "key=value",
+            MessageShape::KeyColon => "key: value or JSON",
+            MessageShape::RequestLine => "request line (\"GET /path HTTP/1.1\" 200)",
+            MessageShape::Pattern => "--message-pattern",
+        }
+    }
+
+    const fn bit(self) -> u8 {
+        match self {
+            MessageShape::KeyValue => 1,
+            MessageShape::KeyColon => 2,
+            MessageShape::RequestLine => 4,
+            MessageShape::Pattern => 8,
+        }
+    }
+}
+
+impl FieldSources {
+    /// Adds everything `other` holds.
+    pub fn merge(&mut self, other: FieldSources) {
+        self.keys |= other.keys;
+        self.shapes |= other.shapes;
+    }
+
+    /// Whether nothing was read.
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0 && self.shapes == 0
+    }
+
+    /// Adds a shape (a reader of a message records the shape it read).
+    pub fn note_shape(&mut self, shape: MessageShape) {
+        self.shapes |= shape.bit();
+    }
+
+    fn note_key(&mut self, key: Key) {
+        self.keys |= key.bit();
+    }
+
+    /// The keys read, field by field in the order of formats.md.
+    pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        Field::ALL.into_iter().flat_map(move |field| {
+            (0..field.keys().len() as u8)
+                .map(move |alias| Key::new(field, alias))
+                .filter(move |k| self.keys & k.bit() != 0)
+        })
+    }
+
+    /// The shapes read.
+    pub fn shapes(&self) -> impl Iterator<Item = MessageShape> + '_ {
+        MessageShape::ALL
+            .into_iter()
+            .filter(move |s| self.shapes & s.bit() != 0)
+    }
+
+    /// For `check`: the shapes, and the keys other than a field's canonical name
+    /// (`status ← statusCode`); None when the messages are ESM's `key=value` under the
+    /// canonical names.
+    pub fn describe(&self) -> Option<String> {
+        let renamed: Vec<String> = self
+            .keys()
+            .filter(|k| k.alias != 0)
+            .map(|k| format!("{} \u{2190} {}", k.field.name(), k.name()))
+            .collect();
+        let shapes: Vec<&str> = self.shapes().map(MessageShape::describe).collect();
+        if renamed.is_empty() && shapes.iter().all(|&s| s == "key=value") {
+            return None;
+        }
+        let mut text = format!("REST fields read from {}", shapes.join(", "));
+        if !renamed.is_empty() {
+            text.push_str(&format!("; under other names: {}", renamed.join(", ")));
+        }
+        Some(text)
+    }
+}
+
+impl serde::Serialize for FieldSources {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("FieldSources", 2)?;
+        s.serialize_field(
+            "shapes",
+            &self
+                .shapes()
+                .map(MessageShape::describe)
+                .collect::<Vec<_>>(),
+        )?;
+        s.serialize_field(
+            "keys",
+            &self
+                .keys()
+                .map(|k| (k.field.name(), k.name()))
+                .collect::<Vec<_>>(),
+        )?;
+        s.end()
     }
 }
 
@@ -126,6 +400,8 @@ pub struct CallFields<'a> {
     /// The numeric fields that had a value that could not be read (`status=OK`,
     /// `duration=2min`); see [`unreadable_values`] for the values.
     pub bad: BadFields,
+    /// The shapes and keys the fields were read from.
+    pub sources: FieldSources,
     /// The unit of a duration written as a bare number.
     bare_unit: DurationUnit,
 }
@@ -315,6 +591,22 @@ impl<'a> CallFields<'a> {
     /// This is where both readers (`key=value` and `--message-pattern`)
     /// turn text into fields, so that they agree on what a value means.
     pub fn set(&mut self, field: Field, value: &'a [u8]) -> bool {
+        self.set_in(field, value, self.bare_unit)
+    }
+
+    /// [`CallFields::set`] under a key of the message, which a source of the call becomes
+    /// when the value is stored; a key that names its unit (`duration_ms`) gives bare
+    /// numbers that unit.
+    pub fn set_keyed(&mut self, key: Key, value: &'a [u8]) -> bool {
+        let unit = key.field.unit_of_key(key.alias).unwrap_or(self.bare_unit);
+        let stored = self.set_in(key.field, value, unit);
+        if stored {
+            self.sources.note_key(key);
+        }
+        stored
+    }
+
+    fn set_in(&mut self, field: Field, value: &'a [u8], bare_unit: DurationUnit) -> bool {
         fn text<'a>(slot: &mut Option<&'a [u8]>, value: &'a [u8]) -> bool {
             if slot.is_some() || value.is_empty() {
                 return false;
@@ -339,7 +631,7 @@ impl<'a> CallFields<'a> {
                 if self.duration_us.is_some() {
                     return false;
                 }
-                self.duration_us = parse_duration_in(value, self.bare_unit);
+                self.duration_us = parse_duration_in(value, bare_unit);
                 self.duration_us.is_some() || self.note_bad(field, value)
             }
             Field::Cards => {
@@ -372,15 +664,28 @@ pub fn unreadable_values(
     unit: DurationUnit,
 ) -> Vec<Unreadable<'_>> {
     let mut found: Vec<Unreadable<'_>> = Vec::new();
-    for_each_pair(message, |field, value| {
+    let mut visit = |key: Key, value| {
+        let field = key.field;
         if which.contains(field) && !found.iter().any(|u| u.field == field) {
             let mut probe = CallFields::with_bare_unit(unit);
-            if !probe.set(field, value) && probe.bad.contains(field) {
+            if !probe.set_keyed(key, value) && probe.bad.contains(field) {
                 found.push(Unreadable { field, value });
             }
         }
         false
-    });
+    };
+    for_each_pair(message, &mut visit);
+    shapes::for_each_colon_pair(message, &mut visit);
+    if let Some(request) = shapes::request_line(message) {
+        for (field, value) in [
+            (Field::Status, request.status),
+            (Field::Duration, request.duration),
+        ] {
+            if let Some(value) = value {
+                visit(Key::canonical(field), value);
+            }
+        }
+    }
     found.sort_by_key(|u| BadFields::NUMERIC.iter().position(|&f| f == u.field));
     found
 }
@@ -399,22 +704,64 @@ pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
 }
 
 /// [`parse_fields`], with durations written as bare numbers in `unit`.
+///
+/// A message in which `key=value` finds no call is read again in the other shapes (see
+/// [`shapes`]): `key: value` and JSON members, then a request line; a field already read
+/// keeps its value.
 pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
     let mut fields = CallFields::with_bare_unit(unit);
     let mut missing = Field::ALL.len();
-    for_each_pair(message, |field, value| {
-        if fields.set(field, value) {
+    for_each_pair(message, |key, value| {
+        if fields.set_keyed(key, value) {
             missing -= 1;
         }
         missing == 0
     });
+    if !fields.sources.is_empty() {
+        fields.sources.note_shape(MessageShape::KeyValue);
+    }
+    if !fields.is_call() {
+        read_other_shapes(message, &mut fields);
+    }
     fields
+}
+
+/// The second reading of [`parse_fields_in`], out of line: ESM's messages never need it.
+#[cold]
+#[inline(never)]
+fn read_other_shapes<'a>(message: &'a [u8], fields: &mut CallFields<'a>) {
+    let mut read = false;
+    shapes::for_each_colon_pair(message, |key, value| {
+        read |= fields.set_keyed(key, value);
+        false
+    });
+    if read {
+        fields.sources.note_shape(MessageShape::KeyColon);
+    }
+    if fields.is_call() {
+        return;
+    }
+    if let Some(request) = shapes::request_line(message) {
+        fields.sources.note_shape(MessageShape::RequestLine);
+        fields.set(Field::Method, request.method);
+        fields.set(Field::Path, request.path);
+        for (field, value) in [
+            (Field::Status, request.status),
+            (Field::Duration, request.duration),
+            (Field::User, request.user),
+            (Field::Ip, request.ip),
+        ] {
+            if let Some(value) = value {
+                fields.set(field, value);
+            }
+        }
+    }
 }
 
 /// Calls `visit` with each `key=value` pair whose key is a field, in order, until it
 /// returns true. See [`parse_fields`] for what a pair is.
 #[inline(always)]
-fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Field, &'a [u8]) -> bool) {
+fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Key, &'a [u8]) -> bool) {
     let mut pos = 0;
     while let Some(offset) = message.get(pos..).and_then(|rest| memchr(b'=', rest)) {
         let eq = pos + offset;
@@ -425,8 +772,8 @@ fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Field, &'a [u8]) -
             .map_or(pos, |i| pos + i + 1);
         let (rest, raw) = pair_value(&message[eq + 1..]);
         pos = message.len() - rest.len();
-        if let Some(field) = Field::from_key(&message[start..eq]) {
-            if visit(field, raw) {
+        if let Some(key) = Key::of(&message[start..eq]) {
+            if visit(key, raw) {
                 break;
             }
         }
@@ -754,6 +1101,7 @@ mod tests {
         cards: None,
         error: None,
         bad: BadFields::NONE,
+        sources: FieldSources { keys: 0, shapes: 0 },
         bare_unit: DurationUnit::Ms,
     };
 
@@ -891,7 +1239,8 @@ mod tests {
         ),
         (b"error=\"", NONE),
         // Words that are not pairs.
-        (b"user:a user =b [user=c] xuser=d", NONE),
+        // No `key=value` pair, so the message is read as `key: value`: `user:a` is one.
+        (b"user:a user =b [user=c] xuser=d", CallFields { user: b(b"a"), ..NONE }),
         (b"GET /rest-api/itsm/v1/dc/incident/data by TEST_RESTAPI -> 200 in 143 ms", NONE),
         (
             b"path=/a?x=1&user=b status=200",
@@ -922,13 +1271,72 @@ mod tests {
     #[test]
     fn reads_fields() {
         for (message, expected) in FIELD_CASES {
+            let mut got = parse_fields(message);
+            got.sources = FieldSources::default();
             assert_eq!(
-                parse_fields(message),
+                got,
                 *expected,
                 "message {:?}",
                 String::from_utf8_lossy(message)
             );
         }
+    }
+
+    #[test]
+    fn every_key_knows_its_place() {
+        for field in Field::ALL {
+            assert!(
+                field.keys().len() <= 8,
+                "{field:?} has more keys than its bits"
+            );
+            for (alias, name) in field.keys().iter().enumerate() {
+                let key = Key::of(name.as_bytes()).unwrap_or_else(|| panic!("{name}"));
+                assert_eq!(
+                    (key.field, usize::from(key.alias)),
+                    (field, alias),
+                    "{name}"
+                );
+                assert_eq!(key.name(), *name);
+            }
+        }
+    }
+
+    #[test]
+    fn other_shapes_and_names_are_reported() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("user=A method=GET path=/x status=200", None),
+            (
+                "user: A, method: GET, path: /x, status: 200",
+                Some("REST fields read from key: value or JSON"),
+            ),
+            (
+                r#"{"userName":"A","httpMethod":"GET","requestUri":"/x","statusCode":200}"#,
+                Some("REST fields read from key: value or JSON; under other names: user \u{2190} username, method \u{2190} httpmethod, path \u{2190} requesturi, status \u{2190} statuscode"),
+            ),
+            (
+                r#"10.0.0.1 - A [26/Oct/2023:11:00:00 +0000] "GET /x HTTP/1.1" 200 12 5ms"#,
+                Some(r#"REST fields read from request line ("GET /path HTTP/1.1" 200)"#),
+            ),
+        ];
+        for (message, want) in cases {
+            let fields = parse_fields(message.as_bytes());
+            assert!(fields.is_call(), "{message}");
+            assert_eq!(fields.status, Some(200), "{message}");
+            assert_eq!(fields.sources.describe().as_deref(), *want, "{message}");
+        }
+        let ecs = parse_fields(br#"{"event.duration":143000000,"duration_ms":"x","url.path":"/a","http.request.method":"GET"}"#);
+        assert_eq!(
+            ecs.duration_us,
+            Some(143_000),
+            "event.duration is in nanoseconds"
+        );
+        let ms = parse_fields(br#"{"duration_ms":7,"url":"/a","verb":"GET"}"#);
+        assert_eq!(ms.duration_us, Some(7_000));
+        let request = parse_fields(br#""POST /rest-api/itsm/users/login HTTP/1.1" 401 - PT0.2S"#);
+        assert_eq!(
+            (request.status, request.duration_us),
+            (Some(401), Some(200_000))
+        );
     }
 
     #[test]
@@ -949,7 +1357,13 @@ mod tests {
                         Field::Method => fields.method.is_some(),
                         Field::Path => fields.path.is_some(),
                         Field::Status => fields.status == Some(404),
-                        Field::Duration => fields.duration_us == Some(404_000),
+                        // A key that names its unit reads the number in it.
+                        Field::Duration => {
+                            let unit = field
+                                .unit_of_key(Key::of(key.as_bytes()).unwrap().alias)
+                                .unwrap_or(DurationUnit::Ms);
+                            fields.duration_us == Some((404 * unit.nanos() + 500) / 1_000)
+                        }
                         Field::Cards => fields.cards == Some(404),
                         Field::Error => fields.error.is_some(),
                     };

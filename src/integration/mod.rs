@@ -9,3 +9,4 @@ pub mod layout;
 pub mod message;
 pub mod overlap;
 pub mod scan;
+pub mod shapes;

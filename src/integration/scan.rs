@@ -35,7 +35,7 @@ use super::aggregate::{CallAggregate, Dim, PartialAggregate};
 use super::call::{CallReader, CallRecord, Endpoints, MessagePattern};
 use super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, LineAccounting, RunLines};
 use super::layout::{Header, LayoutParser};
-use super::message::{BadFields, DurationUnit};
+use super::message::{BadFields, DurationUnit, FieldSources};
 use super::overlap::{overlap_windows, OverlapFilter, Window};
 use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
 use crate::error::SourceError;
@@ -799,6 +799,7 @@ fn parse_run<W: CallSink>(
 ) -> ChunkOutcome {
     let mut call_count = 0;
     let mut unreadable_fields = 0;
+    let mut field_sources = FieldSources::default();
     let mut unreadable = ProblemLog::default();
     let mut informational = LevelCounts::default();
     let mut first: Option<NaiveDateTime> = None;
@@ -834,6 +835,7 @@ fn parse_run<W: CallSink>(
         let bad = match calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
+                field_sources.merge(call.sources);
                 if counted {
                     partial.record_call(header, &call);
                 }
@@ -867,6 +869,7 @@ fn parse_run<W: CallSink>(
     }
     lines.counts.calls = call_count;
     lines.counts.unreadable_fields = unreadable_fields;
+    lines.counts.field_sources = field_sources;
     lines.counts.informational = informational;
     ChunkOutcome {
         run: lines,

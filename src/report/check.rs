@@ -3,6 +3,7 @@
 
 use crate::accounting::LineProblem;
 use crate::ingest::Skipped;
+use crate::integration::message::FieldSources;
 use crate::integration::scan::FileTally;
 use crate::render::{Align, Cell, Report, Table};
 use crate::source::LogKind;
@@ -34,6 +35,8 @@ pub struct FileCheck {
     /// integration.log calls with a status, duration or card count that could not be read
     /// (a subset of `parsed`), each a problem with its reason.
     pub unreadable_fields: u64,
+    /// integration.log: the message shapes and keys the REST fields were read from.
+    pub field_sources: FieldSources,
     /// Problems found, all counted; the first ones listed.
     pub problem_count: u64,
     pub problems: Vec<LineProblem>,
@@ -100,6 +103,7 @@ pub fn check_report(
                 duplicates,
                 suspicious: 0,
                 unreadable_fields: 0,
+                field_sources: FieldSources::default(),
                 problem_count: f.problems.total,
                 problems: f.problems.kept.clone(),
             }
@@ -132,6 +136,7 @@ pub fn check_report(
             duplicates: f.duplicates,
             suspicious: f.lines.suspicious,
             unreadable_fields: f.lines.unreadable_fields,
+            field_sources: f.lines.field_sources,
             problem_count,
             problems,
         }
@@ -148,6 +153,7 @@ pub fn check_report(
         duplicates: 0,
         suspicious: 0,
         unreadable_fields: 0,
+        field_sources: FieldSources::default(),
         problem_count: 1,
         problems: vec![LineProblem {
             file: s.name.clone(),
@@ -260,10 +266,16 @@ impl Report for CheckReport {
     }
 
     fn notes(&self) -> Vec<String> {
-        vec![if self.has_problems() {
+        let mut notes: Vec<String> = self
+            .files
+            .iter()
+            .filter_map(|f| Some(format!("{}: {}.", f.path, f.field_sources.describe()?)))
+            .collect();
+        notes.push(if self.has_problems() {
             "Problems found: see above. Reports skip these lines and say so.".to_string()
         } else {
             "Every line was read.".to_string()
-        }]
+        });
+        notes
     }
 }
