@@ -720,7 +720,9 @@ pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
     if !fields.sources.is_empty() {
         fields.sources.note_shape(MessageShape::KeyValue);
     }
-    if !fields.is_call() {
+    // ESM's lines have all three; a JSON line may hold the call in its message and the
+    // user in its MDC.
+    if !fields.is_call() || fields.user.is_none() || fields.status.is_none() {
         read_other_shapes(message, &mut fields);
     }
     fields
@@ -738,7 +740,7 @@ fn read_other_shapes<'a>(message: &'a [u8], fields: &mut CallFields<'a>) {
     if read {
         fields.sources.note_shape(MessageShape::KeyColon);
     }
-    if fields.is_call() {
+    if fields.is_call() && fields.status.is_some() {
         return;
     }
     if let Some(request) = shapes::request_line(message) {
@@ -766,9 +768,10 @@ fn for_each_pair<'a>(message: &'a [u8], mut visit: impl FnMut(Key, &'a [u8]) -> 
     while let Some(offset) = message.get(pos..).and_then(|rest| memchr(b'=', rest)) {
         let eq = pos + offset;
         // Only bytes after `pos` are looked at again, so the whole scan stays linear.
+        // A key starts after a blank, or after a quote (`"message":"user=A …` in JSON).
         let start = message[pos..eq]
             .iter()
-            .rposition(u8::is_ascii_whitespace)
+            .rposition(|&b| b.is_ascii_whitespace() || b == b'"')
             .map_or(pos, |i| pos + i + 1);
         let (rest, raw) = pair_value(&message[eq + 1..]);
         pos = message.len() - rest.len();
@@ -788,12 +791,14 @@ fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
     parsed.unwrap_or((input, &input[..0]))
 }
 
-/// An unquoted value: everything up to the first ASCII whitespace. Values (tokens, paths)
-/// are long, so the usual separators are found with SIMD searches rather than byte by byte,
-/// then the prefix is checked for the rare ones (CR, form feed).
+/// An unquoted value: everything up to the first ASCII whitespace, double quote or
+/// backslash (the end of a message written inside a JSON string, `..."duration=5ms",` or
+/// `...5ms\n...`). Values (tokens, paths) are long, so the usual separators are found with
+/// SIMD searches rather than byte by byte, then the prefix is checked for the rare ones.
 fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
     let end = memchr3(b' ', b'\t', b'\n', input).unwrap_or(input.len());
-    let end = memchr2(b'\r', b'\x0c', &input[..end]).unwrap_or(end);
+    let end = memchr3(b'\r', b'"', b'\\', &input[..end]).unwrap_or(end);
+    let end = memchr(b'\x0c', &input[..end]).unwrap_or(end);
     Ok((&input[end..], &input[..end]))
 }
 

@@ -17,6 +17,9 @@ impl LayoutParser {
     /// whatever the values (`2023-02-30`, `25:61:00`) and the fields after it. Always
     /// false for a layout without `%d`; the caller also checks the literal prefix.
     pub fn looks_like_header(&self, line: &[u8]) -> bool {
+        if self.json {
+            return line.trim_ascii_start().starts_with(b"{");
+        }
         matches!(self.walk(line, Walk::Shape), Err(Stop::DateShape))
     }
 
@@ -25,6 +28,9 @@ impl LayoutParser {
     /// yyyy-MM-dd HH:mm:ss,SSS`. None when that first-fit reading finds no fault (the line
     /// is a header, or only backtracking or a field's content tells it is not).
     pub fn header_failure(&self, line: &[u8]) -> Option<String> {
+        if self.json {
+            return Some("not one whole JSON object (a JSON layout writes one per line)".into());
+        }
         match self.walk(line, Walk::Values) {
             Ok(()) | Err(Stop::DateShape) => None,
             Err(Stop::Failed { op, column }) => Some(match &self.ops[op] {

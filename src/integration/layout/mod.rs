@@ -15,6 +15,7 @@
 mod compile;
 mod date;
 mod date_format;
+mod json;
 mod levels;
 mod literal;
 mod matching;
@@ -31,6 +32,8 @@ use chrono::{NaiveDateTime, NaiveTime};
 use compile::{Builder, Op};
 use date::Zone;
 use pattern::tokenize;
+
+pub use json::JSON_LAYOUT;
 
 /// The default layout ESM writes with.
 pub const DEFAULT_LAYOUT: &str = "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%t] %c - %m%n";
@@ -211,6 +214,8 @@ pub struct LayoutParser {
     /// The first ops again, when they are a date, a literal, a level and a literal (the
     /// default layout and most others): read without the op loop.
     head: Option<Box<matching::Head>>,
+    /// One JSON object per line (`--layout json`) instead of a conversion pattern.
+    json: bool,
 }
 
 impl Default for LayoutParser {
@@ -236,6 +241,19 @@ impl fmt::Display for LayoutParser {
 impl LayoutParser {
     /// Compiles a Log4j `PatternLayout` conversion pattern.
     pub fn compile(pattern: &str) -> Result<LayoutParser, LayoutError> {
+        if pattern.trim().eq_ignore_ascii_case(JSON_LAYOUT) {
+            return Ok(LayoutParser {
+                pattern: JSON_LAYOUT.to_owned(),
+                ops: Vec::new(),
+                mdc_keys: Vec::new(),
+                zone: None,
+                has_date: true,
+                time_only: false,
+                has_ansi: false,
+                head: None,
+                json: true,
+            });
+        }
         let tokens = tokenize(pattern)?;
         let mut b = Builder::default();
         for token in tokens {
@@ -255,6 +273,7 @@ impl LayoutParser {
             time_only: b.time_only,
             has_ansi: b.has_ansi,
             head,
+            json: false,
         })
     }
 
@@ -266,6 +285,9 @@ impl LayoutParser {
     pub fn parse_header<'a>(&self, line: &'a [u8]) -> Option<Header<'a>> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        if self.json {
+            return json::parse_header(line);
+        }
         let mut header = Header::empty();
         let mut budget = BACKTRACK_BUDGET;
         header.message = match &self.head {
@@ -276,6 +298,11 @@ impl LayoutParser {
             None => self.match_from(0, line, &mut header, &mut budget)?,
         };
         Some(header)
+    }
+
+    /// Whether the layout is JSON lines rather than a conversion pattern.
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     /// The pattern it was compiled from.
