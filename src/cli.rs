@@ -1,6 +1,6 @@
 //! The command line: subcommands and their flags.
 
-use crate::integration::layout::DEFAULT_LAYOUT;
+use crate::integration::layout::AUTO_LAYOUT;
 use crate::integration::message::DurationUnit;
 use crate::render::Format;
 use crate::report::quota::QuotaPeriod;
@@ -77,8 +77,11 @@ pub struct InputArgs {
     /// that contradicts the offsets the usage log wrote is refused.
     #[arg(long, value_name = "ZONE", env = "ESMLOG_TZ")]
     pub tz: Option<String>,
-    /// The Log4j PatternLayout integration.log is written with.
-    #[arg(long, value_name = "PATTERN", default_value = DEFAULT_LAYOUT, env = "ESMLOG_LAYOUT")]
+    /// The layout integration.log is written with: a Log4j 2 / log4j 1.x / Logback pattern
+    /// (`%d %-5p [%t] %c - %m%n`), `json` for one JSON object per line, or `auto`: ESM's
+    /// default (`%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%t] %c - %m%n`) when it reads the input,
+    /// else a layout inferred from the first lines (`esmlog check` shows it).
+    #[arg(long, value_name = "PATTERN", default_value = AUTO_LAYOUT, env = "ESMLOG_LAYOUT")]
     pub layout: String,
     /// The unit of integration.log durations written as a bare number (`duration=143`):
     /// ns, us, ms or s. A unit written with the value (`143ms`, `0.2s`, `PT0.143S`) wins.

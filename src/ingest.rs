@@ -3,13 +3,16 @@
 //! streamed.
 
 use crate::error::SourceError;
-use crate::integration::layout::LayoutParser;
+use crate::integration::layout::{
+    infer, LayoutError, LayoutParser, NoLayoutFound, AUTO_LAYOUT, DEFAULT_LAYOUT,
+};
 use crate::lines::{excerpt, LineSplitter};
 use crate::redact::redact;
 use crate::source::{discover, Input, LogKind, SNIFF_BYTES};
 use crate::usage::load::{looks_like_usage, parse_usage_bytes, parse_usage_reader, UsageFile};
 use rayon::prelude::*;
 use std::io::Read;
+use std::sync::Arc;
 
 /// An integration.log input, sniffed; stdin keeps its open stream since it cannot be reopened.
 pub struct IntegrationInput {
@@ -39,8 +42,45 @@ pub struct Skipped {
     pub first_line: String,
 }
 
+/// The layout `--layout` asks for: a pattern, or `auto`.
+#[derive(Debug, Clone)]
+pub enum LayoutChoice {
+    /// ESM's default layout when it reads the inputs, else one inferred from them.
+    Auto,
+    /// The layout given.
+    Given(Arc<LayoutParser>),
+}
+
+impl LayoutChoice {
+    /// `--layout`'s value: `auto` or a pattern (or `json`).
+    pub fn from_flag(value: &str) -> Result<LayoutChoice, LayoutError> {
+        if value.trim().eq_ignore_ascii_case(AUTO_LAYOUT) {
+            Ok(LayoutChoice::Auto)
+        } else {
+            LayoutParser::compile(value).map(|p| LayoutChoice::Given(Arc::new(p)))
+        }
+    }
+}
+
+/// How the layout of the integration.log inputs was settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayoutFinding {
+    /// Given with `--layout`.
+    Given,
+    /// `auto`, and ESM's default layout reads the inputs.
+    Default,
+    /// `auto`: inferred from the first lines of `from`.
+    Inferred {
+        from: String,
+        entries: usize,
+        explained: usize,
+        sampled: usize,
+    },
+    /// `auto`, and no layout could be found for `from`.
+    NotFound { from: String, why: NoLayoutFound },
+}
+
 /// Everything found behind the user's paths.
-#[derive(Default)]
 pub struct Ingest {
     pub usage: Vec<UsageFile>,
     pub integration: Vec<IntegrationInput>,
@@ -48,6 +88,23 @@ pub struct Ingest {
     pub errors: Vec<SourceError>,
     /// Inputs passed over that the user should hear of.
     pub warnings: Vec<String>,
+    /// The layout the integration.log inputs are read with, and how it was settled.
+    pub layout: Arc<LayoutParser>,
+    pub layout_finding: LayoutFinding,
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        Ingest {
+            usage: Vec::new(),
+            integration: Vec::new(),
+            skipped: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            layout: Arc::new(LayoutParser::default()),
+            layout_finding: LayoutFinding::Default,
+        }
+    }
 }
 
 impl Ingest {
@@ -68,7 +125,8 @@ impl Ingest {
 enum Sniffed {
     Usage(UsageFile, Option<SourceError>),
     Integration(IntegrationInput),
-    Unknown(Skipped),
+    /// Neither kind in the layout sniffed with; kept to be sniffed again with an inferred one.
+    Unknown(Skipped, IntegrationInput),
     Failed(SourceError),
 }
 
@@ -132,31 +190,59 @@ fn sniff(input: Input, layout: &LayoutParser) -> Sniffed {
             })
         }
         LogKind::Unknown => {
-            let first_line = LineSplitter::new(&head)
-                .find(|(_, l)| !l.iter().all(|b| b.is_ascii_whitespace()))
-                .map(|(_, l)| redact(&excerpt(l, 120)).into_owned())
-                .unwrap_or_default();
-            Sniffed::Unknown(Skipped {
-                name: input.name,
-                first_line,
-            })
+            let first_line = first_line_of(&head);
+            let keep = input.disk_path().is_none();
+            Sniffed::Unknown(
+                Skipped {
+                    name: input.name.clone(),
+                    first_line,
+                },
+                IntegrationInput {
+                    input,
+                    head,
+                    stream: if keep { Some(stream) } else { None },
+                },
+            )
         }
     }
 }
 
+/// The first non-blank line of a head, redacted and cut short, to show the user.
+fn first_line_of(head: &[u8]) -> String {
+    LineSplitter::new(head)
+        .find(|(_, l)| !l.iter().all(|b| b.is_ascii_whitespace()))
+        .map(|(_, l)| redact(&excerpt(l, 120)).into_owned())
+        .unwrap_or_default()
+}
+
 /// Finds, sniffs and (for usage logs) parses every input behind `paths`.
 pub fn ingest(paths: &[String], layout: &LayoutParser) -> Ingest {
+    ingest_with(paths, &LayoutChoice::Given(Arc::new(layout.clone())))
+}
+
+/// [`ingest`] with `--layout`'s choice. With `auto`, ESM's default layout is tried first;
+/// when it reads none of the inputs, the layout is inferred from the first input of
+/// neither kind and every such input is sniffed again with it. One layout serves a run:
+/// inputs it does not read are skipped, with the advice to give `--layout`.
+pub fn ingest_with(paths: &[String], choice: &LayoutChoice) -> Ingest {
     let discovery = discover(paths);
+    let (layout, finding) = match choice {
+        LayoutChoice::Given(layout) => (layout.clone(), LayoutFinding::Given),
+        LayoutChoice::Auto => (Arc::new(LayoutParser::default()), LayoutFinding::Default),
+    };
     let mut out = Ingest {
         errors: discovery.errors,
         warnings: discovery.warnings,
+        layout_finding: finding,
+        layout,
         ..Ingest::default()
     };
     let sniffed: Vec<Sniffed> = discovery
         .inputs
         .into_par_iter()
-        .map(|input| sniff(input, layout))
+        .map(|input| sniff(input, &out.layout))
         .collect();
+    let mut unknown = Vec::new();
     for s in sniffed {
         match s {
             Sniffed::Usage(file, error) => {
@@ -164,10 +250,61 @@ pub fn ingest(paths: &[String], layout: &LayoutParser) -> Ingest {
                 out.errors.extend(error);
             }
             Sniffed::Integration(i) => out.integration.push(i),
-            Sniffed::Unknown(skipped) => out.skipped.push(skipped),
+            Sniffed::Unknown(skipped, input) => unknown.push((skipped, input)),
             Sniffed::Failed(e) => out.errors.push(e),
         }
     }
+    // `auto`: the layout that best explains the first input that is not a usage log (ESM's
+    // default on a tie), then every such input sniffed again with it.
+    let first = out
+        .integration
+        .first()
+        .map(|i| (i.input.name.clone(), &i.head))
+        .or_else(|| unknown.first().map(|(s, i)| (s.name.clone(), &i.head)));
+    if let (LayoutChoice::Auto, Some((from, head))) = (choice, first) {
+        match infer(head) {
+            Ok(found) if found.parser.pattern() == DEFAULT_LAYOUT => {}
+            Ok(found) => {
+                out.layout_finding = LayoutFinding::Inferred {
+                    from,
+                    entries: found.entries,
+                    explained: found.explained,
+                    sampled: found.sampled,
+                };
+                out.layout = Arc::new(found.parser);
+                let sniffed: Vec<(Option<Skipped>, IntegrationInput)> = out
+                    .integration
+                    .drain(..)
+                    .map(|i| {
+                        let skipped = Skipped {
+                            name: i.input.name.clone(),
+                            first_line: first_line_of(&i.head),
+                        };
+                        (Some(skipped), i)
+                    })
+                    .chain(unknown.drain(..).map(|(s, i)| (Some(s), i)))
+                    .collect();
+                for (skipped, input) in sniffed {
+                    if sniff_kind(&input.head, &out.layout) == LogKind::Integration {
+                        out.integration.push(input);
+                    } else if let Some(skipped) = skipped {
+                        unknown.push((skipped, input));
+                    }
+                }
+            }
+            Err(why) if out.integration.is_empty() => {
+                out.layout_finding = LayoutFinding::NotFound {
+                    from,
+                    why: NoLayoutFound {
+                        first_line: redact(&why.first_line).into_owned(),
+                        ..why
+                    },
+                };
+            }
+            Err(_) => {}
+        }
+    }
+    out.skipped.extend(unknown.into_iter().map(|(s, _)| s));
     out
 }
 

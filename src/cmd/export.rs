@@ -9,12 +9,10 @@ use crate::export::calls::CallExport;
 use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
 use crate::fleet::{environments, input_args_of};
-use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
 use crate::progress::ProgressBar;
 use crate::usage::period::build_timeline;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// What was written for one environment, for the summary on stdout.
 struct Written {
@@ -31,7 +29,6 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let clock = clock_of(&args.input.tz)?;
     let out = PathBuf::from(&args.out);
     let exporter = args.format.exporter();
-    let layout = Arc::new(LayoutParser::compile(&args.input.layout)?);
     let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     // The global --no-redact (main.rs warns about it) is the one switch for every output.
     let redact = crate::redact::enabled();
@@ -66,7 +63,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
             written.buckets = buckets;
         }
         if !ingest.integration.is_empty() {
-            let mut options = ScanOptions::new(layout.clone());
+            let mut options = ScanOptions::new(ingest.layout.clone());
             options.message_pattern = message_pattern.clone();
             options.duration_unit = args.input.duration_unit;
             options.date = days_of_time_only_inputs(&options, &ingest.integration, &args.input)?;

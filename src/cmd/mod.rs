@@ -16,7 +16,7 @@ use crate::calendar::DateRange;
 use crate::cli::{InputArgs, UsageArgs};
 use crate::clock::ServerClock;
 use crate::error::UsageError;
-use crate::ingest::{ingest, Ingest};
+use crate::ingest::{ingest_with, Ingest, LayoutChoice, LayoutFinding};
 use crate::integration::layout::{LayoutError, LayoutParser};
 use crate::integration::scan::{date_in_file_name, scan, ScanOptions, ScanResult};
 use crate::messages;
@@ -139,10 +139,33 @@ pub fn clock_of(tz: &Option<String>) -> Result<ServerClock, UsageError> {
     }
 }
 
+/// Tells the user a layout that was inferred, or that none could be: they should know what
+/// their log was read with, and how to pin it.
+fn report_layout_finding(finding: &LayoutFinding, layout: &LayoutParser) {
+    match finding {
+        LayoutFinding::Given | LayoutFinding::Default => {}
+        LayoutFinding::Inferred {
+            from,
+            explained,
+            sampled,
+            ..
+        } => messages::warn(&format!(
+            "{from}: not in ESM's default layout; inferred `{}` from its first lines ({explained} of {sampled} explained). \
+             Pin it with --layout '{}' (or layout in esmlog.toml) if it is right.",
+            layout.pattern(),
+            layout.pattern()
+        )),
+        LayoutFinding::NotFound { from, why } => messages::warn(&format!(
+            "{from}: {why}. Give the Log4j pattern it was written with as --layout '…' \
+             (its log4j2.xml or logback.xml has it), or --layout json for JSON lines."
+        )),
+    }
+}
+
 /// Reads every input, reporting unreadable ones and skipped lines on stderr. A command
 /// without a per-environment view reads the inputs of every environment together.
 pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
-    let layout = LayoutParser::compile(&args.layout)?;
+    let choice = LayoutChoice::from_flag(&args.layout)?;
     let mut paths = args.paths.clone();
     if !args.environment.is_empty() || args.environments_by_folder {
         let envs = crate::fleet::environments(args)?;
@@ -153,7 +176,8 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
         }
         paths = envs.into_iter().flat_map(|e| e.paths).collect();
     }
-    let found = ingest(&paths, &layout);
+    let found = ingest_with(&paths, &choice);
+    report_layout_finding(&found.layout_finding, &found.layout);
     count_problems(found.skipped.len() as u64);
     for error in &found.errors {
         messages::error(&error.to_string());
@@ -165,7 +189,9 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
         messages::warn(&format!(
             "{}: neither a usage log nor an integration.log in layout `{}`; skipped (first line: `{}`). \
              If it is an integration.log, give its Log4j pattern with --layout.",
-            skipped.name, args.layout, skipped.first_line
+            skipped.name,
+            found.layout.pattern(),
+            skipped.first_line
         ));
     }
     Ok(found)
@@ -377,7 +403,7 @@ pub fn scan_integration(
     if ingest.integration.is_empty() {
         return Ok(None);
     }
-    let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    let mut options = ScanOptions::new(ingest.layout.clone());
     options.duration_unit = args.duration_unit;
     options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);

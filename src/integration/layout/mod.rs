@@ -15,6 +15,7 @@
 mod compile;
 mod date;
 mod date_format;
+mod infer;
 mod json;
 mod levels;
 mod literal;
@@ -33,6 +34,7 @@ use compile::{Builder, Op};
 use date::Zone;
 use pattern::tokenize;
 
+pub use infer::{infer, Inferred, NoLayoutFound, AUTO_LAYOUT, SAMPLE_LINES};
 pub use json::JSON_LAYOUT;
 
 /// The default layout ESM writes with.
