@@ -157,3 +157,35 @@ pub fn message(data: &[u8]) {
         assert_eq!(&*once, data);
     }
 }
+
+/// Layout inference and the JSON layout on arbitrary bytes: no panic; a layout found
+/// compiles again from its own pattern (so a user can pin it with `--layout`), and reading
+/// the input with it, or as JSON lines, accounts for every line.
+pub fn infer(data: &[u8]) {
+    if let Ok(found) = esmlog::integration::layout::infer(data) {
+        let pattern = found.parser.pattern();
+        let again = LayoutParser::compile(pattern)
+            .unwrap_or_else(|e| panic!("the inferred `{pattern}` does not compile: {e}"));
+        assert_eq!(again.pattern(), pattern);
+        assert!(found.entries > 0 && found.explained <= found.sampled);
+        let (tally, _) = scan_buffer("f", data, &ScanOptions::new(Arc::new(again)));
+        assert!(
+            tally.lines.is_consistent(),
+            "{pattern:?}: {:?}",
+            tally.lines
+        );
+    }
+    let json = LayoutParser::compile("json").unwrap();
+    for line in data.split(|&b| b == b'\n') {
+        if let Some(header) = json.parse_header(line) {
+            assert!(
+                line.ends_with(header.message)
+                    || line
+                        .strip_suffix(b"\r")
+                        .is_some_and(|l| l.ends_with(header.message))
+            );
+        }
+    }
+    let (tally, _) = scan_buffer("f", data, &ScanOptions::new(Arc::new(json)));
+    assert!(tally.lines.is_consistent(), "json: {:?}", tally.lines);
+}

@@ -80,6 +80,32 @@ pub enum LayoutFinding {
     NotFound { from: String, why: NoLayoutFound },
 }
 
+impl LayoutFinding {
+    /// For `check`: the layout the integration.log inputs were read with and how it was
+    /// found, or why none was.
+    pub fn describe(&self, layout: &LayoutParser) -> String {
+        let pattern = layout.pattern();
+        match self {
+            LayoutFinding::Given => format!("integration.log layout: `{pattern}` (--layout)."),
+            LayoutFinding::Default => {
+                format!("integration.log layout: ESM's default, `{pattern}`.")
+            }
+            LayoutFinding::Inferred {
+                from,
+                explained,
+                sampled,
+                ..
+            } => format!(
+                "integration.log layout: `{pattern}`, inferred from the first lines of {from} \
+                 ({explained} of {sampled} explained). Pin it with --layout '{pattern}'."
+            ),
+            LayoutFinding::NotFound { from, why } => format!(
+                "{from}: {why}. Give its Log4j pattern with --layout '…', or --layout json."
+            ),
+        }
+    }
+}
+
 /// Everything found behind the user's paths.
 pub struct Ingest {
     pub usage: Vec<UsageFile>,

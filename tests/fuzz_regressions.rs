@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("layout", checks::layout),
     ("entries", checks::entries),
     ("message", checks::message),
+    ("infer", checks::infer),
 ];
 
 fn inputs(folder: &str, target: &str) -> Vec<PathBuf> {

@@ -2,6 +2,7 @@
 
 use super::{clock_of, read_inputs, scan_integration, write_report, CommandError, Status};
 use crate::cli::CheckArgs;
+use crate::ingest::LayoutFinding;
 use crate::report::check::check_report;
 use crate::usage::period::build_timeline;
 
@@ -15,7 +16,12 @@ pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
     let timeline = build_timeline(&ingest.usage, clock)?;
     let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
     let files = scanned.map(|s| s.files).unwrap_or_default();
-    let report = check_report(&ingest.usage, &files, &ingest.skipped, timeline.anomalies);
+    let mut report = check_report(&ingest.usage, &files, &ingest.skipped, timeline.anomalies);
+    let shows_layout =
+        !files.is_empty() || matches!(ingest.layout_finding, LayoutFinding::NotFound { .. });
+    if shows_layout {
+        report.layout = Some(ingest.layout_finding.describe(&ingest.layout));
+    }
     write_report(&report, &args.output, &input_paths)?;
     Ok(if report.has_problems() {
         Status::Findings

@@ -367,13 +367,12 @@ impl serde::Serialize for FieldSources {
                 .map(MessageShape::describe)
                 .collect::<Vec<_>>(),
         )?;
-        s.serialize_field(
-            "keys",
-            &self
-                .keys()
-                .map(|k| (k.field.name(), k.name()))
-                .collect::<Vec<_>>(),
-        )?;
+        // Field name to the keys it was read under: `{"status": ["statusCode"]}`.
+        let mut keys: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for key in self.keys() {
+            keys.entry(key.field.name()).or_default().push(key.name());
+        }
+        s.serialize_field("keys", &keys)?;
         s.end()
     }
 }

@@ -59,6 +59,8 @@ impl FileCheck {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct CheckReport {
     pub files: Vec<FileCheck>,
+    /// The integration.log layout read with and how it was found (none without one).
+    pub layout: Option<String>,
     /// Anomalies in the usage counters across files.
     pub anomalies: Vec<Anomaly>,
 }
@@ -162,7 +164,11 @@ pub fn check_report(
             text: s.first_line.clone(),
         }],
     }));
-    CheckReport { files, anomalies }
+    CheckReport {
+        files,
+        layout: None,
+        anomalies,
+    }
 }
 
 fn kind_name(kind: LogKind) -> &'static str {
@@ -266,11 +272,12 @@ impl Report for CheckReport {
     }
 
     fn notes(&self) -> Vec<String> {
-        let mut notes: Vec<String> = self
-            .files
-            .iter()
-            .filter_map(|f| Some(format!("{}: {}.", f.path, f.field_sources.describe()?)))
-            .collect();
+        let mut notes: Vec<String> = self.layout.iter().cloned().collect();
+        notes.extend(
+            self.files
+                .iter()
+                .filter_map(|f| Some(format!("{}: {}.", f.path, f.field_sources.describe()?))),
+        );
         notes.push(if self.has_problems() {
             "Problems found: see above. Reports skip these lines and say so.".to_string()
         } else {

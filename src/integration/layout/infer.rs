@@ -190,17 +190,32 @@ fn candidates(lines: &[&[u8]]) -> BTreeSet<String> {
     let ansi = lines
         .iter()
         .any(|l| memchr::memmem::find(l, b"\x1b[").is_some());
-    let mut dates = BTreeSet::new();
-    for line in lines.iter().take(WALKED_LINES * 4) {
-        let plain = strip_ansi(line);
-        let date = find_date(&plain);
-        if let Some(date) = &date {
-            dates.insert(date.pattern);
+    // The date shape most lines have: a line with another one (an impossible date that only
+    // a shorter shape further right accepts) is no model for the header.
+    let plain: Vec<(Vec<u8>, Option<DateAt>)> = lines
+        .iter()
+        .take(WALKED_LINES * 4)
+        .map(|line| {
+            let plain = strip_ansi(line);
+            let date = find_date(&plain);
+            (plain, date)
+        })
+        .collect();
+    let mut shapes: Vec<(&'static str, usize)> = Vec::new();
+    for date in plain.iter().filter_map(|(_, d)| d.as_ref()) {
+        match shapes.iter_mut().find(|(p, _)| *p == date.pattern) {
+            Some((_, n)) => *n += 1,
+            None => shapes.push((date.pattern, 1)),
         }
-        if out.len() > WALKED_LINES * 6 {
+    }
+    let consensus = shapes.iter().max_by_key(|(_, n)| *n).map(|(p, _)| *p);
+    let mut walked = 0;
+    for (line, date) in &plain {
+        if date.as_ref().map(|d| d.pattern) != consensus || walked >= WALKED_LINES {
             continue;
         }
-        let parts = walk(&plain, date.as_ref());
+        walked += 1;
+        let parts = walk(line, date.as_ref());
         if parts
             .iter()
             .any(|p| matches!(p, Part::Date(_) | Part::Level { .. }))
@@ -210,6 +225,7 @@ fn candidates(lines: &[&[u8]]) -> BTreeSet<String> {
             }
         }
     }
+    let dates = consensus.into_iter();
     for date in dates {
         for prefix in [format!("%d{{{date}}} "), format!("[%d{{{date}}}] ")] {
             for rest in WELL_KNOWN {

@@ -314,15 +314,16 @@ fn string_at(s: &[u8], from: usize) -> (&[u8], usize) {
 mod tests {
     use super::*;
 
-    fn header(
-        line: &str,
-    ) -> Option<(
+    /// Time, offset, level, thread, logger.
+    type Read = (
         Option<String>,
         Option<i32>,
         Option<String>,
         Option<String>,
         Option<String>,
-    )> {
+    );
+
+    fn header(line: &str) -> Option<Read> {
         let text = |b: Option<&[u8]>| b.map(|b| String::from_utf8_lossy(b).into_owned());
         parse_header(line.as_bytes()).map(|h| {
             (
