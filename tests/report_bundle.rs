@@ -405,6 +405,8 @@ fn the_page_renders_in_a_real_browser() {
     assert_eq!(dom.matches("<svg").count(), CHARTS.len());
     assert!(!dom.contains("<b>x</b>"));
 
+    no_sideways_scroll_at_1280px(&browser, &page);
+
     let shot = dir.path().join("page.png");
     let run = headless(
         &browser,
@@ -429,6 +431,79 @@ fn the_page_renders_in_a_real_browser() {
         png.len() > 60_000,
         "the screenshot looks blank: {} bytes",
         png.len()
+    );
+}
+
+/// At a window 1280 px wide, neither the page nor the line-accounting table scrolls
+/// sideways. The page has no script of its own, so a copy of it beside it (same folder, same
+/// links) gets one that measures the laid-out page and writes the widths into the DOM, which
+/// `--dump-dom` prints: `page` is the document's scroll width against the window's, and each
+/// table wrapper (which scrolls sideways, `overflow-x: auto`, when its table is too wide)
+/// its scroll width against its visible width.
+fn no_sideways_scroll_at_1280px(browser: &Path, page: &Path) {
+    let html = fs::read_to_string(page).unwrap();
+    let script = "<script>\n\
+        const rows = ['page\\t' + document.documentElement.scrollWidth + '\\t' + window.innerWidth];\n\
+        for (const wrap of document.querySelectorAll('.table-wrap')) {\n\
+          const caption = wrap.querySelector('caption');\n\
+          rows.push((caption ? caption.textContent : '?') + '\\t' + wrap.scrollWidth + '\\t' + wrap.clientWidth);\n\
+        }\n\
+        const pre = document.createElement('pre');\n\
+        pre.id = 'measured';\n\
+        pre.textContent = rows.join('\\n');\n\
+        document.body.appendChild(pre);\n\
+        </script>\n";
+    assert!(html.contains("</body>"));
+    let measured_page = page.with_file_name("measure-width.html");
+    fs::write(
+        &measured_page,
+        html.replace("</body>", &format!("{script}</body>")),
+    )
+    .unwrap();
+    let dom = headless(
+        browser,
+        &measured_page,
+        &[
+            "--dump-dom".to_string(),
+            "--window-size=1280,900".to_string(),
+        ],
+    );
+    fs::remove_file(&measured_page).unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let measured = dom
+        .split_once("<pre id=\"measured\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(text, _)| text)
+        .unwrap_or_else(|| panic!("the measuring script did not run: {dom}"));
+    let widths: Vec<(&str, u32, u32)> = measured
+        .lines()
+        .map(|line| {
+            let mut cells = line.split('\t');
+            let name = cells.next().unwrap();
+            let mut number = || cells.next().unwrap().trim().parse::<u32>().unwrap();
+            (name, number(), number())
+        })
+        .collect();
+    let (_, page_width, window) = widths[0];
+    assert_eq!(window, 1280, "the window is not 1280 px wide: {measured}");
+    assert!(
+        page_width <= 1280,
+        "the page scrolls sideways at 1280 px: {measured}"
+    );
+    let lines = widths
+        .iter()
+        .find(|(name, ..)| *name == "Line accounting per input")
+        .unwrap_or_else(|| panic!("no line-accounting table: {measured}"));
+    assert!(
+        lines.1 <= lines.2,
+        "the line-accounting table scrolls sideways at 1280 px ({} px of content in {} px): {measured}",
+        lines.1,
+        lines.2
     );
 }
 
