@@ -454,12 +454,15 @@ fn no_sideways_scroll_at_1280px(browser: &Path, page: &Path) {
         document.body.appendChild(pre);\n\
         </script>\n";
     assert!(html.contains("</body>"));
+    // The page forbids scripts (its Content-Security-Policy); the measuring copy allows its
+    // own inline one and changes nothing else.
+    let policy = "default-src 'none'; style-src 'unsafe-inline'";
+    assert!(html.contains(policy), "the page's policy changed");
+    let measuring = html
+        .replace(policy, &format!("{policy}; script-src 'unsafe-inline'"))
+        .replace("</body>", &format!("{script}</body>"));
     let measured_page = page.with_file_name("measure-width.html");
-    fs::write(
-        &measured_page,
-        html.replace("</body>", &format!("{script}</body>")),
-    )
-    .unwrap();
+    fs::write(&measured_page, measuring).unwrap();
     let dom = headless(
         browser,
         &measured_page,
@@ -708,4 +711,83 @@ fn hours_of_a_month_are_too_early_to_compare_or_project() {
         !markdown.contains("−9"),
         "no percentage change from 15 hours"
     );
+}
+
+/// A report of a stretch of hours (`--since`/`--until` with times) or of the last hours
+/// (`--last`): the generated integration.log records every call the usage log counts, so
+/// its successful calls in the window are the true count, which the window's min and max
+/// must hold, and the users table counts the window's calls alone.
+#[test]
+fn a_window_of_hours_is_reported_with_bounds_that_hold_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    generate(&GenerateArgs {
+        seed: 11,
+        weeks: 1,
+        calls_per_hour: 200,
+        start: "2023-10-10".parse().unwrap(),
+        truth: Some(dir.path().join("truth.json")),
+        ..GenerateArgs::new(logs.clone())
+    })
+    .unwrap();
+    let windows: [&[&str]; 4] = [
+        &["--since", "2023-10-12T09:00", "--until", "2023-10-12T09:15"],
+        &[
+            "--since",
+            "2023-10-12 13:20",
+            "--until",
+            "2023-10-12 17:45:00",
+        ],
+        &["--since", "2023-10-15T22:00", "--until", "2023-10-16T02:00"],
+        &["--last", "3h"],
+    ];
+    for window in windows {
+        let out = dir.path().join("out");
+        let mut args = vec!["report", "--quiet", "--tz", "Europe/Helsinki", path(&logs)];
+        args.extend(["--out", path(&out)]);
+        args.extend(window);
+        let run = esmlog(&args);
+        assert!(
+            run.status.success(),
+            "{window:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let summary: Value =
+            serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        let t = &summary["transactions"];
+        let truth = t["integration"]["successful"].as_u64().unwrap();
+        let (min, max) = (t["min"].as_u64().unwrap(), t["max"].as_u64());
+        assert!(
+            min <= truth,
+            "{window:?}: min {min} over the truth {truth}: {t}"
+        );
+        if let Some(max) = max {
+            assert!(
+                truth <= max,
+                "{window:?}: max {max} under the truth {truth}: {t}"
+            );
+        }
+        assert_eq!(t["integration"]["verdict"], "agrees", "{window:?}: {t}");
+        // The users table is the window's: its calls add up to no more than the window holds.
+        let users = fs::read_to_string(out.join("data").join("users.csv")).unwrap();
+        let successful: u64 = users
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(2)?.parse::<u64>().ok())
+            .sum();
+        // Beyond the usage log's last line (the last hours) the reconciliation stops where
+        // the usage log does; the users table still counts the whole window.
+        if window[0] == "--last" {
+            assert!(successful >= truth, "{window:?}: users.csv\n{users}");
+        } else {
+            assert_eq!(successful, truth, "{window:?}: users.csv\n{users}");
+        }
+        let label = summary["period"].as_str().unwrap();
+        assert!(label.contains('/'), "{label}");
+        if window[0] == "--since" {
+            let from = window[1].replace(' ', "T");
+            assert!(label.starts_with(&from[..16]), "{label} for {window:?}");
+        }
+        fs::remove_dir_all(&out).unwrap();
+    }
 }

@@ -341,6 +341,9 @@ impl Figures {
     pub fn transactions(&self) -> Option<&MonthRow> {
         match self.period {
             Period::Month { .. } => self.monthly.months.first(),
+            // A window inside one month is that month's row, the same figures as the total
+            // plus integration.log's count beside them.
+            Period::Window { .. } if self.monthly.months.len() == 1 => self.monthly.months.first(),
             Period::All { .. } | Period::Window { .. } => self.monthly.total.as_ref(),
         }
     }
