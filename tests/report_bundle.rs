@@ -599,6 +599,38 @@ fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
     // And the chart keeps the months between them in their place.
     let chart = fs::read_to_string(out.join("charts").join("monthly-transactions.svg")).unwrap();
     assert!(chart.contains("2023-07") && chart.contains("no data"));
+
+    // The same days give the same rejected calls from the same source: the weeks' total (the
+    // weeks cut to the month), the month's row and the headline are the usage log's, and
+    // the weeks' total, beside integration.log's column, says so.
+    let cell = |row: &str, column: usize| -> String {
+        row.split('|')
+            .nth(column + 1)
+            .unwrap()
+            .trim()
+            .trim_matches('*')
+            .to_string()
+    };
+    let october = rows.iter().find(|r| r.starts_with("| 2023-10 ")).unwrap();
+    let rejected = cell(october, 4);
+    let weeks_total = markdown
+        .split("**Transactions per week")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("| **total"))
+        .expect("the weeks' total");
+    assert_eq!(cell(weeks_total, 0), "total (usage log)", "{weeks_total}");
+    assert_eq!(
+        cell(weeks_total, 4),
+        rejected,
+        "{weeks_total} against {october}"
+    );
+    let headline = format!("Rejected calls (usage log): {rejected} (");
+    assert!(
+        markdown.contains(&headline),
+        "no `{headline}` in the headline"
+    );
 }
 
 /// Generated logs from `start` for `weeks` whole weeks after the first (they end on the
