@@ -460,7 +460,14 @@ mod tests {
     /// error's first words.
     #[test]
     fn range_flags_case_table() {
-        const CASES: &[(Option<&str>, Option<&str>, Option<&str>, &str)] = &[
+        /// `--since`, `--until`, `--last`, and what they give.
+        type Case = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static str,
+        );
+        const CASES: &[Case] = &[
             (Some("2023-10-26"), None, None, "2023-10-26 00:00..-"),
             (None, Some("2023-10-26"), None, "-..2023-10-27 00:00"),
             (
