@@ -167,6 +167,8 @@ pub struct CallsArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Group by these dimensions, in order: user, endpoint, template, method, status, ip,
     /// hour, day, week (repeat the flag or separate with commas).
     #[arg(
@@ -226,7 +228,8 @@ pub struct RejectionsArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub range: RangeArgs,
-    /// Exit with code 1 when a spike is found (for cron and monitoring).
+    /// Exit with code 1 when a spike is found that starts in the range (for cron and
+    /// monitoring: with --last 15m every 15 minutes, each spike is raised once).
     #[arg(long)]
     pub fail_on_spike: bool,
     /// Minutes before a minute, not in a spike, whose rejection rate is its baseline.
@@ -267,6 +270,10 @@ pub struct ReportArgs {
     /// Report all the data instead of one month.
     #[arg(long)]
     pub all: bool,
+    /// Instead of a month: the days or the stretch of time to report (--since, --until), or
+    /// the last 15m, 2h, 7d… up to the newest line (--last).
+    #[command(flatten)]
+    pub range: RangeArgs,
     /// Licensed volume of transactions: shows the share used and a run-rate forecast
     /// (`60000`, `60,000` or `60k`).
     #[arg(long, value_name = "N", env = "ESMLOG_QUOTA", value_parser = parse_volume)]
@@ -281,22 +288,30 @@ pub struct ReportArgs {
     /// token lifetime are avoidable.
     #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = positive_minutes)]
     pub token_minutes: i64,
-    /// Exit 1 when a rejection spike starts in the reported period.
+    /// Exit 1 when a rejection spike starts in the reported period (with --last, in the
+    /// window: a job run every 15 minutes raises each spike once).
     #[arg(long)]
     pub fail_on_spike: bool,
     #[command(flatten)]
     pub alerts: AlertArgs,
 }
 
-/// `--since` and `--until`: the local days a report keeps.
-#[derive(Debug, Clone, Args)]
+/// `--since`, `--until` and `--last`: the stretch of the server's wall clock (in the `--tz`
+/// zone) a report keeps.
+#[derive(Debug, Clone, Default, Args)]
 pub struct RangeArgs {
-    /// First local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
+    /// First day or moment to report: 2023-10-26 (from its midnight), 2023-10-26T11:00 or
+    /// 2023-10-26 11:00 (seconds may be given, as :00).
+    #[arg(long, value_name = "DATE[THH:MM]")]
     pub since: Option<String>,
-    /// Last local date to report (YYYY-MM-DD, inclusive).
-    #[arg(long, value_name = "DATE")]
+    /// Last day to report (2023-10-26: that day included), or the moment the report stops
+    /// before (2023-10-26T11:15: up to 11:14:59).
+    #[arg(long, value_name = "DATE[THH:MM]")]
     pub until: Option<String>,
+    /// Report the last 15m, 2h, 7d or 1w (units s, m, h, d, w; whole minutes) up to the end
+    /// of the minute of the newest line in the inputs. Not with --since or --until.
+    #[arg(long, value_name = "LENGTH")]
+    pub last: Option<String>,
 }
 
 /// Flags of `esmlog export`.

@@ -52,8 +52,8 @@ pub enum UsageError {
     BadZone { value: String },
     #[error("{flag} {value}: expected a date as YYYY-MM-DD")]
     BadDate { flag: &'static str, value: String },
-    #[error("--since {since} is after --until {until}")]
-    EmptyRange { since: String, until: String },
+    #[error(transparent)]
+    Range(#[from] crate::calendar::RangeError),
     #[error("{flag} {value}: {reason}")]
     BadValue {
         flag: &'static str,

@@ -5,7 +5,7 @@
 //! generator wrote.
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use esmlog::calendar::DateRange;
+use esmlog::calendar::TimeRange;
 use esmlog::clock::ServerClock;
 use esmlog::entry_writer::{EntryFields, EntryWriter};
 use esmlog::integration::aggregate::Dim;
@@ -99,7 +99,7 @@ fn files_of(parts: &[Vec<String>]) -> Vec<UsageFile> {
 fn options() -> UsageOptions {
     UsageOptions {
         clock: ServerClock::PeriodOffsets,
-        range: DateRange::default(),
+        range: TimeRange::ALL,
         quota: None,
     }
 }

@@ -405,6 +405,8 @@ fn the_page_renders_in_a_real_browser() {
     assert_eq!(dom.matches("<svg").count(), CHARTS.len());
     assert!(!dom.contains("<b>x</b>"));
 
+    no_sideways_scroll_at_1280px(&browser, &page);
+
     let shot = dir.path().join("page.png");
     let run = headless(
         &browser,
@@ -429,6 +431,82 @@ fn the_page_renders_in_a_real_browser() {
         png.len() > 60_000,
         "the screenshot looks blank: {} bytes",
         png.len()
+    );
+}
+
+/// At a window 1280 px wide, neither the page nor the line-accounting table scrolls
+/// sideways. The page has no script of its own, so a copy of it beside it (same folder, same
+/// links) gets one that measures the laid-out page and writes the widths into the DOM, which
+/// `--dump-dom` prints: `page` is the document's scroll width against the window's, and each
+/// table wrapper (which scrolls sideways, `overflow-x: auto`, when its table is too wide)
+/// its scroll width against its visible width.
+fn no_sideways_scroll_at_1280px(browser: &Path, page: &Path) {
+    let html = fs::read_to_string(page).unwrap();
+    let script = "<script>\n\
+        const rows = ['page\\t' + document.documentElement.scrollWidth + '\\t' + window.innerWidth];\n\
+        for (const wrap of document.querySelectorAll('.table-wrap')) {\n\
+          const caption = wrap.querySelector('caption');\n\
+          rows.push((caption ? caption.textContent : '?') + '\\t' + wrap.scrollWidth + '\\t' + wrap.clientWidth);\n\
+        }\n\
+        const pre = document.createElement('pre');\n\
+        pre.id = 'measured';\n\
+        pre.textContent = rows.join('\\n');\n\
+        document.body.appendChild(pre);\n\
+        </script>\n";
+    assert!(html.contains("</body>"));
+    // The page forbids scripts (its Content-Security-Policy); the measuring copy allows its
+    // own inline one and changes nothing else.
+    let policy = "default-src 'none'; style-src 'unsafe-inline'";
+    assert!(html.contains(policy), "the page's policy changed");
+    let measuring = html
+        .replace(policy, &format!("{policy}; script-src 'unsafe-inline'"))
+        .replace("</body>", &format!("{script}</body>"));
+    let measured_page = page.with_file_name("measure-width.html");
+    fs::write(&measured_page, measuring).unwrap();
+    let dom = headless(
+        browser,
+        &measured_page,
+        &[
+            "--dump-dom".to_string(),
+            "--window-size=1280,900".to_string(),
+        ],
+    );
+    fs::remove_file(&measured_page).unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let measured = dom
+        .split_once("<pre id=\"measured\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(text, _)| text)
+        .unwrap_or_else(|| panic!("the measuring script did not run: {dom}"));
+    let widths: Vec<(&str, u32, u32)> = measured
+        .lines()
+        .map(|line| {
+            let mut cells = line.split('\t');
+            let name = cells.next().unwrap();
+            let mut number = || cells.next().unwrap().trim().parse::<u32>().unwrap();
+            (name, number(), number())
+        })
+        .collect();
+    let (_, page_width, window) = widths[0];
+    assert_eq!(window, 1280, "the window is not 1280 px wide: {measured}");
+    assert!(
+        page_width <= 1280,
+        "the page scrolls sideways at 1280 px: {measured}"
+    );
+    let lines = widths
+        .iter()
+        .find(|(name, ..)| *name == "Line accounting per input")
+        .unwrap_or_else(|| panic!("no line-accounting table: {measured}"));
+    assert!(
+        lines.1 <= lines.2,
+        "the line-accounting table scrolls sideways at 1280 px ({} px of content in {} px): {measured}",
+        lines.1,
+        lines.2
     );
 }
 
@@ -521,6 +599,38 @@ fn a_one_month_report_shows_the_months_before_without_a_mixed_total() {
     // And the chart keeps the months between them in their place.
     let chart = fs::read_to_string(out.join("charts").join("monthly-transactions.svg")).unwrap();
     assert!(chart.contains("2023-07") && chart.contains("no data"));
+
+    // The same days give the same rejected calls from the same source: the weeks' total (the
+    // weeks cut to the month), the month's row and the headline are the usage log's, and
+    // the weeks' total, beside integration.log's column, says so.
+    let cell = |row: &str, column: usize| -> String {
+        row.split('|')
+            .nth(column + 1)
+            .unwrap()
+            .trim()
+            .trim_matches('*')
+            .to_string()
+    };
+    let october = rows.iter().find(|r| r.starts_with("| 2023-10 ")).unwrap();
+    let rejected = cell(october, 4);
+    let weeks_total = markdown
+        .split("**Transactions per week")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("| **total"))
+        .expect("the weeks' total");
+    assert_eq!(cell(weeks_total, 0), "total (usage log)", "{weeks_total}");
+    assert_eq!(
+        cell(weeks_total, 4),
+        rejected,
+        "{weeks_total} against {october}"
+    );
+    let headline = format!("Rejected calls (usage log): {rejected} (");
+    assert!(
+        markdown.contains(&headline),
+        "no `{headline}` in the headline"
+    );
 }
 
 /// Generated logs from `start` for `weeks` whole weeks after the first (they end on the
@@ -633,4 +743,83 @@ fn hours_of_a_month_are_too_early_to_compare_or_project() {
         !markdown.contains("−9"),
         "no percentage change from 15 hours"
     );
+}
+
+/// A report of a stretch of hours (`--since`/`--until` with times) or of the last hours
+/// (`--last`): the generated integration.log records every call the usage log counts, so
+/// its successful calls in the window are the true count, which the window's min and max
+/// must hold, and the users table counts the window's calls alone.
+#[test]
+fn a_window_of_hours_is_reported_with_bounds_that_hold_the_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    generate(&GenerateArgs {
+        seed: 11,
+        weeks: 1,
+        calls_per_hour: 200,
+        start: "2023-10-10".parse().unwrap(),
+        truth: Some(dir.path().join("truth.json")),
+        ..GenerateArgs::new(logs.clone())
+    })
+    .unwrap();
+    let windows: [&[&str]; 4] = [
+        &["--since", "2023-10-12T09:00", "--until", "2023-10-12T09:15"],
+        &[
+            "--since",
+            "2023-10-12 13:20",
+            "--until",
+            "2023-10-12 17:45:00",
+        ],
+        &["--since", "2023-10-15T22:00", "--until", "2023-10-16T02:00"],
+        &["--last", "3h"],
+    ];
+    for window in windows {
+        let out = dir.path().join("out");
+        let mut args = vec!["report", "--quiet", "--tz", "Europe/Helsinki", path(&logs)];
+        args.extend(["--out", path(&out)]);
+        args.extend(window);
+        let run = esmlog(&args);
+        assert!(
+            run.status.success(),
+            "{window:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let summary: Value =
+            serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        let t = &summary["transactions"];
+        let truth = t["integration"]["successful"].as_u64().unwrap();
+        let (min, max) = (t["min"].as_u64().unwrap(), t["max"].as_u64());
+        assert!(
+            min <= truth,
+            "{window:?}: min {min} over the truth {truth}: {t}"
+        );
+        if let Some(max) = max {
+            assert!(
+                truth <= max,
+                "{window:?}: max {max} under the truth {truth}: {t}"
+            );
+        }
+        assert_eq!(t["integration"]["verdict"], "agrees", "{window:?}: {t}");
+        // The users table is the window's: its calls add up to no more than the window holds.
+        let users = fs::read_to_string(out.join("data").join("users.csv")).unwrap();
+        let successful: u64 = users
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(2)?.parse::<u64>().ok())
+            .sum();
+        // Beyond the usage log's last line (the last hours) the reconciliation stops where
+        // the usage log does; the users table still counts the whole window.
+        if window[0] == "--last" {
+            assert!(successful >= truth, "{window:?}: users.csv\n{users}");
+        } else {
+            assert_eq!(successful, truth, "{window:?}: users.csv\n{users}");
+        }
+        let label = summary["period"].as_str().unwrap();
+        assert!(label.contains('/'), "{label}");
+        if window[0] == "--since" {
+            let from = window[1].replace(' ', "T");
+            assert!(label.starts_with(&from[..16]), "{label} for {window:?}");
+        }
+        fs::remove_dir_all(&out).unwrap();
+    }
 }

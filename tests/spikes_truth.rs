@@ -327,3 +327,117 @@ fn errors_at_the_same_volume_read_as_a_server_problem() {
     assert_eq!(overlapping[0]["reading"], "server_problem", "{found:?}");
     assert_eq!(overlapping[0]["top_statuses"][0]["name"], "503");
 }
+
+/// integration.log's lines written before `cutoff` (wall clock), as a job run at `cutoff`
+/// would find them: every integration.log file, oldest first, read up to the first entry
+/// stamped at or after it.
+fn integration_log_until(dir: &std::path::Path, cutoff: chrono::NaiveDateTime) -> String {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("integration.log")
+        })
+        .collect();
+    // Dated, gzipped weeks first, then the current integration.log.
+    files.sort_by_key(|p| (!p.to_string_lossy().ends_with(".gz"), p.clone()));
+    let mut text = String::new();
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        let body = if file.to_string_lossy().ends_with(".gz") {
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut out)
+                .unwrap();
+            out
+        } else {
+            String::from_utf8(bytes).unwrap()
+        };
+        for line in body.split_inclusive('\n') {
+            let stamp = line
+                .get(..19)
+                .and_then(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").ok());
+            if stamp.is_some_and(|t| t >= cutoff) {
+                return text;
+            }
+            text.push_str(line);
+        }
+    }
+    text
+}
+
+/// A job run every 15 minutes with `--last 15m --fail-on-spike` on the log as it stands then
+/// raises a 40-minute burst once: in the run whose window holds its first minute, not in the
+/// runs after it, while the burst goes on, nor in those before.
+#[test]
+fn a_job_every_15_minutes_raises_a_spike_once() {
+    // Ten calls a minute, so that every minute has a line and each window ends on the
+    // quarter-hour the job runs at.
+    let (dir, truth) = scenario_logs(
+        0,
+        600,
+        &Scenario {
+            bursts: Some(vec![burst(24 * 60 + 14, 40, "HR_IMPORT", 80)]),
+            ..Scenario::default()
+        },
+    );
+    let injected = &truth.spikes[0];
+    let start = instant(&injected.start).naive_local();
+    let end = instant(&injected.end).naive_local();
+    let first_run = chrono::NaiveDateTime::new(
+        start.date(),
+        chrono::NaiveTime::from_hms_opt(chrono::Timelike::hour(&start), 0, 0).unwrap(),
+    ) - chrono::Duration::minutes(30);
+    let mut raised = Vec::new();
+    let mut cutoff = first_run;
+    while cutoff <= end + chrono::Duration::minutes(45) {
+        let job = tempfile::tempdir().unwrap();
+        std::fs::write(
+            job.path().join("integration.log"),
+            integration_log_until(dir.path(), cutoff),
+        )
+        .unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_esmlog"))
+            .args([
+                "rejections",
+                "--last",
+                "15m",
+                "--fail-on-spike",
+                "--format",
+                "json",
+                "--quiet",
+                "--tz",
+                "Europe/Helsinki",
+            ])
+            .arg(job.path())
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stderr)));
+        let spikes = report["spikes"].as_array().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(if spikes.is_empty() { 0 } else { 1 }),
+            "run at {cutoff}: {report}"
+        );
+        for spike in spikes {
+            let at = instant(spike["start"].as_str().unwrap()).naive_local();
+            // The spike belongs to this run's window: the 15 minutes before the run.
+            assert!(
+                at >= cutoff - chrono::Duration::minutes(15) && at < cutoff,
+                "run at {cutoff} raised a spike starting {at}"
+            );
+            raised.push((cutoff, at));
+        }
+        cutoff += chrono::Duration::minutes(15);
+    }
+    assert_eq!(raised.len(), 1, "raised {raised:?} for {injected:?}");
+    assert!(
+        (raised[0].1 - start).num_minutes().abs() <= 2,
+        "raised {raised:?} for {injected:?}"
+    );
+    // The run that raised it saw the burst's first minutes only: it runs before the end.
+    assert!(raised[0].0 < end, "{raised:?} for {injected:?}");
+}

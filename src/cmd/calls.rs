@@ -1,12 +1,13 @@
 //! `esmlog calls`.
 
 use super::{
-    message_pattern_of, read_inputs, scan_integration, write_chart, write_report, CommandError,
-    Status,
+    message_pattern_of, range_spec, read_inputs, resolve_range, scan_integration, write_chart,
+    write_report, CommandError, Status,
 };
 use crate::cli::CallsArgs;
 use crate::integration::aggregate::Dim;
 use crate::integration::scan::ScanOptions;
+use crate::report::bundle::within;
 use crate::report::calls::{calls_report, CallsSettings};
 use crate::report::charts;
 
@@ -19,8 +20,10 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
             }
         }
     }
+    let spec = range_spec(&args.range)?;
     let mut ingest = read_inputs(&args.input)?;
     let input_paths = ingest.disk_paths();
+    let range = resolve_range(&spec, &ingest, &args.input)?;
     let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     let configure = |options: &mut ScanOptions| {
         // Users are always counted: the users chart and the login analysis need them.
@@ -32,12 +35,16 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
         options.message_pattern = message_pattern;
         // Spike causes are the rejections report's; none of these tables or charts reads them.
         options.failures = false;
+        options.window = range;
     };
-    let Some(result) = scan_integration(&mut ingest, &args.input, configure, args.threads)? else {
+    let Some(scanned) = scan_integration(&mut ingest, &args.input, configure, args.threads)? else {
         return Err(CommandError::NoIntegrationLog {
             inputs: args.input.paths.join(", "),
         });
     };
+    // The scan cut the groups to the range; the minutes (rate limit, logins, busiest
+    // minute, charts) are cut here, by the same range.
+    let result = within(&scanned, range);
     let report = calls_report(
         &result,
         &by,
@@ -47,6 +54,7 @@ pub fn run(args: &CallsArgs) -> Result<Status, CommandError> {
             top_minutes: 10,
         },
     )?;
+    let report = report.in_range(range);
     write_report(&report, &args.output, &input_paths)?;
     write_chart(&args.chart, &input_paths, || {
         charts::top_users_chart(&result)

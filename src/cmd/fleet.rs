@@ -3,6 +3,7 @@
 //! [`crate::report::fleet`]).
 
 use super::{integration_counts, load_usage, write_chart, write_report, CommandError, Status};
+use crate::calendar::TimeRange;
 use crate::cli::UsageArgs;
 use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
 use crate::render::Report;
@@ -16,21 +17,17 @@ use chrono::NaiveDate;
 use polars::prelude::PolarsResult;
 use std::path::PathBuf;
 
-/// The first and last day of data, within `--since` and `--until`: what a chart's partial
-/// buckets are measured against.
-fn covered_days(
-    timeline: &Timeline,
-    range: &crate::cli::RangeArgs,
-) -> Result<Option<(NaiveDate, NaiveDate)>, CommandError> {
-    let range = super::date_range(range)?;
-    Ok(timeline.span().map(|(first, last)| {
+/// The first and last day of data, within `--since`, `--until` or `--last`: what a chart's
+/// partial buckets are measured against.
+fn covered_days(timeline: &Timeline, range: TimeRange) -> Option<(NaiveDate, NaiveDate)> {
+    timeline.span().map(|(first, last)| {
         let first = first.local.date();
         let last = last.local.date();
         (
-            range.since.map_or(first, |s| s.max(first)),
-            range.until.map_or(last, |u| u.min(last)),
+            range.first_day().map_or(first, |s| s.max(first)),
+            range.last_day().map_or(last, |u| u.min(last)),
         )
-    }))
+    })
 }
 
 /// A fleet report and what its charts and output need.
@@ -40,6 +37,8 @@ pub struct FleetRun<R> {
     pub timeline: Timeline,
     /// Every input on disk, never to be written over.
     pub input_paths: Vec<PathBuf>,
+    /// The range reported, `--last` resolved.
+    pub range: TimeRange,
 }
 
 /// Builds `build`'s report for each environment and for all of them together. The fleet's
@@ -57,6 +56,17 @@ pub fn fleet_report<R>(
         let mut inputs = load_usage(&env_args)?;
         let counts = integration_counts(&mut inputs.ingest, &env_args.input)?;
         loaded.push((env.name.clone(), inputs, counts));
+    }
+    // `--last` counts back from the newest line of all the environments, so that every
+    // environment, and their sum, covers the same window.
+    let newest = loaded.iter().filter_map(|(_, i, _)| i.newest).max();
+    for (_, inputs, _) in &mut loaded {
+        if inputs.spec.needs_newest() {
+            inputs.options.range = inputs
+                .spec
+                .resolve(newest)
+                .map_err(crate::error::UsageError::from)?;
+        }
     }
     let mut environments = Vec::new();
     for (name, inputs, counts) in &loaded {
@@ -78,6 +88,7 @@ pub fn fleet_report<R>(
     let all = build(&timeline, options, all_counts.as_ref())?;
     Ok(FleetRun {
         report: FleetReport { environments, all },
+        range: options.range,
         timeline,
         input_paths: loaded
             .iter()
@@ -98,7 +109,7 @@ pub fn run_usage_command<R: Report + HasAlerts>(
     if envs.len() > 1 {
         let fleet = fleet_report(args, &envs, build)?;
         write_report(&fleet.report, &args.output, &fleet.input_paths)?;
-        let covered = covered_days(&fleet.timeline, &args.range)?;
+        let covered = covered_days(&fleet.timeline, fleet.range);
         write_chart(&args.chart, &fleet.input_paths, || {
             chart_of(&fleet.report.all, covered)
         })?;
@@ -114,7 +125,7 @@ pub fn run_usage_command<R: Report + HasAlerts>(
     let integration = integration_counts(&mut inputs.ingest, &args.input)?;
     let report = build(&inputs.timeline, &inputs.options, integration.as_ref())?;
     write_report(&report, &args.output, &inputs.input_paths)?;
-    let covered = covered_days(&inputs.timeline, &args.range)?;
+    let covered = covered_days(&inputs.timeline, inputs.options.range);
     write_chart(&args.chart, &inputs.input_paths, || {
         chart_of(&report, covered)
     })?;

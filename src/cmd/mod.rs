@@ -12,7 +12,7 @@ pub mod report;
 pub mod shell;
 pub mod weekly;
 
-use crate::calendar::DateRange;
+use crate::calendar::{RangeSpec, TimeRange};
 use crate::cli::{InputArgs, UsageArgs};
 use crate::clock::ServerClock;
 use crate::error::UsageError;
@@ -26,7 +26,7 @@ use crate::report::quota::Quota;
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
 use crate::usage::period::{build_timeline, Timeline};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -94,6 +94,11 @@ pub struct UsageInputs {
     /// Files on disk behind the inputs, never to be written over.
     pub input_paths: Vec<PathBuf>,
     pub ingest: Ingest,
+    /// `--since`, `--until`, `--last` as given, to resolve `--last` again across
+    /// environments.
+    pub spec: RangeSpec,
+    /// The newest dated line of the inputs, when `--last` needed it.
+    pub newest: Option<NaiveDateTime>,
 }
 
 pub fn parse_date(
@@ -111,22 +116,67 @@ pub fn parse_date(
         .transpose()
 }
 
-/// `--since` and `--until` as a range of local days; a range that ends before it starts is
-/// refused.
-pub fn date_range(args: &crate::cli::RangeArgs) -> Result<DateRange, UsageError> {
-    let range = DateRange {
-        since: parse_date("--since", &args.since)?,
-        until: parse_date("--until", &args.until)?,
-    };
-    if let (Some(s), Some(u)) = (range.since, range.until) {
-        if s > u {
-            return Err(UsageError::EmptyRange {
-                since: s.to_string(),
-                until: u.to_string(),
-            });
+/// `--since`, `--until` and `--last`, checked; `--last` is resolved against the inputs by
+/// [`resolve_range`].
+pub fn range_spec(args: &crate::cli::RangeArgs) -> Result<RangeSpec, UsageError> {
+    Ok(RangeSpec::parse(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        args.last.as_deref(),
+    )?)
+}
+
+/// The newest dated line among the inputs: the usage logs' last line and integration.log's
+/// newest entry. integration.log is read for it once more from its start (without grouping
+/// anything), so its inputs must be files: stdin cannot be read twice.
+pub fn newest_line(
+    ingest: &Ingest,
+    args: &InputArgs,
+) -> Result<Option<NaiveDateTime>, CommandError> {
+    let usage = ingest
+        .usage
+        .iter()
+        .flat_map(|f| f.records.iter().map(|r| r.stamp))
+        .max();
+    if ingest.integration.is_empty() {
+        return Ok(usage);
+    }
+    let mut again = Vec::with_capacity(ingest.integration.len());
+    for input in &ingest.integration {
+        match input.again() {
+            Some(copy) => again.push(copy),
+            None => {
+                return Err(UsageError::BadValue {
+                    flag: "--last",
+                    value: input.input.name.clone(),
+                    reason: "this input is a stream (stdin or a pipe), which cannot be read once for its newest line and again for the window; give the log as a file, or name the window with --since and --until".into(),
+                }
+                .into())
+            }
         }
     }
-    Ok(range)
+    let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    options.duration_unit = args.duration_unit;
+    options.date = parse_date("--date", &args.date)?;
+    options.failures = false;
+    let result = scan(again, &options);
+    let integration = result.files.iter().filter_map(|f| f.last).max();
+    Ok(usage.max(integration))
+}
+
+/// The range the flags name: `--since`/`--until` as given, or `--last` counted back from the
+/// newest line of the inputs (read for it only when `--last` is given).
+pub fn resolve_range(
+    spec: &RangeSpec,
+    ingest: &Ingest,
+    args: &InputArgs,
+) -> Result<TimeRange, CommandError> {
+    let newest = if spec.needs_newest() {
+        newest_line(ingest, args)?
+    } else {
+        None
+    };
+    Ok(spec.resolve(newest).map_err(UsageError::from)?)
 }
 
 /// `--tz` as a clock.
@@ -200,13 +250,19 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
 /// Reads the usage logs among the inputs into a timeline.
 pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     let clock = clock_of(&args.input.tz)?;
-    let range = date_range(&args.range)?;
+    let spec = range_spec(&args.range)?;
     let ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() {
         return Err(CommandError::NoUsageLog {
             inputs: args.input.paths.join(", "),
         });
     }
+    let newest = if spec.needs_newest() {
+        newest_line(&ingest, &args.input)?
+    } else {
+        None
+    };
+    let range = spec.resolve(newest).map_err(UsageError::from)?;
     report_line_problems(&ingest);
     let timeline = build_timeline(&ingest.usage, clock)?;
     count_problems(timeline.anomalies.len() as u64);
@@ -239,6 +295,8 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
         },
         input_paths,
         ingest,
+        spec,
+        newest,
     })
 }
 

@@ -1,7 +1,7 @@
 //! `esmlog rejections`.
 
 use super::{
-    clock_of, date_range, read_inputs, scan_integration, write_chart, write_report, CommandError,
+    clock_of, range_spec, read_inputs, scan_integration, write_chart, write_report, CommandError,
     Status,
 };
 use crate::cli::RejectionsArgs;
@@ -13,7 +13,7 @@ use crate::usage::period::build_timeline;
 
 pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     let clock = clock_of(&args.input.tz)?;
-    let range = date_range(&args.range)?;
+    let spec = range_spec(&args.range)?;
     let mut ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() && ingest.integration.is_empty() {
         return Err(CommandError::NoUsageLog {
@@ -24,7 +24,22 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     super::report_line_problems(&ingest);
     let timeline = build_timeline(&ingest.usage, clock)?;
     super::count_problems(timeline.anomalies.len() as u64);
+    let newest_usage = ingest
+        .usage
+        .iter()
+        .flat_map(|f| f.records.iter().map(|r| r.stamp))
+        .max();
+    // The whole log is scanned (spikes need the minutes before the range for their
+    // baseline), so it gives the newest line for `--last` without a second reading.
     let scanned = scan_integration(&mut ingest, &args.input, |_| {}, None)?;
+    let newest = scanned
+        .iter()
+        .flat_map(|s| s.files.iter().filter_map(|f| f.last))
+        .chain(newest_usage)
+        .max();
+    let range = spec
+        .resolve(newest)
+        .map_err(crate::error::UsageError::from)?;
     if args.input.tz.is_none() && timeline.periods.is_empty() {
         messages::warn("no usage log and no --tz: times are shown without a UTC offset");
     }
@@ -48,7 +63,10 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     )?;
     write_report(&report, &args.output, &input_paths)?;
     write_chart(&args.chart, &input_paths, || {
-        charts::rejection_chart(&report, scanned.as_ref())
+        let part = scanned
+            .as_ref()
+            .map(|s| crate::report::bundle::within(s, range));
+        charts::rejection_chart(&report, part.as_ref())
     })?;
     let alerts = crate::report::alerts::Alerts {
         spikes: report.spikes.len(),

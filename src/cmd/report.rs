@@ -1,7 +1,8 @@
 //! `esmlog report`: reads the logs once, builds the bundle for the chosen month and writes
 //! its files into the output folder, each one atomically, touching nothing else there.
 
-use super::{load_usage, scan_integration, CommandError, Status};
+use super::{load_usage, range_spec, resolve_range, scan_integration, CommandError, Status};
+use crate::calendar::TimeRange;
 use crate::cli::{InputArgs, OutputArgs, ReportArgs, UsageArgs};
 use crate::error::UsageError;
 use crate::output::write_output;
@@ -11,6 +12,7 @@ use crate::report::bundle::{
 };
 use crate::report::calls::CallsSettings;
 use crate::report::check::check_report;
+use crate::usage::period::Timeline;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,10 +34,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             format: Format::Table,
             output: "-".into(),
         },
-        range: crate::cli::RangeArgs {
-            since: None,
-            until: None,
-        },
+        range: crate::cli::RangeArgs::default(),
         quota: args.quota,
         quota_period: args.quota_period,
         chart: None,
@@ -67,14 +66,30 @@ pub fn run(args: &ReportArgs) -> Result<Status, CommandError> {
 
 /// The bundle of one environment.
 fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
-    let selection = match (&args.month, args.all) {
-        (Some(month), _) => Selection::Month(parse_month(month)?),
-        (None, true) => Selection::All,
-        (None, false) => Selection::LastComplete,
-    };
+    let spec = range_spec(&args.range)?;
+    let ranged =
+        args.range.since.is_some() || args.range.until.is_some() || args.range.last.is_some();
+    if ranged && (args.month.is_some() || args.all) {
+        return Err(UsageError::BadValue {
+            flag: if args.all { "--all" } else { "--month" },
+            value: args.month.clone().unwrap_or_default(),
+            reason: "a report covers a month, all the data, or the stretch of --since/--until/--last; give one of them".into(),
+        }
+        .into());
+    }
     let out = PathBuf::from(&args.out);
     refuse_inside_inputs(&out, &args.input.paths)?;
     let mut inputs = load_usage(&usage_args(args))?;
+    let selection = match (&args.month, args.all, ranged) {
+        (_, _, true) => {
+            let range = resolve_range(&spec, &inputs.ingest, &args.input)?;
+            refuse_window_without_data(&inputs.timeline, range)?;
+            Selection::Range(range)
+        }
+        (Some(month), _, _) => Selection::Month(parse_month(month)?),
+        (None, true, _) => Selection::All,
+        (None, false, _) => Selection::LastComplete,
+    };
     let months = months_with_data(&inputs.timeline, inputs.options.clock)?;
     let last_data = inputs
         .timeline
@@ -83,10 +98,15 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
         .unwrap_or_default();
     let period = choose_period(selection, &months, last_data)?;
 
+    // The tables by user and endpoint count the period's calls alone; the minutes keep the
+    // whole log, for the baselines of spikes and the months before.
     let scan = scan_integration(
         &mut inputs.ingest,
         &args.input,
-        |options| options.dims = SCAN_DIMS.to_vec(),
+        |options| {
+            options.dims = SCAN_DIMS.to_vec();
+            options.window = period.range();
+        },
         None,
     )?;
     let check = check_report(
@@ -130,6 +150,26 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
     );
     let reasons = super::alerts::reasons(&bundle.alerts, &args.alerts, args.fail_on_spike);
     Ok(super::alerts::status_of(&reasons))
+}
+
+/// A stretch the usage log says nothing of is refused, as a month without data is: the
+/// report would be empty.
+fn refuse_window_without_data(timeline: &Timeline, range: TimeRange) -> Result<(), UsageError> {
+    let Some((first, last)) = timeline.span() else {
+        return Ok(());
+    };
+    if range.overlaps(first.local, last.local) {
+        return Ok(());
+    }
+    Err(UsageError::BadValue {
+        flag: "--since/--until",
+        value: range.describe(),
+        reason: format!(
+            "the usage log says nothing of this stretch: its lines run from {} to {}; give a stretch that overlaps them",
+            first.local.format("%Y-%m-%d %H:%M"),
+            last.local.format("%Y-%m-%d %H:%M")
+        ),
+    })
 }
 
 /// Writes every file of the bundle under `out`, each through a temporary name, so that a

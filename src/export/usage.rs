@@ -4,7 +4,7 @@
 //! figures to the transaction.
 
 use super::{environment_dir, part_name, ExportError, ExportTable, Exporter, FileMeta};
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Grain, TimeRange};
 use crate::clock::ServerClock;
 use crate::usage::period::{Moment, Timeline};
 use crate::usage::rollup::pieces;
@@ -147,7 +147,7 @@ pub fn buckets_frame(timeline: &Timeline, clock: ServerClock) -> PolarsResult<Da
     let mut counts: [Vec<i64>; 6] = Default::default();
     let mut gap_max: Vec<Option<i64>> = Vec::new();
     for (name, grain) in [("week", Grain::Week), ("month", Grain::Month)] {
-        for p in pieces(timeline, clock, grain, DateRange::default()) {
+        for p in pieces(timeline, clock, grain, TimeRange::ALL) {
             grain_col.push(name);
             bucket.push(grain.label(p.bucket));
             bucket_start.push(p.bucket.date().to_string());

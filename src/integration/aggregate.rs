@@ -20,6 +20,7 @@ use super::entry::LevelCounts;
 use super::fast_hash::FastMap;
 use super::histogram::LatencyHistogram;
 use super::layout::Header;
+use crate::calendar::TimeRange;
 use crate::redact::redact;
 
 /// What a group key shows for a value the call does not have (no user, no status, no date).
@@ -412,6 +413,9 @@ pub struct PartialAggregate {
     first: Option<NaiveDateTime>,
     last: Option<NaiveDateTime>,
     undated_calls: u64,
+    /// Calls outside it are left out of the groups and statuses; minutes and failures keep
+    /// every call, since a spike's baseline lies before the range (cut them with the range).
+    window: TimeRange,
 }
 
 impl PartialAggregate {
@@ -435,7 +439,15 @@ impl PartialAggregate {
             first: None,
             last: None,
             undated_calls: 0,
+            window: TimeRange::ALL,
         }
+    }
+
+    /// Groups and statuses count only the calls in `window` (`--since`, `--until`,
+    /// `--last`); a call without a date is in no window but the whole.
+    pub fn with_window(mut self, window: TimeRange) -> PartialAggregate {
+        self.window = window;
+        self
     }
 
     /// Whether to keep the failures table (on by default). Only rejection reports read it,
@@ -506,7 +518,10 @@ impl PartialAggregate {
                     .unwrap_or(NONE),
             };
         }
-        self.groups.entry(key).or_default().record(call);
+        let in_window = self.window.is_all() || time.is_some_and(|t| self.window.contains(t));
+        if in_window {
+            self.groups.entry(key).or_default().record(call);
+        }
         match time.and_then(minute_number) {
             Some(minute) => {
                 self.minutes.entry((minute, user)).or_default().record(call);
@@ -522,7 +537,7 @@ impl PartialAggregate {
             }
             None => self.undated_calls += 1,
         }
-        if let Some(status) = call.status {
+        if let (true, Some(status)) = (in_window, call.status) {
             if let Some(slot) = self.statuses.get_mut(usize::from(status)) {
                 *slot += 1;
             }

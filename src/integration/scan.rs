@@ -87,6 +87,10 @@ pub struct ScanOptions {
     /// Entries in stretches where inputs overlap count from one input only (set by
     /// [`scan`] when it finds such stretches; see [`super::overlap`]).
     pub overlap: Option<Arc<OverlapFilter>>,
+    /// The calls the groups and statuses count (`--since`, `--until`, `--last`); minutes
+    /// and failures keep every call, for the baselines of spikes. The line accounting
+    /// always describes the whole input.
+    pub window: crate::calendar::TimeRange,
 }
 
 impl ScanOptions {
@@ -105,6 +109,7 @@ impl ScanOptions {
             redact: true,
             progress: None,
             overlap: None,
+            window: crate::calendar::TimeRange::ALL,
         }
     }
 }
@@ -131,6 +136,7 @@ impl fmt::Debug for ScanOptions {
             .field("failures", &self.failures)
             .field("redact", &self.redact)
             .field("progress", &self.progress.is_some())
+            .field("window", &self.window)
             .finish()
     }
 }
@@ -272,7 +278,9 @@ impl ScanSink for AggregateSink<'_> {
 
 /// An aggregate with nothing in it yet, keeping what `options` asks for.
 fn empty_aggregate(options: &ScanOptions) -> PartialAggregate {
-    PartialAggregate::new(&options.dims).with_failures(options.failures)
+    PartialAggregate::new(&options.dims)
+        .with_failures(options.failures)
+        .with_window(options.window)
 }
 
 /// What a scan into a [`ScanSink`] found besides the calls.

@@ -16,7 +16,7 @@ use super::reconcile::{IntegrationCounts, Reconciled};
 use super::rejections::{rejections_report, RejectionSettings, RejectionsReport};
 use super::weekly::{weekly_report, WeeklyReport};
 use super::UsageOptions;
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Grain, TimeRange};
 use crate::chart::{self, CumulativePoint};
 use crate::clock::ServerClock;
 use crate::error::UsageError;
@@ -50,6 +50,8 @@ pub enum Selection {
     Month(NaiveDate),
     /// `--all`.
     All,
+    /// `--since`, `--until` or `--last`: a stretch of days or of time.
+    Range(TimeRange),
 }
 
 /// The stretch a bundle reports.
@@ -59,6 +61,8 @@ pub enum Period {
     Month { first: NaiveDate, in_progress: bool },
     /// Everything, from the first month with data to the last.
     All { first: NaiveDate, last: NaiveDate },
+    /// The days or the stretch of time of `--since`, `--until` or `--last`.
+    Window { range: TimeRange },
 }
 
 fn month_end(first: NaiveDate) -> NaiveDate {
@@ -69,22 +73,27 @@ fn month_end(first: NaiveDate) -> NaiveDate {
 }
 
 impl Period {
-    /// The local days reported, both ends inclusive (unbounded for all the data).
-    pub fn range(&self) -> DateRange {
+    /// The stretch reported (unbounded for all the data).
+    pub fn range(&self) -> TimeRange {
         match self {
-            Period::Month { first, .. } => DateRange {
-                since: Some(*first),
-                until: Some(month_end(*first)),
-            },
-            Period::All { .. } => DateRange::default(),
+            Period::Month { first, .. } => TimeRange::days(Some(*first), Some(month_end(*first))),
+            Period::All { .. } => TimeRange::ALL,
+            Period::Window { range } => *range,
         }
     }
 
-    /// `2023-10`, or `all`.
+    /// `2023-10`, `all`, or a window as an ISO 8601 interval (`2023-10-26T11:00/2023-10-26T11:15`,
+    /// `..` for an open end).
     pub fn label(&self) -> String {
         match self {
             Period::Month { first, .. } => first.format("%Y-%m").to_string(),
             Period::All { .. } => "all".into(),
+            Period::Window { range } => {
+                let end = |t: Option<NaiveDateTime>| {
+                    t.map_or("..".to_string(), |t| t.format("%Y-%m-%dT%H:%M").to_string())
+                };
+                format!("{}/{}", end(range.from), end(range.to))
+            }
         }
     }
 
@@ -96,6 +105,7 @@ impl Period {
             Period::All { first, last } => {
                 format!("{} to {}", first.format("%Y-%m"), last.format("%Y-%m"))
             }
+            Period::Window { range } => range.describe(),
         }
     }
 
@@ -103,7 +113,7 @@ impl Period {
     pub fn previous_month(&self) -> Option<NaiveDate> {
         match self {
             Period::Month { first, .. } => first.checked_sub_months(Months::new(1)),
-            Period::All { .. } => None,
+            Period::All { .. } | Period::Window { .. } => None,
         }
     }
 
@@ -140,7 +150,7 @@ pub fn months_with_data(timeline: &Timeline, clock: ServerClock) -> PolarsResult
         timeline,
         &UsageOptions {
             clock,
-            range: DateRange::default(),
+            range: TimeRange::ALL,
             quota: None,
         },
         None,
@@ -169,6 +179,7 @@ pub fn choose_period(
     let current = Grain::Month.first_day(last_data);
     let month = match selection {
         Selection::All => return Ok(Period::All { first, last }),
+        Selection::Range(range) => return Ok(Period::Window { range }),
         Selection::Month(asked) if months.contains(&asked) => asked,
         Selection::Month(asked) => {
             let listed: Vec<String> = months
@@ -330,7 +341,10 @@ impl Figures {
     pub fn transactions(&self) -> Option<&MonthRow> {
         match self.period {
             Period::Month { .. } => self.monthly.months.first(),
-            Period::All { .. } => self.monthly.total.as_ref(),
+            // A window inside one month is that month's row, the same figures as the total
+            // plus integration.log's count beside them.
+            Period::Window { .. } if self.monthly.months.len() == 1 => self.monthly.months.first(),
+            Period::All { .. } | Period::Window { .. } => self.monthly.total.as_ref(),
         }
     }
 
@@ -360,23 +374,22 @@ impl Figures {
             Period::Month { first, .. } => {
                 self.days_of_data(first, month_end(first).succ_opt().unwrap_or(first))
             }
-            Period::All { .. } => None,
+            Period::All { .. } | Period::Window { .. } => None,
         }
     }
 
-    /// The counting periods with a day in `range`.
+    /// The counting periods with a moment in `range`.
     pub fn periods_in(
         &self,
-        range: DateRange,
+        range: TimeRange,
     ) -> impl Iterator<Item = &(NaiveDateTime, NaiveDateTime, PeriodStatus)> {
-        self.periods.iter().filter(move |(start, end, _)| {
-            range.until.is_none_or(|u| start.date() <= u)
-                && range.since.is_none_or(|s| end.date() >= s)
-        })
+        self.periods
+            .iter()
+            .filter(move |(start, end, _)| range.overlaps(*start, *end))
     }
 
     /// The first and last moment the usage log speaks of within `range`.
-    pub fn span_in(&self, range: DateRange) -> Option<(NaiveDateTime, NaiveDateTime)> {
+    pub fn span_in(&self, range: TimeRange) -> Option<(NaiveDateTime, NaiveDateTime)> {
         let periods: Vec<_> = self.periods_in(range).collect();
         let first = periods.iter().map(|p| p.0).min()?;
         let last = periods.iter().map(|p| p.1).max()?;
@@ -386,21 +399,20 @@ impl Figures {
     /// Whether the usage log spans the whole of the month starting on `first` (a restart's
     /// short gap inside it does not count against it).
     pub fn covers_month(&self, first: NaiveDate) -> bool {
-        let range = DateRange {
-            since: Some(first),
-            until: Some(month_end(first)),
-        };
+        let range = TimeRange::days(Some(first), Some(month_end(first)));
         let start = first.and_time(NaiveTime::MIN);
         self.span_in(range)
             .is_some_and(|(from, to)| from <= start && to >= Grain::Month.next(start))
     }
 }
 
-/// A scan's calls restricted to the days of `range`: groups by their day, minutes and
-/// failures by their minute. Calls without a date belong to no day and are left out.
-pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
+/// A scan's calls restricted to `range`: minutes and failures by their minute, groups by
+/// their day when they have one. Groups are cut by time at the scan (`ScanOptions::window`,
+/// the same range): a day the range cuts is kept here. Calls without a date belong to no
+/// day and are left out.
+pub fn within(scan: &ScanResult, range: TimeRange) -> ScanResult {
     let calls = &scan.calls;
-    if range == DateRange::default() {
+    if range.is_all() {
         return ScanResult {
             calls: calls.clone(),
             files: scan.files.clone(),
@@ -410,11 +422,14 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
     }
     let position = |dim: Dim| calls.dims.iter().position(|d| *d == dim);
     let (day, status) = (position(Dim::Day), position(Dim::Status));
-    let in_range = |text: &str| text.parse::<NaiveDate>().is_ok_and(|d| range.contains(d));
+    let in_range = |text: &str| {
+        text.parse::<NaiveDate>()
+            .is_ok_and(|d| range.touches_day(d))
+    };
     let groups: Vec<_> = calls
         .groups
         .iter()
-        .filter(|g| day.is_some_and(|i| in_range(&g.key[i])))
+        .filter(|g| day.is_none_or(|i| in_range(&g.key[i])))
         .cloned()
         .collect();
     let mut totals = GroupStats::default();
@@ -428,16 +443,16 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
     let minutes: Vec<_> = calls
         .minutes
         .iter()
-        .filter(|m| range.contains(m.minute.date()))
+        .filter(|m| range.contains(m.minute))
         .cloned()
         .collect();
     let failures = calls
         .failures
         .iter()
-        .filter(|f| range.contains(f.minute.date()))
+        .filter(|f| range.contains(f.minute))
         .cloned()
         .collect();
-    let inside = |t: &Option<NaiveDateTime>| t.filter(|t| range.contains(t.date()));
+    let inside = |t: &Option<NaiveDateTime>| t.filter(|t| range.contains(*t));
     ScanResult {
         calls: CallAggregate {
             dims: calls.dims.clone(),
@@ -459,11 +474,11 @@ pub fn within(scan: &ScanResult, range: DateRange) -> ScanResult {
 
 /// The counters within the period: each period's points from zero at its start, keeping
 /// those on the period's days.
-fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoint> {
+fn cumulative_points(timeline: &Timeline, range: TimeRange) -> Vec<CumulativePoint> {
     let mut points = Vec::new();
     for (index, period) in timeline.periods.iter().enumerate() {
         let after_restart = charts::began_after_restart(timeline, index);
-        if range.contains(period.start.local.date()) {
+        if range.contains(period.start.local) {
             points.push(CumulativePoint {
                 at: period.start.local,
                 consumed: 0,
@@ -475,7 +490,7 @@ fn cumulative_points(timeline: &Timeline, range: DateRange) -> Vec<CumulativePoi
             period
                 .observations
                 .iter()
-                .filter(|o| range.contains(o.at.local.date()))
+                .filter(|o| range.contains(o.at.local))
                 .map(|o| CumulativePoint {
                     at: o.at.local,
                     consumed: o.consumed,
@@ -503,7 +518,7 @@ fn integration_counts(whole: &ScanResult, part: &ScanResult) -> IntegrationCount
 fn same_days(
     timeline: &Timeline,
     period: Period,
-    monthly: impl Fn(DateRange) -> PolarsResult<MonthlyReport>,
+    monthly: impl Fn(TimeRange) -> PolarsResult<MonthlyReport>,
 ) -> PolarsResult<Option<(NaiveDate, Option<MonthRow>)>> {
     let Period::Month { first, .. } = period else {
         return Ok(None);
@@ -522,13 +537,10 @@ fn same_days(
         .with_day(through.day())
         .unwrap_or_else(|| month_end(before));
     let label = before.format("%Y-%m").to_string();
-    let row = monthly(DateRange {
-        since: Some(before),
-        until: Some(until),
-    })?
-    .months
-    .into_iter()
-    .find(|m| m.month == label);
+    let row = monthly(TimeRange::days(Some(before), Some(until)))?
+        .months
+        .into_iter()
+        .find(|m| m.month == label);
     Ok(Some((through, row)))
 }
 
@@ -544,7 +556,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         settings,
     } = sources;
     let range = period.range();
-    let options = |range: DateRange| UsageOptions {
+    let options = |range: TimeRange| UsageOptions {
         clock,
         range,
         quota: None,
@@ -558,11 +570,16 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
     let weekly = weekly_report(timeline, &options(range), counts.as_ref())?;
     let mut monthly = monthly_report(timeline, &options(range), counts.as_ref())?;
     let history_range = match period {
-        Period::Month { first, .. } => DateRange {
-            since: first.checked_sub_months(Months::new(HISTORY_MONTHS - 1)),
-            until: range.until,
+        Period::Month { first, .. } => TimeRange {
+            from: TimeRange::days(
+                first.checked_sub_months(Months::new(HISTORY_MONTHS - 1)),
+                None,
+            )
+            .from,
+            to: range.to,
         },
-        Period::All { .. } => DateRange::default(),
+        // A window's months are those it touches, cut to it, as its monthly table shows.
+        Period::All { .. } | Period::Window { .. } => range,
     };
     let history = monthly_report(timeline, &options(history_range), whole_counts.as_ref())?;
     // Counted from the start of the quota's month or year up to the period's end, whatever
@@ -572,9 +589,9 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
             timeline,
             &UsageOptions {
                 clock,
-                range: DateRange {
-                    since: None,
-                    until: range.until,
+                range: TimeRange {
+                    from: None,
+                    to: range.to,
                 },
                 quota: Some(q),
             },
@@ -613,7 +630,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
     };
     // A week cut at the month's edge, or at the data's, says so under its bar (the chart adds
     // its days); the year goes (the month names it) to leave room under the bar.
-    if range != DateRange::default() {
+    if !range.is_all() {
         for week in &mut weeks_drawn.weeks {
             let short = week.week.split_once('-').map_or(&*week.week, |(_, w)| w);
             week.week = short.to_string();
@@ -622,8 +639,8 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
     let covered = timeline.span().map(|(first, last)| {
         let (first, last) = (first.local.date(), last.local.date());
         (
-            range.since.map_or(first, |s| s.max(first)),
-            range.until.map_or(last, |u| u.min(last)),
+            range.first_day().map_or(first, |s| s.max(first)),
+            range.last_day().map_or(last, |u| u.min(last)),
         )
     });
     let charts = Charts {
@@ -818,7 +835,7 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
                 Period::Month { first, .. } => {
                     figures.covers_month(month) && figures.covers_month(first)
                 }
-                Period::All { .. } => false,
+                Period::All { .. } | Period::Window { .. } => false,
             },
             same_days_through: figures.same_days.as_ref().map(|(through, _)| through.day()),
             too_early,
@@ -826,8 +843,8 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
     });
     Summary {
         period: figures.period.label(),
-        first_day: range.since.or(figures.span.map(|s| s.0.date())),
-        last_day: range.until.or(figures.span.map(|s| s.1.date())),
+        first_day: range.first_day().or(figures.span.map(|s| s.0.date())),
+        last_day: range.last_day().or(figures.span.map(|s| s.1.date())),
         in_progress: figures.period.in_progress(),
         transactions: row.map(|r| TransactionsSummary {
             estimate: r.consumed,
@@ -1042,10 +1059,7 @@ mod tests {
         };
         let october = within(
             &scan,
-            DateRange {
-                since: Some(d("2023-10-01")),
-                until: Some(d("2023-10-31")),
-            },
+            TimeRange::days(Some(d("2023-10-01")), Some(d("2023-10-31"))),
         );
         let calls = &october.calls;
         assert_eq!(calls.groups.len(), 2);
@@ -1062,7 +1076,7 @@ mod tests {
             .map(|g| g.key[0].clone())
             .collect();
         assert_eq!(users, vec!["A", "B"]);
-        let everything = within(&scan, DateRange::default());
+        let everything = within(&scan, TimeRange::ALL);
         assert_eq!(everything.calls, scan.calls);
     }
 
@@ -1088,10 +1102,7 @@ mod tests {
         assert_eq!(period.title(), "October 2023");
         assert_eq!(
             period.range(),
-            DateRange {
-                since: Some(d("2023-10-01")),
-                until: Some(d("2023-10-31"))
-            }
+            TimeRange::days(Some(d("2023-10-01")), Some(d("2023-10-31")))
         );
     }
 
@@ -1106,7 +1117,7 @@ mod tests {
                 in_progress: true
             }
         );
-        assert_eq!(period.range().until, Some(d("2024-02-29")));
+        assert_eq!(period.range().last_day(), Some(d("2024-02-29")));
     }
 
     #[test]
@@ -1119,6 +1130,27 @@ mod tests {
         assert!(err.contains("2023-10, 2023-11"), "{err}");
         let all = choose_period(Selection::All, &months, d("2023-11-01")).unwrap();
         assert_eq!(all.title(), "2023-10 to 2023-11");
-        assert_eq!(all.range(), DateRange::default());
+        assert_eq!(all.range(), TimeRange::ALL);
+    }
+
+    #[test]
+    fn a_window_is_labelled_as_an_iso_interval() {
+        let range = TimeRange {
+            from: Some(t("2023-10-26 11:00")),
+            to: Some(t("2023-10-26 11:15")),
+        };
+        let months = [d("2023-10-01")];
+        let period = choose_period(Selection::Range(range), &months, d("2023-10-31")).unwrap();
+        assert_eq!(period, Period::Window { range });
+        assert_eq!(period.label(), "2023-10-26T11:00/2023-10-26T11:15");
+        assert_eq!(period.title(), "2023-10-26 11:00 to 11:15");
+        assert_eq!(period.previous_month(), None);
+        let open = Period::Window {
+            range: TimeRange {
+                from: Some(t("2023-10-20 00:00")),
+                to: None,
+            },
+        };
+        assert_eq!(open.label(), "2023-10-20T00:00/..");
     }
 }

@@ -5,6 +5,7 @@ use super::limits::{LoginTables, RateLimitTables};
 use super::logins::{login_report, UserLogins};
 use super::rate_limit::{rate_limit_report, RateLimitReport};
 use super::round_rate;
+use crate::calendar::TimeRange;
 use crate::integration::aggregate::{Dim, Group, GroupStats};
 use crate::integration::entry::LineAccounting;
 use crate::integration::scan::ScanResult;
@@ -63,6 +64,32 @@ pub struct CallsReport {
     pub rate_limit: RateLimitReport,
     pub logins: Vec<UserLogins>,
     pub lines: LineAccounting,
+    /// The stretch the calls were counted in (`--since`, `--until`, `--last`), when not all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<RangeShown>,
+    /// The range in words, for the title.
+    #[serde(skip)]
+    pub range_text: Option<String>,
+}
+
+/// The ends of a report's range for JSON: wall-clock times on the server's clock, `from`
+/// inclusive and `to` exclusive; null for an open end.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RangeShown {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl RangeShown {
+    /// The range's ends as `2023-10-26T11:00`; none for everything.
+    pub fn of(range: TimeRange) -> Option<RangeShown> {
+        let end =
+            |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string());
+        (!range.is_all()).then(|| RangeShown {
+            from: end(range.from),
+            to: end(range.to),
+        })
+    }
 }
 
 /// Microseconds to whole milliseconds, rounded.
@@ -140,6 +167,8 @@ pub fn calls_report(
         )?,
         logins: login_report(&scan.calls.minutes, settings.token_minutes),
         lines: scan.line_totals(),
+        range: None,
+        range_text: None,
     })
 }
 
@@ -172,6 +201,13 @@ const STATS_COLUMNS: [(&str, Align); 8] = [
 ];
 
 impl CallsReport {
+    /// The report as counted in `range`, which it names in its title and notes.
+    pub fn in_range(mut self, range: TimeRange) -> CallsReport {
+        self.range = RangeShown::of(range);
+        self.range_text = (!range.is_all()).then(|| range.describe());
+        self
+    }
+
     fn groups_table(&self, machine: bool) -> Table {
         let mut columns: Vec<(&'static str, Align)> =
             self.by.iter().map(|d| (d.name(), Align::Left)).collect();
@@ -196,12 +232,16 @@ impl CallsReport {
         let mut total: Vec<Cell> = vec![Cell::Text("total".into())];
         total.extend((1..self.by.len()).map(|_| Cell::Text(String::new())));
         total.extend(stats_cells(&self.total));
+        let source = match &self.range_text {
+            Some(range) => format!("integration.log, {range}"),
+            None => "integration.log".into(),
+        };
         Table {
             title: if self.by.is_empty() {
-                "REST calls (integration.log)".into()
+                format!("REST calls ({source})")
             } else {
                 let names: Vec<&str> = self.by.iter().map(|d| d.name()).collect();
-                format!("REST calls by {} (integration.log)", names.join(", "))
+                format!("REST calls by {} ({source})", names.join(", "))
             },
             columns,
             rows: self.rows.iter().map(row_cells).collect(),
@@ -243,6 +283,11 @@ impl Report for CallsReport {
             ));
         }
         let l = &self.lines;
+        if let Some(range) = &self.range_text {
+            notes.push(format!(
+                "Counted: the calls of {range}; the line accounting below is of the whole input."
+            ));
+        }
         notes.push(format!(
             "Lines: {} read = {} entries + {} continuation + {} orphan{} + {} blank; {} calls, {} informational entries.",
             crate::render::thousands(l.lines),

@@ -162,15 +162,43 @@ impl GapRow {
     }
 }
 
-/// The gaps of the timeline that touch the days in range.
-pub fn gaps_in(timeline: &Timeline, range: crate::calendar::DateRange) -> Vec<GapRow> {
+/// What the usage log cannot say of a range that reaches past its last line: ESM writes a
+/// line per 1000 calls, so the calls after the last line are not counted yet. None when the
+/// range ends within the log, or for everything.
+pub fn range_note(timeline: &Timeline, range: crate::calendar::TimeRange) -> Option<String> {
+    if range.is_all() {
+        return None;
+    }
+    let (first, last) = timeline.span()?;
+    let (first, last) = (first.local, last.local);
+    let show = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+    if !range.overlaps(first, last) {
+        return Some(format!(
+            "No usage line speaks of {}: the usage log runs from {} to {}. It cannot tell the transactions of this stretch (a line is written per {} calls, so calls after the last one are not counted yet).",
+            range.describe(),
+            show(first),
+            show(last),
+            crate::render::thousands(timeline.step)
+        ));
+    }
+    // A range open at its end ends with the log: only a named end past it needs saying.
+    match range.to {
+        Some(to) if to > last + chrono::Duration::minutes(1) => Some(format!(
+            "The usage log's last line is at {}: the calls after it in {} are not counted yet (a line is written per {} calls), so the figures end there.",
+            show(last),
+            range.describe(),
+            crate::render::thousands(timeline.step)
+        )),
+        _ => None,
+    }
+}
+
+/// The gaps of the timeline that touch the range.
+pub fn gaps_in(timeline: &Timeline, range: crate::calendar::TimeRange) -> Vec<GapRow> {
     timeline
         .gaps
         .iter()
-        .filter(|g| {
-            let (from, to) = (g.from.local.date(), g.to.local.date());
-            range.contains(from) || range.contains(to) || range.within(from, to)
-        })
+        .filter(|g| range.overlaps(g.from.local, g.to.local))
         .map(GapRow::of)
         .collect()
 }

@@ -16,14 +16,14 @@ pub mod reconcile;
 pub mod rejections;
 pub mod weekly;
 
-use crate::calendar::DateRange;
+use crate::calendar::TimeRange;
 use crate::clock::ServerClock;
 
 /// What shapes a usage report besides the logs.
 #[derive(Debug, Clone)]
 pub struct UsageOptions {
     pub clock: ServerClock,
-    pub range: DateRange,
+    pub range: TimeRange,
     pub quota: Option<quota::Quota>,
 }
 

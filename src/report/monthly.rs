@@ -1,6 +1,6 @@
 //! `esmlog monthly`: transactions per calendar month, with a best estimate and firm bounds.
 
-use super::figures::{figure_notes, gaps_in, ConsumedFigures, GapRow};
+use super::figures::{figure_notes, gaps_in, range_note, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
     add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
@@ -42,6 +42,9 @@ pub struct MonthlyReport {
     /// Stretches whose calls the usage log cannot count.
     pub gaps: Vec<GapRow>,
     pub quota: Option<QuotaStatus>,
+    /// What the usage log cannot say of the range (`--since`, `--until`, `--last`).
+    #[serde(skip)]
+    pub range_note: Option<String>,
 }
 
 fn month_row(label: String, t: &BucketTotals) -> MonthRow {
@@ -82,6 +85,7 @@ pub fn monthly_report(
         step: timeline.step,
         gaps: gaps_in(timeline, options.range),
         quota,
+        range_note: range_note(timeline, options.range),
     })
 }
 
@@ -177,6 +181,7 @@ impl Report for MonthlyReport {
             .map(|m| &m.figures)
             .collect();
         let mut notes = figure_notes(&figures, &self.gaps, false);
+        notes.extend(self.range_note.clone());
         notes.extend(reconciliation_note(
             self.months
                 .iter()

@@ -1,7 +1,7 @@
 //! Licensed volume: the share used in the current month or year, and a run-rate forecast.
 
 use super::UsageOptions;
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Grain, TimeRange};
 use crate::render::{thousands, Align, Cell, Table};
 use crate::usage::period::Timeline;
 use crate::usage::rollup::roll_up;
@@ -84,34 +84,29 @@ pub fn quota_status(
         return Ok(None);
     };
     let mut as_of: NaiveDateTime = last.local;
-    if let Some(until) = options.range.until {
-        let end = until
-            .succ_opt()
-            .unwrap_or(until)
-            .and_time(chrono::NaiveTime::MIN);
-        as_of = as_of.min(end);
+    if let Some(to) = options.range.to {
+        as_of = as_of.min(to);
     }
-    // Clipped by --until, `as_of` is the next midnight, which may open the next month.
+    // Clipped by --until, `as_of` may be the next midnight, which opens the next month:
+    // the quota's month is that of the range's last moment.
     let last_date = options
         .range
-        .until
+        .last_day()
         .map_or(as_of.date(), |u| u.min(as_of.date()));
     let (start, end) = period_bounds(quota.period, last_date);
-    let since = options.range.since.map_or(start, |s| s.max(start));
-    let last_day = end.pred_opt().unwrap_or(end);
-    let until = options.range.until.map_or(last_day, |u| u.min(last_day));
-    let range = DateRange {
-        since: Some(since),
-        until: Some(until),
+    let start_at = start.and_time(chrono::NaiveTime::MIN);
+    let end_at = end.and_time(chrono::NaiveTime::MIN);
+    let since = options.range.from.map_or(start_at, |s| s.max(start_at));
+    let until = options.range.to.map_or(end_at, |u| u.min(end_at));
+    let range = TimeRange {
+        from: Some(since),
+        to: Some(until),
     };
     let (_, total) = roll_up(timeline, options.clock, Grain::Month, range)?;
     let Some(total) = total else {
         return Ok(None);
     };
-    let counted_from = start
-        .and_time(chrono::NaiveTime::MIN)
-        .max(first.local)
-        .max(since.and_time(chrono::NaiveTime::MIN));
+    let counted_from = start_at.max(first.local).max(since);
     let elapsed = (as_of - counted_from).num_milliseconds().max(1) as f64;
     let too_early = elapsed < MIN_DAYS_TO_PROJECT * 86_400_000.0;
     let remaining = (end.and_time(chrono::NaiveTime::MIN) - as_of)
@@ -139,9 +134,9 @@ pub fn quota_status(
         used_max: total.consumed_max,
         share: share(total.consumed_est),
         share_is_lower_bound: total.gaps > 0
-            || total.coverage.is_none_or(|c| {
-                c.from > since.and_time(chrono::NaiveTime::MIN) + crate::usage::rollup::RESET_GRACE
-            }),
+            || total
+                .coverage
+                .is_none_or(|c| c.from > since + crate::usage::rollup::RESET_GRACE),
         as_of: as_of.format("%Y-%m-%d %H:%M").to_string(),
         projected,
         projected_share: share(projected),

@@ -2,11 +2,11 @@
 //! per-call counts stand beside the usage figures, and differences beyond what the bounds
 //! explain are flagged.
 
-use crate::calendar::DateRange;
+use crate::calendar::TimeRange;
 use crate::integration::aggregate::MinuteCounts;
 use crate::render::{Align, Cell, Table};
 use crate::usage::rollup::BucketTotals;
-use chrono::{Duration, NaiveDateTime, NaiveTime};
+use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -108,23 +108,23 @@ pub fn reconcile(integration: &IntegrationCounts, buckets: &[BucketTotals]) -> V
 pub fn reconciled_rows(
     integration: Option<&IntegrationCounts>,
     buckets: &[BucketTotals],
-    range: DateRange,
+    range: TimeRange,
 ) -> Vec<Option<Reconciled>> {
     let Some(counts) = integration else {
         return vec![None; buckets.len()];
     };
-    // The usage figures of a bucket cut by --since/--until cover only the days in range:
+    // The usage figures of a bucket cut by --since/--until/--last cover only the range:
     // both logs are compared over those days alone.
     let (from, to) = range_bounds(range);
     // Without --since/--until (the usual run) the counts are compared as they are.
-    let in_range = if range == DateRange::default() {
+    let in_range = if range.is_all() {
         Cow::Borrowed(counts)
     } else {
         Cow::Owned(IntegrationCounts {
             minutes: counts
                 .minutes
                 .iter()
-                .filter(|(minute, _)| range.contains(minute.date()))
+                .filter(|(minute, _)| range.contains(*minute))
                 .cloned()
                 .collect(),
             first: counts.first.map(|f| f.max(from)),
@@ -137,15 +137,12 @@ pub fn reconciled_rows(
         .collect()
 }
 
-/// The first and last instants of a range's days (unbounded ends as far as time goes).
-fn range_bounds(range: DateRange) -> (NaiveDateTime, NaiveDateTime) {
-    let from = range
-        .since
-        .map_or(NaiveDateTime::MIN, |d| d.and_time(NaiveTime::MIN));
-    let to = range
-        .until
-        .and_then(|d| d.and_hms_milli_opt(23, 59, 59, 999))
-        .unwrap_or(NaiveDateTime::MAX);
+/// The first and last instants of a range (unbounded ends as far as time goes).
+fn range_bounds(range: TimeRange) -> (NaiveDateTime, NaiveDateTime) {
+    let from = range.from.unwrap_or(NaiveDateTime::MIN);
+    let to = range.to.map_or(NaiveDateTime::MAX, |u| {
+        u - chrono::Duration::milliseconds(1)
+    });
     (from, to)
 }
 
@@ -181,7 +178,7 @@ pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<St
     }
     let differs = verdicts.iter().filter(|v| **v == Verdict::Differs).count();
     Some(format!(
-        "integration.log: its successful calls in the stretch of each bucket the usage log covers; \"agrees\" when \
+        "consumed and rejected are the usage log's counters; integration.log: its successful calls in the stretch of each bucket the usage log covers; \"agrees\" when \
          they lie within the usage log's bounds, \"(partial)\" when it does not cover that whole stretch.{}",
         if differs > 0 {
             format!(" {differs} bucket(s) DIFFER beyond what the bounds explain: calls missing from one log, or logs of different servers.")
@@ -204,7 +201,14 @@ pub fn add_integration_column<'a>(
     for (row, cell) in table.rows.iter_mut().zip(cells) {
         row.push(cell);
     }
+    // Where the two logs meet, the total names its source: its figures are the usage log's
+    // (integration.log's own count is per row only).
     if let Some(total) = table.total.as_mut() {
+        if let Some(Cell::Text(label)) = total.first_mut() {
+            if label == "total" {
+                *label = "total (usage log)".into();
+            }
+        }
         total.push(Cell::Empty);
     }
 }

@@ -2,7 +2,7 @@
 //! log; per minute from integration.log) and the spikes in it, each with its cause.
 
 use super::round_rate;
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Grain, TimeRange};
 use crate::clock::ServerClock;
 use crate::integration::aggregate::{FailureRow, MinuteRow};
 use crate::render::{rate, thousands, Align, Cell, Report, Table};
@@ -344,7 +344,7 @@ fn spike_of(
 pub fn rejections_report(
     timeline: &Timeline,
     clock: ServerClock,
-    range: DateRange,
+    range: TimeRange,
     integration: Option<(&[MinuteRow], &[FailureRow])>,
     settings: RejectionSettings,
 ) -> PolarsResult<RejectionsReport> {
@@ -352,7 +352,7 @@ pub fn rejections_report(
     let intervals = timeline
         .intervals
         .iter()
-        .filter(|i| range.contains(i.end.local.date()))
+        .filter(|i| range.contains(i.end.local))
         .map(|i| IntervalRejections {
             start: offsets.iso(i.start.local),
             end: offsets.iso(i.end.local),
@@ -409,10 +409,20 @@ pub fn rejections_report(
                     spike.reading = reading_of(w, series.len(), spike.top_user.as_ref());
                     spike
                 })
-                .filter(|s| range.contains(parse_local(&s.start).date()))
+                // A spike belongs to the range it starts in: a job that looks at each
+                // window once (`--last 15m` every 15 minutes) raises each spike once, even
+                // one that goes on into the next window.
+                .filter(|s| range.contains(parse_local(&s.start)))
                 .collect()
         }
         None => {
+            // As with integration.log, spikes are found in the whole log, so that the first
+            // hours of the range have their baseline, and kept when they start in the range.
+            let hour_totals = if range.is_all() {
+                hour_totals.clone()
+            } else {
+                roll_up(timeline, clock, Grain::Hour, TimeRange::ALL)?.0
+            };
             let series: Vec<Bucket> = hour_totals
                 .iter()
                 .map(|h| Bucket {
@@ -440,6 +450,7 @@ pub fn rejections_report(
                     spike.reading = reading_of(&w, series.len(), None);
                     spike
                 })
+                .filter(|s| range.contains(parse_local(&s.start)))
                 .collect()
         }
     };

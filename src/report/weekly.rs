@@ -1,6 +1,6 @@
 //! `esmlog weekly`: transactions per ISO week of the server's calendar.
 
-use super::figures::{figure_notes, gaps_in, ConsumedFigures, GapRow};
+use super::figures::{figure_notes, gaps_in, range_note, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
     add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
@@ -58,10 +58,16 @@ pub struct WeeklyReport {
     /// Stretches whose calls the usage log cannot count.
     pub gaps: Vec<GapRow>,
     pub quota: Option<QuotaStatus>,
+    /// What the usage log cannot say of the range (`--since`, `--until`, `--last`).
+    #[serde(skip)]
+    pub range_note: Option<String>,
 }
 
+/// Rejected calls are the usage log's estimate, as in the monthly table and the report's
+/// headline: the same days give the same figure whichever table shows them. (Consumed calls
+/// are shown as the lower bound, which the licence needs; rejected calls have no such use.)
 fn rejection_rate(t: &BucketTotals) -> Option<f64> {
-    round_rate(rate(t.rejected_min, t.consumed_min + t.rejected_min))
+    round_rate(rate(t.rejected_est, t.consumed_est + t.rejected_est))
 }
 
 /// Builds the weekly report from the timeline.
@@ -79,7 +85,7 @@ pub fn weekly_report(
             start: w.start.date(),
             consumed: w.consumed_min,
             figures: ConsumedFigures::of(w),
-            rejected: w.rejected_min,
+            rejected: w.rejected_est,
             rejection_rate: rejection_rate(w),
             status: w.status,
             periods: w.periods,
@@ -90,7 +96,7 @@ pub fn weekly_report(
         weeks: rows.len(),
         consumed: t.consumed_min,
         figures: ConsumedFigures::of(&t),
-        rejected: t.rejected_min,
+        rejected: t.rejected_est,
         rejection_rate: rejection_rate(&t),
         status: t.status,
         periods: t.periods,
@@ -105,6 +111,7 @@ pub fn weekly_report(
         step: timeline.step,
         gaps: gaps_in(timeline, options.range),
         quota,
+        range_note: range_note(timeline, options.range),
     })
 }
 
@@ -212,6 +219,7 @@ impl Report for WeeklyReport {
             .chain(self.total.as_ref().map(|t| &t.figures))
             .collect();
         let mut notes = figure_notes(&figures, &self.gaps, true);
+        notes.extend(self.range_note.clone());
         notes.extend(reconciliation_note(
             self.weeks
                 .iter()

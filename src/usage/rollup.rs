@@ -2,10 +2,10 @@
 //! proportion to time where one straddles an edge), gaps mark the buckets they touch, and
 //! polars sums the pieces per bucket.
 
-use crate::calendar::{DateRange, Grain};
+use crate::calendar::{Grain, TimeRange};
 use crate::clock::ServerClock;
 use crate::usage::period::{Gap, GapKind, Interval, Moment, PeriodStatus, Timeline};
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Duration, NaiveDateTime};
 use polars::prelude::*;
 
 /// A final line stamped this soon after a bucket edge still closes the bucket before it: ESM
@@ -141,12 +141,12 @@ pub fn pieces(
     timeline: &Timeline,
     clock: ServerClock,
     grain: Grain,
-    range: DateRange,
+    range: TimeRange,
 ) -> Vec<Piece> {
     cut(timeline, clock, Buckets::Calendar(grain), range)
 }
 
-fn cut(timeline: &Timeline, clock: ServerClock, buckets: Buckets, range: DateRange) -> Vec<Piece> {
+fn cut(timeline: &Timeline, clock: ServerClock, buckets: Buckets, range: TimeRange) -> Vec<Piece> {
     let mut out = Vec::with_capacity(timeline.intervals.len() + timeline.gaps.len());
     for interval in &timeline.intervals {
         let period = &timeline.periods[interval.period];
@@ -178,17 +178,13 @@ fn cut(timeline: &Timeline, clock: ServerClock, buckets: Buckets, range: DateRan
     out
 }
 
-fn midnight(d: NaiveDate) -> NaiveDateTime {
-    d.and_time(NaiveTime::MIN)
-}
-
 fn interval_pieces(
     interval: &Interval,
     status: PeriodStatus,
     clock: ServerClock,
     offset: chrono::FixedOffset,
     buckets: Buckets,
-    range: DateRange,
+    range: TimeRange,
     out: &mut Vec<Piece>,
 ) {
     let start = interval.start;
@@ -210,12 +206,10 @@ fn interval_pieces(
         edges.push(edge);
         edge = buckets.next(edge);
     }
-    edges.extend(
-        range
-            .edges()
-            .map(midnight)
-            .filter(|e| start.local < *e && *e < end.local),
-    );
+    // The range's ends cut intervals as bucket edges do: the part outside is left out, and
+    // an interval across an end is shared in proportion to time, so that a window that
+    // cuts an interval keeps its share as an estimate and all of it as the upper bound.
+    edges.extend(range.edges().filter(|e| start.local < *e && *e < end.local));
     edges.sort();
     edges.dedup();
 
@@ -227,7 +221,7 @@ fn interval_pieces(
         Some((from, to))
     };
     if edges.is_empty() {
-        if range.contains(start.local.date()) {
+        if range.contains(start.local) {
             out.push(if interval.start_known {
                 Piece {
                     consumed_firm: interval.consumed,
@@ -263,7 +257,7 @@ fn interval_pieces(
         .collect();
     let ends = edges.iter().copied().chain(std::iter::once(end.local));
     for (i, (local, to)) in starts.iter().zip(ends).enumerate() {
-        if !range.contains(local.date()) {
+        if !range.contains(*local) {
             continue;
         }
         out.push(Piece {
@@ -285,7 +279,7 @@ fn gap_pieces(
     gap: &Gap,
     status: PeriodStatus,
     buckets: Buckets,
-    range: DateRange,
+    range: TimeRange,
     out: &mut Vec<Piece>,
 ) {
     // The calls the log cannot count happened somewhere in the gap: every bucket it touches
@@ -302,14 +296,12 @@ fn gap_pieces(
     let last = buckets.floor(last).max(first);
     let mut bucket = first;
     while bucket <= last {
-        let from = bucket.max(gap.from.local).date();
-        let to = (buckets
+        let from = bucket.max(gap.from.local);
+        let to = buckets
             .next(bucket)
             .min(gap.to.local + Duration::milliseconds(1))
-            - Duration::milliseconds(1))
-        .date();
-        let in_range = range.contains(from) || range.contains(to) || range.within(from, to);
-        if in_range {
+            - Duration::milliseconds(1);
+        if range.overlaps(from, to) {
             out.push(Piece {
                 gaps: 1,
                 gap_max_if_one_restart: gap.consumed_max_if_one_restart.unwrap_or(0),
@@ -509,14 +501,11 @@ fn read_totals(
 fn span_in_range(
     buckets: Buckets,
     start: NaiveDateTime,
-    range: DateRange,
+    range: TimeRange,
 ) -> (NaiveDateTime, NaiveDateTime) {
-    let from = range.since.map_or(start, |s| start.max(midnight(s)));
+    let from = range.from.map_or(start, |s| start.max(s));
     let end = buckets.next(start);
-    let to = range
-        .until
-        .and_then(|u| u.succ_opt())
-        .map_or(end, |u| end.min(midnight(u)));
+    let to = range.to.map_or(end, |u| end.min(u));
     (from, to)
 }
 
@@ -526,7 +515,7 @@ pub fn roll_up(
     timeline: &Timeline,
     clock: ServerClock,
     grain: Grain,
-    range: DateRange,
+    range: TimeRange,
 ) -> PolarsResult<(Vec<BucketTotals>, Option<BucketTotals>)> {
     let pieces = cut(timeline, clock, Buckets::Calendar(grain), range);
     if pieces.is_empty() {

@@ -4,6 +4,7 @@
 
 use super::document::{strong, text, Block, Document, Figure, Span};
 use super::{Chart, Charts, DataFile, Figures, LoginTables, Period, RateLimitTables};
+use crate::calendar::TimeRange;
 use crate::render::{thousands, Cell, Report, Table};
 use crate::report::calls::CallsReport;
 use crate::report::monthly::MonthRow;
@@ -110,9 +111,17 @@ fn intro(f: &Figures, blocks: &mut Vec<Block>) {
                 "Use of the Matrix42 ESM REST API in {}: {} to {} on the server's calendar{zone}.",
                 f.period.title(),
                 first,
-                range.until.unwrap_or(first)
+                range.last_day().unwrap_or(first)
             )
         }
+        Period::Window { range } => format!(
+            "Use of the Matrix42 ESM REST API, {} on the server's clock{zone}{}.",
+            range.describe(),
+            match range.to {
+                Some(to) if to.time() != NaiveTime::MIN => format!(" (up to {} exclusive)", minute(to)),
+                _ => String::new(),
+            }
+        ),
         Period::All { .. } => match f.span {
             Some((from, to)) => format!(
                 "Use of the Matrix42 ESM REST API in all the logs given: {} to {} on the server's calendar{zone}.",
@@ -340,6 +349,7 @@ fn headline(f: &Figures, blocks: &mut Vec<Block>) {
         label: match f.period {
             Period::Month { first, .. } => format!("Transactions in {}", month_name(first)),
             Period::All { .. } => "Transactions, all the logs".into(),
+            Period::Window { range } => format!("Transactions, {}", range.describe()),
         },
         value: shown(row),
         detail: detail + ".",
@@ -504,29 +514,31 @@ fn weeks(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
     blocks.push(Block::Heading("Transactions per week".into()));
     let mut intro = "ISO weeks, Monday to Sunday.".to_string();
     let range = f.period.range();
-    if let (Some(since), Some(until)) = (range.since, range.until) {
+    if let (Some(since), Some(until)) = (range.from, range.to) {
         let cut: Vec<String> = f
             .weekly
             .weeks
             .iter()
             .filter_map(|w| {
-                let start = w.start;
-                let end = start.checked_add_days(Days::new(6))?;
+                let start = w.start.and_time(NaiveTime::MIN);
+                let end = start.checked_add_days(Days::new(7))?;
                 (start < since || end > until).then(|| {
-                    format!(
-                        "{} counts {} to {} only",
-                        w.week,
-                        start.max(since),
-                        end.min(until)
-                    )
+                    let shown = TimeRange {
+                        from: Some(start.max(since)),
+                        to: Some(end.min(until)),
+                    };
+                    format!("{} counts {} only", w.week, shown.describe())
                 })
             })
             .collect();
         if !cut.is_empty() {
-            intro.push_str(&format!(
-                " Weeks that run over the month's edge count the month's days: {}.",
-                cut.join("; ")
-            ));
+            let edge = match f.period {
+                Period::Month { .. } => {
+                    "Weeks that run over the month's edge count the month's days"
+                }
+                _ => "Weeks that run over the edge of the reported stretch count its part only",
+            };
+            intro.push_str(&format!(" {edge}: {}.", cut.join("; ")));
         }
     }
     if f.quota.is_some() {
@@ -546,6 +558,7 @@ fn months(f: &Figures, charts: &Charts, blocks: &mut Vec<Block>) {
             month_name(first)
         ),
         Period::All { .. } => "Every month in the logs: bars are the best estimates, whiskers the min and max that hold the true count.".into(),
+        Period::Window { .. } => "The months the reported stretch touches, each counting its part of the stretch only: bars are the best estimates, whiskers the min and max that hold the true count.".into(),
     };
     blocks.push(Block::Paragraph(vec![text(intro)]));
     blocks.push(chart(&charts.monthly));
