@@ -1,6 +1,6 @@
 //! The command line: subcommands and their flags.
 
-use crate::integration::layout::AUTO_LAYOUT;
+use crate::integration::layout::{Dialect, AUTO_LAYOUT};
 use crate::integration::message::DurationUnit;
 use crate::render::Format;
 use crate::report::quota::QuotaPeriod;
@@ -83,6 +83,11 @@ pub struct InputArgs {
     /// else a layout inferred from the first lines (`esmlog check` shows it).
     #[arg(long, value_name = "PATTERN", default_value = AUTO_LAYOUT, env = "ESMLOG_LAYOUT")]
     pub layout: String,
+    /// Whose reading of the layout applies where the dialects differ: `log4j2` (default),
+    /// `log4j1` (`%d{…}` has no zone option) or `logback` (`%d{pattern, zone}`, quoted
+    /// `%d{"HH:mm:ss,SSS"}`).
+    #[arg(long, value_enum, value_name = "DIALECT", default_value_t = Dialect::Log4j2)]
+    pub layout_dialect: Dialect,
     /// The unit of integration.log durations written as a bare number (`duration=143`):
     /// ns, us, ms or s. A unit written with the value (`143ms`, `0.2s`, `PT0.143S`) wins.
     #[arg(long, value_name = "UNIT", default_value = "ms")]

@@ -195,6 +195,7 @@ mod tests {
             tz: None,
             layout: DEFAULT_LAYOUT.into(),
             duration_unit: Default::default(),
+            layout_dialect: Default::default(),
             date: None,
             quiet: true,
             environment: env.iter().map(|s| s.to_string()).collect(),

@@ -4,7 +4,7 @@
 
 use crate::error::SourceError;
 use crate::integration::layout::{
-    infer, LayoutError, LayoutParser, NoLayoutFound, AUTO_LAYOUT, DEFAULT_LAYOUT,
+    infer, Dialect, LayoutError, LayoutParser, NoLayoutFound, AUTO_LAYOUT, DEFAULT_LAYOUT,
 };
 use crate::lines::{excerpt, LineSplitter};
 use crate::redact::redact;
@@ -52,12 +52,12 @@ pub enum LayoutChoice {
 }
 
 impl LayoutChoice {
-    /// `--layout`'s value: `auto` or a pattern (or `json`).
-    pub fn from_flag(value: &str) -> Result<LayoutChoice, LayoutError> {
+    /// `--layout`'s value (`auto`, a pattern or `json`), read in `--layout-dialect`.
+    pub fn from_flag(value: &str, dialect: Dialect) -> Result<LayoutChoice, LayoutError> {
         if value.trim().eq_ignore_ascii_case(AUTO_LAYOUT) {
             Ok(LayoutChoice::Auto)
         } else {
-            LayoutParser::compile(value).map(|p| LayoutChoice::Given(Arc::new(p)))
+            LayoutParser::compile_in(value, dialect).map(|p| LayoutChoice::Given(Arc::new(p)))
         }
     }
 }

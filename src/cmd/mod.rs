@@ -155,7 +155,7 @@ pub fn newest_line(
             }
         }
     }
-    let mut options = ScanOptions::new(Arc::new(LayoutParser::compile(&args.layout)?));
+    let mut options = ScanOptions::new(ingest.layout.clone());
     options.duration_unit = args.duration_unit;
     options.date = parse_date("--date", &args.date)?;
     options.failures = false;
@@ -215,7 +215,7 @@ fn report_layout_finding(finding: &LayoutFinding, layout: &LayoutParser) {
 /// Reads every input, reporting unreadable ones and skipped lines on stderr. A command
 /// without a per-environment view reads the inputs of every environment together.
 pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
-    let choice = LayoutChoice::from_flag(&args.layout)?;
+    let choice = LayoutChoice::from_flag(&args.layout, args.layout_dialect)?;
     let mut paths = args.paths.clone();
     if !args.environment.is_empty() || args.environments_by_folder {
         let envs = crate::fleet::environments(args)?;

@@ -25,6 +25,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             tz: args.input.tz.clone(),
             layout: args.input.layout.clone(),
             duration_unit: args.input.duration_unit,
+            layout_dialect: args.input.layout_dialect,
             date: args.input.date.clone(),
             quiet: args.input.quiet,
             environment: Vec::new(),

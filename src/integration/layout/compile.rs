@@ -5,7 +5,7 @@ use super::date::{DateSpec, Zone};
 use super::levels::LevelSpec;
 use super::literal::Literal;
 use super::pattern::{tokenize_at, Kind, Spec, Token};
-use super::{LayoutError, MAX_MDC};
+use super::{Dialect, LayoutError, MAX_MDC};
 
 #[derive(Debug, Clone)]
 pub(super) enum Op {
@@ -56,6 +56,8 @@ pub(super) struct Builder {
     /// Whether any op is [`Op::Ansi`].
     pub(super) has_ansi: bool,
     pub(super) seen_message: bool,
+    /// Whose reading of words that differ between the dialects applies.
+    pub(super) dialect: Dialect,
 }
 
 impl Builder {
@@ -117,8 +119,17 @@ impl Builder {
                         position: spec.position,
                     });
                 }
-                let date =
-                    DateSpec::compile(spec.options.first().copied(), spec.options.get(1).copied())?;
+                let (pattern, zone) = self.dialect.date_options(&spec.options);
+                let date = DateSpec::compile(pattern, zone)?;
+                if let (Dialect::Log4j1, Some(text)) = (self.dialect, spec.options.get(1)) {
+                    // Log4j 1.x has no zone option: `{…}` after the date is literal text.
+                    self.push_op(Op::Date(Box::new(date), m.pad));
+                    if !self.seen_message {
+                        self.literal
+                            .extend_from_slice(format!("{{{text}}}").as_bytes());
+                    }
+                    return Ok(());
+                }
                 if !self.seen_message {
                     self.has_date = true;
                     self.time_only = date.time_only();

@@ -37,6 +37,55 @@ use pattern::tokenize;
 pub use infer::{infer, Inferred, NoLayoutFound, AUTO_LAYOUT, SAMPLE_LINES};
 pub use json::JSON_LAYOUT;
 
+/// Whose reading of a conversion pattern applies where Log4j 2, log4j 1.x and Logback give
+/// one word different meanings (`--layout-dialect`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    /// Log4j 2's PatternLayout: `%d{pattern}{zone}`.
+    #[default]
+    Log4j2,
+    /// log4j 1.x: `%d{pattern}` has no zone; braces after it are text.
+    Log4j1,
+    /// Logback: `%d{pattern, zone}`, and a pattern holding a comma is quoted
+    /// (`%d{"HH:mm:ss,SSS"}`); unquoted, `%d{HH:mm:ss,SSS}` is the pattern `HH:mm:ss` in the
+    /// zone `SSS`, which Logback does not know either.
+    Logback,
+}
+
+impl Dialect {
+    /// The date pattern and zone of `%d`'s options in this dialect.
+    pub(crate) fn date_options<'o>(
+        self,
+        options: &[&'o str],
+    ) -> (Option<&'o str>, Option<&'o str>) {
+        let first = options.first().copied();
+        match self {
+            Dialect::Log4j2 => (first, options.get(1).copied()),
+            Dialect::Log4j1 => (first, None),
+            Dialect::Logback => {
+                let Some(option) = first else {
+                    return (None, None);
+                };
+                let option = option.trim();
+                if let Some(rest) = option.strip_prefix('"') {
+                    // `"pattern"` or `"pattern", zone`.
+                    return match rest.split_once('"') {
+                        Some((pattern, after)) => {
+                            let zone = after.trim_start().strip_prefix(',').map(str::trim);
+                            (Some(pattern), zone.filter(|z| !z.is_empty()))
+                        }
+                        None => (Some(rest), None),
+                    };
+                }
+                match option.split_once(',') {
+                    Some((pattern, zone)) => (Some(pattern.trim()), Some(zone.trim())),
+                    None => (Some(option), None),
+                }
+            }
+        }
+    }
+}
+
 /// The default layout ESM writes with.
 pub const DEFAULT_LAYOUT: &str = "%d{yyyy-MM-dd HH:mm:ss,SSS} %-5p [%t] %c - %m%n";
 
@@ -241,8 +290,13 @@ impl fmt::Display for LayoutParser {
 }
 
 impl LayoutParser {
-    /// Compiles a Log4j `PatternLayout` conversion pattern.
+    /// Compiles a Log4j 2 `PatternLayout` conversion pattern.
     pub fn compile(pattern: &str) -> Result<LayoutParser, LayoutError> {
+        LayoutParser::compile_in(pattern, Dialect::Log4j2)
+    }
+
+    /// Compiles a conversion pattern as `dialect` reads it.
+    pub fn compile_in(pattern: &str, dialect: Dialect) -> Result<LayoutParser, LayoutError> {
         if pattern.trim().eq_ignore_ascii_case(JSON_LAYOUT) {
             return Ok(LayoutParser {
                 pattern: JSON_LAYOUT.to_owned(),
@@ -257,7 +311,10 @@ impl LayoutParser {
             });
         }
         let tokens = tokenize(pattern)?;
-        let mut b = Builder::default();
+        let mut b = Builder {
+            dialect,
+            ..Builder::default()
+        };
         for token in tokens {
             b.push(token)?;
         }

@@ -988,3 +988,72 @@ fn the_head_reads_as_the_op_loop_does() {
     assert!(with_head > 20, "{with_head}");
     assert!(parser(D).head.is_some() && parser("%r [%t] %p %m").head.is_none());
 }
+
+#[test]
+fn dialects_read_the_words_they_differ_on() {
+    use super::Dialect::{Log4j1, Log4j2, Logback};
+    // (dialect, pattern, line, the time read or None when the line is no header)
+    let cases: &[(Dialect, &str, &str, Option<&str>)] = &[
+        // Logback: the zone after a comma; a comma inside the pattern is quoted.
+        (
+            Logback,
+            "%d{HH:mm:ss.SSS, UTC} %p %m%n",
+            "11:00:00.123 INFO x",
+            Some("11:00:00.123"),
+        ),
+        (
+            Logback,
+            r#"%d{"HH:mm:ss,SSS"} %p %m%n"#,
+            "11:00:00,123 INFO x",
+            Some("11:00:00.123"),
+        ),
+        (
+            Logback,
+            r#"%d{"yyyy-MM-dd HH:mm:ss,SSS", Europe/Helsinki} %p %m%n"#,
+            "2023-10-26 11:00:00,123 INFO x",
+            Some("11:00:00.123"),
+        ),
+        (
+            Logback,
+            "%d{yyyy-MM-dd HH:mm:ss} %p %m%n",
+            "2023-10-26 11:00:00 INFO x",
+            Some("11:00:00.000"),
+        ),
+        // Log4j 2 reads the same comma as part of the pattern.
+        (
+            Log4j2,
+            "%d{HH:mm:ss,SSS} %p %m%n",
+            "11:00:00,123 INFO x",
+            Some("11:00:00.123"),
+        ),
+        (
+            Log4j2,
+            "%d{HH:mm:ss}{UTC} %p %m%n",
+            "11:00:00 INFO x",
+            Some("11:00:00.000"),
+        ),
+        // log4j 1.x has no zone option: the braces are text in the line.
+        (
+            Log4j1,
+            "%d{HH:mm:ss}{UTC} %p %m%n",
+            "11:00:00{UTC} INFO x",
+            Some("11:00:00.000"),
+        ),
+        (Log4j1, "%d{HH:mm:ss}{UTC} %p %m%n", "11:00:00 INFO x", None),
+    ];
+    for (dialect, pattern, line, want) in cases {
+        let parser = LayoutParser::compile_in(pattern, *dialect)
+            .unwrap_or_else(|e| panic!("{dialect:?} {pattern}: {e}"));
+        let time = parser.parse_header(line.as_bytes()).map(|h| {
+            h.local
+                .map(|t| t.time())
+                .or(h.time_only)
+                .map(|t| t.format("%H:%M:%S%.3f").to_string())
+                .unwrap_or_default()
+        });
+        assert_eq!(time.as_deref(), *want, "{dialect:?} {pattern} on {line}");
+    }
+    // Unquoted in Logback, `HH:mm:ss,SSS` is the pattern `HH:mm:ss` in a zone `SSS`: refused.
+    let err = LayoutParser::compile_in("%d{HH:mm:ss,SSS} %m", Logback).unwrap_err();
+    assert!(err.to_string().contains("SSS"), "{err}");
+}
