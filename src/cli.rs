@@ -111,6 +111,9 @@ pub struct OutputArgs {
     /// Write to this file instead of stdout (`-`); written whole or not at all.
     #[arg(long, short, value_name = "FILE", default_value = "-")]
     pub output: String,
+    /// End CSV lines with CRLF (`\r\n`), as some spreadsheets expect, instead of LF.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// Flags of the usage reports.
@@ -283,6 +286,9 @@ pub struct ReportArgs {
     pub fail_on_spike: bool,
     #[command(flatten)]
     pub alerts: AlertArgs,
+    /// End the lines of data/*.csv with CRLF (`\r\n`), as some spreadsheets expect.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// `--since` and `--until`: the local days a report keeps.
@@ -320,6 +326,9 @@ pub struct ExportArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
     pub threads: Option<usize>,
+    /// With --format csv, end lines with CRLF (`\r\n`), as some spreadsheets expect.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// A volume: `60000`, `60,000`, `60 000`, `60_000`, `60k` or `1.5M`; at least 1.

@@ -30,7 +30,9 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let envs = environments(&args.input)?;
     let clock = clock_of(&args.input.tz)?;
     let out = PathBuf::from(&args.out);
-    let exporter = args.format.exporter();
+    let exporter = args
+        .format
+        .exporter(crate::render::csv::LineEnd::crlf_if(args.csv_crlf));
     let layout = Arc::new(LayoutParser::compile(&args.input.layout)?);
     let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     // The global --no-redact (main.rs warns about it) is the one switch for every output.

@@ -253,7 +253,10 @@ pub fn write_report<R: Report>(
     output: &crate::cli::OutputArgs,
     inputs: &[PathBuf],
 ) -> Result<(), CommandError> {
-    crate::output::write_output(&output.output, inputs, |w| emit(report, output.format, w))?;
+    let line_end = crate::render::csv::LineEnd::crlf_if(output.csv_crlf);
+    crate::output::write_output(&output.output, inputs, |w| {
+        emit(report, output.format, line_end, w)
+    })?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@ use super::{load_usage, scan_integration, CommandError, Status};
 use crate::cli::{InputArgs, OutputArgs, ReportArgs, UsageArgs};
 use crate::error::UsageError;
 use crate::output::write_output;
+use crate::render::csv::LineEnd;
 use crate::render::Format;
 use crate::report::bundle::{
     build, choose_period, months_with_data, parse_month, Bundle, Selection, Sources, SCAN_DIMS,
@@ -31,6 +32,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
         output: OutputArgs {
             format: Format::Table,
             output: "-".into(),
+            csv_crlf: args.csv_crlf,
         },
         range: crate::cli::RangeArgs {
             since: None,
@@ -108,6 +110,7 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
                 token_minutes: args.token_minutes,
                 top_minutes: 10,
             },
+            csv_line_end: LineEnd::crlf_if(args.csv_crlf),
         },
         period,
     )?;
