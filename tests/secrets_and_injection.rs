@@ -524,3 +524,40 @@ fn log_text_stays_text_in_every_format() {
         );
     }
 }
+
+/// Every report's CSV (`--format csv` of each command, plain and with `--csv-crlf`) holds
+/// the hostile names and a hostile file name as inert text, in rows of one width.
+#[test]
+fn every_report_csv_is_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("logs")).unwrap();
+    std::fs::write(d.join("logs/integration.log"), hostile_integration_log()).unwrap();
+    std::fs::write(d.join("logs/Matrix42_rest_rest_api_usage.log"), usage_log()).unwrap();
+    // A file name is input-derived text too: `check` writes it in its path column.
+    std::fs::write(d.join("=HYPERLINK(1).log"), "not a log\n").unwrap();
+    let mut seen = String::new();
+    for command in ["weekly", "monthly", "calls", "rejections", "check"] {
+        for crlf in [false, true] {
+            let mut args = vec![command, "--format", "csv", "logs", "=HYPERLINK(1).log"];
+            if crlf {
+                args.push("--csv-crlf");
+            }
+            let run = esmlog(d, &args);
+            assert_ne!(run.code, 2, "{command}: {}", run.stderr);
+            let label = format!("{command} csv{}", if crlf { " crlf" } else { "" });
+            assert!(!run.stdout.is_empty(), "{label}: no output");
+            assert_csv_inert(&label, &run.stdout);
+            let crlf_lines = run.stdout.matches("\r\n").count();
+            let lines = run.stdout.matches('\n').count();
+            if crlf {
+                assert_eq!(crlf_lines, lines, "{label}: every line ends with CRLF");
+            } else {
+                assert_eq!(crlf_lines, 0, "{label}: LF only");
+            }
+            seen.push_str(&run.stdout);
+        }
+    }
+    assert!(seen.contains("'=HYPERLINK(1).log"), "check's path column: {seen}");
+    assert!(seen.contains("'+SUM(1+1)"), "the users of calls and rejections: {seen}");
+}
