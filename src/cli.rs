@@ -2,6 +2,7 @@
 
 use crate::integration::layout::DEFAULT_LAYOUT;
 use crate::integration::message::DurationUnit;
+use crate::messages::ColorChoice;
 use crate::render::Format;
 use crate::report::quota::QuotaPeriod;
 use clap::{Args, Parser, Subcommand};
@@ -25,6 +26,14 @@ pub struct Cli {
     /// ~/.config/esmlog/esmlog.toml. Flags beat environment variables, which beat the file.
     #[arg(long, global = true, value_name = "FILE", env = "ESMLOG_CONFIG")]
     pub config: Option<std::path::PathBuf>,
+    /// Say nothing but errors on stderr: no progress bar, no warning, no status line. The
+    /// data (stdout or --output) and the exit code are unchanged.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour the prefixes of messages on stderr: auto (when stderr is a terminal and
+    /// NO_COLOR is not set), always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,9 +97,6 @@ pub struct InputArgs {
     /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// The ESM environment of the inputs: `NAME` names the PATHS' environment; `NAME=PATH`
     /// (repeatable) adds PATH as an input of environment NAME. With several environments the
     /// reports have rows per environment and a total.

@@ -196,7 +196,6 @@ mod tests {
             layout: DEFAULT_LAYOUT.into(),
             duration_unit: Default::default(),
             date: None,
-            quiet: true,
             environment: env.iter().map(|s| s.to_string()).collect(),
             environments_by_folder: by_folder,
         }

@@ -11,12 +11,14 @@ use crate::export::{clear_parts, environment_dir, ExportTable};
 use crate::fleet::{environments, input_args_of};
 use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
+use crate::messages;
 use crate::progress::ProgressBar;
+use crate::render::thousands;
 use crate::usage::period::build_timeline;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// What was written for one environment, for the summary on stdout.
+/// What was written for one environment, for the summary on stderr.
 struct Written {
     environment: String,
     calls: u64,
@@ -73,7 +75,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
             options.duration_unit = args.input.duration_unit;
             options.date = days_of_time_only_inputs(&options, &ingest.integration, &args.input)?;
             options.redact = redact;
-            let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
+            let progress = ProgressBar::for_inputs(&ingest.integration);
             options.progress = progress.callback();
             let sink = CallExport::new(
                 exporter,
@@ -101,16 +103,16 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         summary.push(written);
     }
     for w in &summary {
-        println!(
+        messages::status(&format!(
             "{}: {} calls in {} file(s); {} usage periods, {} intervals, {} week/month pieces → {}",
             w.environment,
-            w.calls,
-            w.call_files,
-            w.periods,
-            w.intervals,
-            w.buckets,
+            thousands(w.calls),
+            thousands(w.call_files),
+            thousands(w.periods),
+            thousands(w.intervals),
+            thousands(w.buckets),
             out.display()
-        );
+        ));
     }
     Ok(Status::Clean)
 }

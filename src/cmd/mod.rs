@@ -21,7 +21,7 @@ use crate::integration::layout::{LayoutError, LayoutParser};
 use crate::integration::scan::{date_in_file_name, scan, ScanOptions, ScanResult};
 use crate::messages;
 use crate::progress::ProgressBar;
-use crate::render::{emit, Report};
+use crate::render::{emit, thousands, Report};
 use crate::report::quota::Quota;
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
@@ -190,7 +190,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     if timeline.anomalies.len() > 10 {
         messages::warn(&format!(
             "{} more anomalies not shown",
-            timeline.anomalies.len() - 10
+            thousands((timeline.anomalies.len() - 10) as u64)
         ));
     }
     if args.input.tz.is_none() && timeline.offsets_differ {
@@ -224,7 +224,8 @@ pub fn report_line_problems(ingest: &Ingest) {
         return;
     }
     messages::warn(&format!(
-        "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:"
+        "{} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:",
+        thousands(malformed)
     ));
     for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
         messages::detail(&format!(
@@ -302,7 +303,7 @@ pub fn report_scan_problems(result: &ScanResult) {
     if duplicates > 0 {
         messages::warn(&format!(
             "{} integration.log entries were found in more than one input (overlapping copies) and count once; `esmlog check` lists them per input",
-            crate::render::thousands(duplicates)
+            thousands(duplicates)
         ));
     }
     if result.overlap_unmerged {
@@ -314,20 +315,23 @@ pub fn report_scan_problems(result: &ScanResult) {
     let suspicious: u64 = result.files.iter().map(|f| f.lines.suspicious).sum();
     if suspicious > 0 {
         messages::warn(&format!(
-            "{suspicious} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)"
+            "{} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)",
+            thousands(suspicious)
         ));
     }
     let unreadable: u64 = result.files.iter().map(|f| f.lines.unreadable_fields).sum();
     if unreadable > 0 {
         messages::warn(&format!(
-            "{unreadable} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)"
+            "{} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)",
+            thousands(unreadable)
         ));
     }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
     count_problems(total);
     if total > 0 {
         messages::warn(&format!(
-            "{total} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:"
+            "{} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:",
+            thousands(total)
         ));
         for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
             messages::detail(&format!(
@@ -384,7 +388,7 @@ pub fn scan_integration(
     options.duration_unit = args.duration_unit;
     options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);
-    let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
+    let progress = ProgressBar::for_inputs(&ingest.integration);
     options.progress = progress.callback();
     let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, threads)?;
     progress.finish();

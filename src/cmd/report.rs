@@ -12,7 +12,6 @@ use crate::report::bundle::{
 };
 use crate::report::calls::CallsSettings;
 use crate::report::check::check_report;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The usage commands' flags that the report shares, for [`load_usage`]: the whole span is
@@ -25,7 +24,6 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             layout: args.input.layout.clone(),
             duration_unit: args.input.duration_unit,
             date: args.input.date.clone(),
-            quiet: args.input.quiet,
             environment: Vec::new(),
             environments_by_folder: false,
         },
@@ -122,15 +120,13 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
             .filter(|f| f.path.starts_with(prefix))
             .count()
     };
-    // A closed stdout is no reason to fail once the files are written.
-    let _ = writeln!(
-        std::io::stdout(),
-        "Wrote the report for {} to {}: index.html, report.md, summary.json, {} charts and {} CSV tables.",
+    crate::messages::status(&format!(
+        "wrote the report for {} to {}: index.html, report.md, summary.json, {} charts and {} CSV tables",
         period.title(),
         out.display(),
         count("charts/"),
         count("data/")
-    );
+    ));
     let reasons = super::alerts::reasons(&bundle.alerts, &args.alerts, args.fail_on_spike);
     Ok(super::alerts::status_of(&reasons))
 }

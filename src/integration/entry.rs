@@ -326,8 +326,9 @@ impl EntryReader {
                 problem(
                     number,
                     format!(
-                        "line of {length} bytes, longer than the {} byte limit; only its start was read",
-                        self.max_line
+                        "line of {} bytes, longer than the {} byte limit; only its start was read",
+                        crate::render::thousands(length as u64),
+                        crate::render::thousands(self.max_line as u64)
                     ),
                     line,
                 );
@@ -604,7 +605,7 @@ mod tests {
             reasons[0],
             format!(
                 "line of {} bytes, longer than the 300 byte limit; only its start was read",
-                long.len()
+                crate::render::thousands(long.len() as u64)
             )
         );
         // Lines the chunker cut already are reported with their full length.
