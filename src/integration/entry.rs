@@ -624,7 +624,7 @@ mod tests {
         assert_eq!((got.oversized, got.continuation), (1, 1));
         assert!(run.problems.kept[0]
             .reason
-            .starts_with("line of 5000 bytes"));
+            .starts_with("line of 5,000 bytes"));
     }
 
     #[test]
