@@ -8,7 +8,7 @@ use crate::cli::ExportArgs;
 use crate::export::calls::CallExport;
 use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
-use crate::fleet::{environments, input_args_of};
+use super::environments::{environments, input_args_of};
 use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
 use crate::messages;

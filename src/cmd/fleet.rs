@@ -4,7 +4,9 @@
 
 use super::{integration_counts, load_usage, write_chart, write_report, CommandError, Status};
 use crate::cli::UsageArgs;
-use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
+use super::environments::{environments, input_args_of, Environment};
+use crate::report::reconcile::merge_counts;
+use crate::usage::merge::merge_timelines;
 use crate::render::Report;
 use crate::report::alerts::HasAlerts;
 use crate::report::charts;

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod calls;
 pub mod check;
+pub mod environments;
 pub mod export;
 pub mod fleet;
 pub mod generate;
@@ -76,7 +77,7 @@ pub enum CommandError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Environment(#[from] crate::fleet::EnvironmentError),
+    Environment(#[from] environments::EnvironmentError),
     #[error(transparent)]
     Timeline(#[from] crate::usage::period::TimelineError),
     #[error(transparent)]
@@ -145,7 +146,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
     let layout = LayoutParser::compile(&args.layout)?;
     let mut paths = args.paths.clone();
     if !args.environment.is_empty() || args.environments_by_folder {
-        let envs = crate::fleet::environments(args)?;
+        let envs = environments::environments(args)?;
         if envs.len() > 1 {
             messages::warn(
                 "this command reads all the environments' inputs together; weekly, monthly, report and export have a row, bundle or partition per environment",

@@ -47,12 +47,12 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
 /// Writes the bundle for the month asked for (by default the last complete one); with
 /// several environments, one bundle per environment in `DIR/<environment>/`.
 pub fn run(args: &ReportArgs) -> Result<Status, CommandError> {
-    let envs = crate::fleet::environments(&args.input)?;
+    let envs = super::environments::environments(&args.input)?;
     if envs.len() > 1 || !args.input.environment.is_empty() || args.input.environments_by_folder {
         let mut status = Status::Clean;
         for env in &envs {
             let mut env_args = args.clone();
-            env_args.input = crate::fleet::input_args_of(&args.input, env);
+            env_args.input = super::environments::input_args_of(&args.input, env);
             if envs.len() > 1 {
                 env_args.out = Path::new(&args.out).join(&env.name).display().to_string();
             }

@@ -4,6 +4,7 @@
 
 use crate::calendar::DateRange;
 use crate::integration::aggregate::MinuteCounts;
+use std::collections::BTreeMap;
 use crate::render::{Cell, Column, Table};
 use crate::usage::rollup::BucketTotals;
 use chrono::{Duration, NaiveDateTime, NaiveTime};
@@ -226,6 +227,21 @@ pub fn add_integration_columns<'a>(
         }
         let column_cells = cells.iter().map(|c| c[i].clone()).collect();
         table.push_column(column, column_cells, Cell::Empty);
+    }
+}
+
+/// integration.log counts of several environments as one: calls per minute summed.
+pub fn merge_counts(counts: &[&IntegrationCounts]) -> IntegrationCounts {
+    let mut minutes: BTreeMap<_, MinuteCounts> = BTreeMap::new();
+    for c in counts {
+        for (minute, m) in &c.minutes {
+            minutes.entry(*minute).or_default().merge(m);
+        }
+    }
+    IntegrationCounts {
+        minutes: minutes.into_iter().collect(),
+        first: counts.iter().filter_map(|c| c.first).min(),
+        last: counts.iter().filter_map(|c| c.last).max(),
     }
 }
 
