@@ -36,11 +36,14 @@ const SECRETS: &[&str] = &[
     "cookieSecret10",
     // A session id set by a Set-Cookie header in an orphan integration.log line.
     "setCookieSecret11",
+    // An X-API-Key header in an orphan integration.log line.
+    "xApiKeySecret12",
 ];
 
 /// Secrets in text no output shows even with `--no-redact` (a call's error field, a login's
 /// query string, a stack-trace line): still asserted absent from every output.
-const UNSHOWN: &[&str] = &["errorPwSecret8"];
+/// A JSESSIONID path parameter is cut from the endpoint a call is grouped by.
+const UNSHOWN: &[&str] = &["errorPwSecret8", "pathSessionSecret13"];
 
 const JWT_USER: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJTRUNSRVQxIn0.c2lnbmF0dXJl";
 const JWT_PATH: &str = "eyJhbGciOiJub25lIn0.eyJwYXRoIjoiU0VDUkVUMiJ9.";
@@ -63,6 +66,7 @@ fn integration_log() -> String {
     let mut lines = vec![
         "leftover api_key=orphanApiKeySecret4 from rotation".to_string(),
         "Set-Cookie: JSESSIONID=setCookieSecret11; Path=/; HttpOnly".to_string(),
+        "request header X-API-Key: xApiKeySecret12".to_string(),
     ];
     let users = [
         format!("user={JWT_USER}"),
@@ -84,6 +88,9 @@ fn integration_log() -> String {
             users[1]
         ));
         lines.push("\tat com.x.Login(password=errorPwSecret8)".into());
+        lines.push(format!(
+            "2023-10-{day:02} 19:00:00,000 INFO  [exec-9] com.efecte.rest.RestApiLogger - user=CRM_SYNC method=GET path=/rest-api/itsm/v1/dc/x/data;jsessionid=pathSessionSecret13 status=200 duration=5ms"
+        ));
         lines.push(format!(
             "2023-10-{day:02} 25:00:00,000 INFO  [exec-1] header-shaped Authorization: Bearer suspiciousBearer5"
         ));
