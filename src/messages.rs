@@ -60,7 +60,11 @@ fn prefix(text: &str, sgr: &str) -> String {
 /// Prints a warning; the run goes on and the exit code is unchanged.
 pub fn warn(message: &str) {
     if !quiet() {
-        eprintln!("{} {}", prefix("esmlog: warning:", "1;33"), printable(message));
+        eprintln!(
+            "{} {}",
+            prefix("esmlog: warning:", "1;33"),
+            printable(message)
+        );
     }
 }
 
@@ -68,7 +72,11 @@ pub fn warn(message: &str) {
 /// silenced.
 pub fn error(message: &str) {
     ERRORED.store(true, Ordering::Relaxed);
-    eprintln!("{} {}", prefix("esmlog: error:", "1;31"), printable(message));
+    eprintln!(
+        "{} {}",
+        prefix("esmlog: error:", "1;31"),
+        printable(message)
+    );
 }
 
 /// Prints an indented line under a warning (one of the problems it announces).
@@ -118,7 +126,10 @@ mod tests {
         let set = Some(OsStr::new("1"));
         let empty = Some(OsStr::new(""));
         assert!(ColorChoice::Auto.resolve(true, None));
-        assert!(ColorChoice::Auto.resolve(true, empty), "empty NO_COLOR is unset");
+        assert!(
+            ColorChoice::Auto.resolve(true, empty),
+            "empty NO_COLOR is unset"
+        );
         assert!(!ColorChoice::Auto.resolve(true, set));
         assert!(!ColorChoice::Auto.resolve(false, None), "not a terminal");
         assert!(ColorChoice::Always.resolve(false, set));

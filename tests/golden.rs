@@ -171,9 +171,7 @@ fn parse_case(text: &str) -> Case {
             ["truncate", name] => case
                 .truncations
                 .push((name.to_string(), body.trim().to_string())),
-            ["link", name] => case
-                .links
-                .push((name.to_string(), body.trim().to_string())),
+            ["link", name] => case.links.push((name.to_string(), body.trim().to_string())),
             _ => panic!("unknown section `--- {header}`"),
         }
     }

@@ -44,7 +44,11 @@ fn export_says_what_it_wrote_on_stderr_with_grouped_numbers() {
         &[],
     );
     assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
-    assert_eq!(text(&run.stdout), "", "export writes its data to --out only");
+    assert_eq!(
+        text(&run.stdout),
+        "",
+        "export writes its data to --out only"
+    );
     let stderr = text(&run.stderr);
     assert!(
         stderr.contains("esmlog: default: 55,766 calls in "),
@@ -128,7 +132,10 @@ fn quiet_keeps_errors_and_the_data() {
     let (loud, quiet) = (text(&loud.stderr), text(&quiet.stderr));
     assert!(loud.contains("esmlog: warning: "), "{loud}");
     assert!(!quiet.contains("warning"), "{quiet}");
-    assert!(quiet.contains("esmlog: error: ") && quiet.contains("missing.log"), "{quiet}");
+    assert!(
+        quiet.contains("esmlog: error: ") && quiet.contains("missing.log"),
+        "{quiet}"
+    );
 }
 
 #[test]

@@ -565,6 +565,12 @@ fn every_report_csv_is_inert() {
             seen.push_str(&run.stdout);
         }
     }
-    assert!(seen.contains("'=HYPERLINK(1).log"), "check's path column: {seen}");
-    assert!(seen.contains("'+SUM(1+1)"), "the users of calls and rejections: {seen}");
+    assert!(
+        seen.contains("'=HYPERLINK(1).log"),
+        "check's path column: {seen}"
+    );
+    assert!(
+        seen.contains("'+SUM(1+1)"),
+        "the users of calls and rejections: {seen}"
+    );
 }

@@ -1,5 +1,6 @@
 //! `esmlog export`: every environment's usage tables and calls into the output folder.
 
+use super::environments::{environments, input_args_of};
 use super::{
     clock_of, days_of_time_only_inputs, message_pattern_of, read_inputs, report_line_problems,
     report_scan_problems, scan_with_pool, CommandError, Status,
@@ -8,7 +9,6 @@ use crate::cli::ExportArgs;
 use crate::export::calls::CallExport;
 use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
-use super::environments::{environments, input_args_of};
 use crate::integration::layout::LayoutParser;
 use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
 use crate::messages;

@@ -5,9 +5,9 @@
 pub mod entry_writer;
 
 use crate::calendar::Grain;
-use entry_writer::{EntryFields, EntryWriter};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use entry_writer::{EntryFields, EntryWriter};
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -140,8 +140,10 @@ mod tests {
 
     #[test]
     fn lines_end_as_asked() {
-        for (line_end, expected) in [(LineEnd::Lf, "a,b\nc,d\n"), (LineEnd::CrLf, "a,b\r\nc,d\r\n")]
-        {
+        for (line_end, expected) in [
+            (LineEnd::Lf, "a,b\nc,d\n"),
+            (LineEnd::CrLf, "a,b\r\nc,d\r\n"),
+        ] {
             let mut writer = CsvWriter::new(Vec::new(), line_end);
             writer.write_row(["a", "b"]).unwrap();
             writer.write_row(["c", "d"]).unwrap();

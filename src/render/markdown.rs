@@ -19,7 +19,13 @@ impl Exporter for MarkdownExporter {
             let rule: Vec<&str> = table
                 .columns
                 .iter()
-                .map(|c| if c.align == Align::Right { "---:" } else { "---" })
+                .map(|c| {
+                    if c.align == Align::Right {
+                        "---:"
+                    } else {
+                        "---"
+                    }
+                })
                 .collect();
             writeln!(out, "| {} |", rule.join(" | "))?;
             for row in &table.rows {

@@ -270,11 +270,9 @@ pub fn emit<R: Report>(
             out.write_all(crate::redact::redact_json(&json).as_bytes())?;
             writeln!(out)
         }
-        Format::Csv => csv::CsvExporter { line_end }.export(
-            &[redacted_table(report.csv_table())],
-            &[],
-            out,
-        ),
+        Format::Csv => {
+            csv::CsvExporter { line_end }.export(&[redacted_table(report.csv_table())], &[], out)
+        }
         Format::Table => text::TextExporter.export(&redacted_tables(report), &notes(), out),
         Format::Md => markdown::MarkdownExporter.export(&redacted_tables(report), &notes(), out),
     }

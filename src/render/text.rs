@@ -24,7 +24,11 @@ impl Exporter for TextExporter {
 }
 
 fn write_table(table: &Table, out: &mut dyn Write) -> io::Result<()> {
-    let header: Vec<String> = table.columns.iter().map(|c| c.heading.to_string()).collect();
+    let header: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| c.heading.to_string())
+        .collect();
     let body: Vec<Vec<String>> = table
         .rows
         .iter()

@@ -209,7 +209,6 @@ impl CheckReport {
             total: None,
         }
     }
-
 }
 
 impl Report for CheckReport {

@@ -155,6 +155,10 @@ mod tests {
         assert_eq!(csv.rows[0][3], Cell::Count(15));
         assert_eq!(tables.tables().len(), 1, "no busiest minutes, no table");
         assert!(LoginTables(&[]).tables().is_empty());
-        assert_eq!(LoginTables(&[]).csv_table().columns.len(), 5, "a header even when empty");
+        assert_eq!(
+            LoginTables(&[]).csv_table().columns.len(),
+            5,
+            "a header even when empty"
+        );
     }
 }

@@ -4,12 +4,12 @@
 
 use crate::calendar::DateRange;
 use crate::integration::aggregate::MinuteCounts;
-use std::collections::BTreeMap;
 use crate::render::{Cell, Column, Table};
 use crate::usage::rollup::BucketTotals;
 use chrono::{Duration, NaiveDateTime, NaiveTime};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Calls written to integration.log in a span can start a little after the usage log's
 /// period does (nobody called yet), so coverage is judged with this slack.

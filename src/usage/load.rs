@@ -193,7 +193,10 @@ mod tests {
             assert_eq!(file.tally.malformed, 2);
             let reason = &file.problems.kept[0].reason;
             assert!(
-                reason.contains(&format!("line of {} bytes", thousands(long.len() as u64 + 1))),
+                reason.contains(&format!(
+                    "line of {} bytes",
+                    thousands(long.len() as u64 + 1)
+                )),
                 "{reason}"
             );
             assert!(file.problems.kept[0].text.len() < 300);
