@@ -327,7 +327,7 @@ impl EntryReader {
                     number,
                     format!(
                         "line of {} bytes, longer than the {} byte limit; only its start was read",
-                        crate::render::thousands(length as u64),
+                        crate::render::thousands(length),
                         crate::render::thousands(self.max_line as u64)
                     ),
                     line,

@@ -51,7 +51,7 @@ impl UsageFile {
                 line: number,
                 reason: format!(
                     "line of {} bytes, longer than the {} byte limit; not a usage line",
-                    thousands(length as u64),
+                    thousands(length),
                     thousands(MAX_USAGE_LINE as u64)
                 ),
                 text: redact(&excerpt(line, 200)).into_owned(),
