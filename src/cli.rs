@@ -2,6 +2,7 @@
 
 use crate::integration::layout::{Dialect, AUTO_LAYOUT};
 use crate::integration::message::DurationUnit;
+use crate::messages::ColorChoice;
 use crate::render::Format;
 use crate::report::quota::QuotaPeriod;
 use clap::{Args, Parser, Subcommand};
@@ -25,6 +26,14 @@ pub struct Cli {
     /// ~/.config/esmlog/esmlog.toml. Flags beat environment variables, which beat the file.
     #[arg(long, global = true, value_name = "FILE", env = "ESMLOG_CONFIG")]
     pub config: Option<std::path::PathBuf>,
+    /// Say nothing but errors on stderr: no progress bar, no warning, no status line. The
+    /// data (stdout or --output) and the exit code are unchanged.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour the prefixes of messages on stderr: auto (when stderr is a terminal and
+    /// NO_COLOR is not set), always or never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,9 +105,6 @@ pub struct InputArgs {
     /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// The ESM environment of the inputs: `NAME` names the PATHS' environment; `NAME=PATH`
     /// (repeatable) adds PATH as an input of environment NAME. With several environments the
     /// reports have rows per environment and a total.
@@ -119,6 +125,9 @@ pub struct OutputArgs {
     /// Write to this file instead of stdout (`-`); written whole or not at all.
     #[arg(long, short, value_name = "FILE", default_value = "-")]
     pub output: String,
+    /// End CSV lines with CRLF (`\r\n`), as some spreadsheets expect, instead of LF.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// Flags of the usage reports.
@@ -299,6 +308,9 @@ pub struct ReportArgs {
     pub fail_on_spike: bool,
     #[command(flatten)]
     pub alerts: AlertArgs,
+    /// End the lines of data/*.csv with CRLF (`\r\n`), as some spreadsheets expect.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// `--since`, `--until` and `--last`: the stretch of the server's wall clock (in the `--tz`
@@ -343,6 +355,9 @@ pub struct ExportArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
     pub threads: Option<usize>,
+    /// With --format csv, end lines with CRLF (`\r\n`), as some spreadsheets expect.
+    #[arg(long)]
+    pub csv_crlf: bool,
 }
 
 /// A volume: `60000`, `60,000`, `60 000`, `60_000`, `60k` or `1.5M`; at least 1.

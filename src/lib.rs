@@ -13,12 +13,9 @@ pub mod cli;
 pub mod clock;
 #[cfg(feature = "reports")]
 pub mod cmd;
-pub mod entry_writer;
 pub mod error;
 #[cfg(feature = "reports")]
 pub mod export;
-#[cfg(feature = "reports")]
-pub mod fleet;
 pub mod generate;
 pub mod ingest;
 pub mod integration;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         }
     };
     let cli = Cli::parse_from(args);
+    messages::configure(cli.quiet, cli.color);
     if cli.no_redact {
         // Before any input is read: problems and names are redacted as they are read.
         esmlog::redact::set_enabled(false);

@@ -13,8 +13,8 @@ pub struct ProgressBar(Option<indicatif::ProgressBar>);
 impl ProgressBar {
     /// A bar sized by the inputs' sizes on disk (compressed inputs count as their disk size,
     /// so the bar may run past its end: it then just spins on).
-    pub fn for_inputs(inputs: &[IntegrationInput], quiet: bool) -> ProgressBar {
-        if quiet || !std::io::stderr().is_terminal() {
+    pub fn for_inputs(inputs: &[IntegrationInput]) -> ProgressBar {
+        if crate::messages::quiet() || !std::io::stderr().is_terminal() {
             return ProgressBar(None);
         }
         let total: u64 = inputs

@@ -93,7 +93,6 @@ fn fail_on_quota_exits_1_at_or_over_the_share_only() {
             pct,
             "--format",
             "csv",
-            "--quiet",
             &logs,
         ])
     };
@@ -118,7 +117,6 @@ fn the_report_exits_1_on_its_spikes_and_quota_when_asked() {
     let run = |extra: &[&str]| {
         let mut args = vec![
             "report",
-            "--quiet",
             "--tz",
             "Europe/Helsinki",
             "--month",
@@ -154,7 +152,7 @@ fn fail_on_problems_reads_every_command_the_same() {
     }
     let path = dir.path().to_str().unwrap();
     for command in ["rejections", "calls", "weekly"] {
-        let clean = esmlog(&[command, "--fail-on-problems", "--quiet", path]);
+        let clean = esmlog(&[command, "--fail-on-problems", path]);
         assert_eq!(
             clean.status.code(),
             Some(0),
@@ -170,7 +168,7 @@ fn fail_on_problems_reads_every_command_the_same() {
     )
     .unwrap();
     for command in ["rejections", "calls", "weekly"] {
-        let output = esmlog(&[command, "--fail-on-problems", "--quiet", path]);
+        let output = esmlog(&[command, "--fail-on-problems", path]);
         assert_eq!(
             output.status.code(),
             Some(1),
@@ -182,7 +180,7 @@ fn fail_on_problems_reads_every_command_the_same() {
             "{command}: {}",
             stderr(&output)
         );
-        let without = esmlog(&[command, "--quiet", path]);
+        let without = esmlog(&[command, path]);
         assert_eq!(without.status.code(), Some(0), "{command}");
     }
 }

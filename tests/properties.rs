@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use esmlog::calendar::TimeRange;
 use esmlog::clock::ServerClock;
-use esmlog::entry_writer::{EntryFields, EntryWriter};
+use esmlog::generate::entry_writer::{EntryFields, EntryWriter};
 use esmlog::integration::aggregate::Dim;
 use esmlog::integration::layout::LayoutParser;
 use esmlog::integration::scan::{scan_buffer, scan_readers, ScanOptions};

@@ -36,11 +36,14 @@ const SECRETS: &[&str] = &[
     "cookieSecret10",
     // A session id set by a Set-Cookie header in an orphan integration.log line.
     "setCookieSecret11",
+    // An X-API-Key header in an orphan integration.log line.
+    "xApiKeySecret12",
 ];
 
 /// Secrets in text no output shows even with `--no-redact` (a call's error field, a login's
 /// query string, a stack-trace line): still asserted absent from every output.
-const UNSHOWN: &[&str] = &["errorPwSecret8"];
+/// A JSESSIONID path parameter is cut from the endpoint a call is grouped by.
+const UNSHOWN: &[&str] = &["errorPwSecret8", "pathSessionSecret13"];
 
 const JWT_USER: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJTRUNSRVQxIn0.c2lnbmF0dXJl";
 const JWT_PATH: &str = "eyJhbGciOiJub25lIn0.eyJwYXRoIjoiU0VDUkVUMiJ9.";
@@ -63,6 +66,7 @@ fn integration_log() -> String {
     let mut lines = vec![
         "leftover api_key=orphanApiKeySecret4 from rotation".to_string(),
         "Set-Cookie: JSESSIONID=setCookieSecret11; Path=/; HttpOnly".to_string(),
+        "request header X-API-Key: xApiKeySecret12".to_string(),
     ];
     let users = [
         format!("user={JWT_USER}"),
@@ -84,6 +88,9 @@ fn integration_log() -> String {
             users[1]
         ));
         lines.push("\tat com.x.Login(password=errorPwSecret8)".into());
+        lines.push(format!(
+            "2023-10-{day:02} 19:00:00,000 INFO  [exec-9] com.efecte.rest.RestApiLogger - user=CRM_SYNC method=GET path=/rest-api/itsm/v1/dc/x/data;jsessionid=pathSessionSecret13 status=200 duration=5ms"
+        ));
         lines.push(format!(
             "2023-10-{day:02} 25:00:00,000 INFO  [exec-1] header-shaped Authorization: Bearer suspiciousBearer5"
         ));
@@ -523,4 +530,47 @@ fn log_text_stays_text_in_every_format() {
             &std::fs::read_to_string(&path).unwrap(),
         );
     }
+}
+
+/// Every report's CSV (`--format csv` of each command, plain and with `--csv-crlf`) holds
+/// the hostile names and a hostile file name as inert text, in rows of one width.
+#[test]
+fn every_report_csv_is_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("logs")).unwrap();
+    std::fs::write(d.join("logs/integration.log"), hostile_integration_log()).unwrap();
+    std::fs::write(d.join("logs/Matrix42_rest_rest_api_usage.log"), usage_log()).unwrap();
+    // A file name is input-derived text too: `check` writes it in its path column.
+    std::fs::write(d.join("=HYPERLINK(1).log"), "not a log\n").unwrap();
+    let mut seen = String::new();
+    for command in ["weekly", "monthly", "calls", "rejections", "check"] {
+        for crlf in [false, true] {
+            let mut args = vec![command, "--format", "csv", "logs", "=HYPERLINK(1).log"];
+            if crlf {
+                args.push("--csv-crlf");
+            }
+            let run = esmlog(d, &args);
+            assert_ne!(run.code, 2, "{command}: {}", run.stderr);
+            let label = format!("{command} csv{}", if crlf { " crlf" } else { "" });
+            assert!(!run.stdout.is_empty(), "{label}: no output");
+            assert_csv_inert(&label, &run.stdout);
+            let crlf_lines = run.stdout.matches("\r\n").count();
+            let lines = run.stdout.matches('\n').count();
+            if crlf {
+                assert_eq!(crlf_lines, lines, "{label}: every line ends with CRLF");
+            } else {
+                assert_eq!(crlf_lines, 0, "{label}: LF only");
+            }
+            seen.push_str(&run.stdout);
+        }
+    }
+    assert!(
+        seen.contains("'=HYPERLINK(1).log"),
+        "check's path column: {seen}"
+    );
+    assert!(
+        seen.contains("'+SUM(1+1)"),
+        "the users of calls and rejections: {seen}"
+    );
 }

@@ -32,13 +32,13 @@ pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
 
 /// The settings in force and where each came from, before the check.
 fn show_config() -> Result<(), CommandError> {
-    use crate::render::{Align, Cell, Exporter, Table};
+    use crate::render::{Cell, Column, Exporter, Table};
     let table = Table {
         title: "Settings in force".into(),
         columns: vec![
-            ("setting", Align::Left),
-            ("value", Align::Left),
-            ("from", Align::Left),
+            Column::text("setting", "setting"),
+            Column::text("value", "value"),
+            Column::text("from", "from"),
         ],
         rows: crate::settings::sources()
             .iter()

@@ -1,5 +1,6 @@
 //! `esmlog export`: every environment's usage tables and calls into the output folder.
 
+use super::environments::{environments, input_args_of};
 use super::{
     clock_of, days_of_time_only_inputs, message_pattern_of, read_inputs, report_line_problems,
     report_scan_problems, scan_with_pool, CommandError, Status,
@@ -8,13 +9,14 @@ use crate::cli::ExportArgs;
 use crate::export::calls::CallExport;
 use crate::export::usage::write_usage;
 use crate::export::{clear_parts, environment_dir, ExportTable};
-use crate::fleet::{environments, input_args_of};
 use crate::integration::scan::{overlaps_of, scan_into, ScanOptions, ScanResult};
+use crate::messages;
 use crate::progress::ProgressBar;
+use crate::render::thousands;
 use crate::usage::period::build_timeline;
 use std::path::PathBuf;
 
-/// What was written for one environment, for the summary on stdout.
+/// What was written for one environment, for the summary on stderr.
 struct Written {
     environment: String,
     calls: u64,
@@ -28,7 +30,9 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let envs = environments(&args.input)?;
     let clock = clock_of(&args.input.tz)?;
     let out = PathBuf::from(&args.out);
-    let exporter = args.format.exporter();
+    let exporter = args
+        .format
+        .exporter(crate::render::csv::LineEnd::crlf_if(args.csv_crlf));
     let message_pattern = message_pattern_of(args.message_pattern.as_deref())?;
     // The global --no-redact (main.rs warns about it) is the one switch for every output.
     let redact = crate::redact::enabled();
@@ -68,7 +72,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
             options.duration_unit = args.input.duration_unit;
             options.date = days_of_time_only_inputs(&options, &ingest.integration, &args.input)?;
             options.redact = redact;
-            let progress = ProgressBar::for_inputs(&ingest.integration, args.input.quiet);
+            let progress = ProgressBar::for_inputs(&ingest.integration);
             options.progress = progress.callback();
             let sink = CallExport::new(
                 exporter,
@@ -96,16 +100,16 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         summary.push(written);
     }
     for w in &summary {
-        println!(
+        messages::status(&format!(
             "{}: {} calls in {} file(s); {} usage periods, {} intervals, {} week/month pieces → {}",
             w.environment,
-            w.calls,
-            w.call_files,
-            w.periods,
-            w.intervals,
-            w.buckets,
+            thousands(w.calls),
+            thousands(w.call_files),
+            thousands(w.periods),
+            thousands(w.intervals),
+            thousands(w.buckets),
             out.display()
-        );
+        ));
     }
     Ok(Status::Clean)
 }

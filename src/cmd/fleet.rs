@@ -2,16 +2,18 @@
 //! own, its report built, and the report of all of them together (see
 //! [`crate::report::fleet`]).
 
+use super::environments::{environments, input_args_of, Environment};
 use super::{integration_counts, load_usage, write_chart, write_report, CommandError, Status};
 use crate::calendar::TimeRange;
 use crate::cli::UsageArgs;
-use crate::fleet::{environments, input_args_of, merge_counts, merge_timelines, Environment};
 use crate::render::Report;
 use crate::report::alerts::HasAlerts;
 use crate::report::charts;
 use crate::report::fleet::{EnvironmentReport, FleetReport};
+use crate::report::reconcile::merge_counts;
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
+use crate::usage::merge::merge_timelines;
 use crate::usage::period::Timeline;
 use chrono::NaiveDate;
 use polars::prelude::PolarsResult;

@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod calls;
 pub mod check;
+pub mod environments;
 pub mod export;
 pub mod fleet;
 pub mod generate;
@@ -21,7 +22,7 @@ use crate::integration::layout::{LayoutError, LayoutParser};
 use crate::integration::scan::{date_in_file_name, scan, ScanOptions, ScanResult};
 use crate::messages;
 use crate::progress::ProgressBar;
-use crate::render::{emit, Report};
+use crate::render::{emit, thousands, Report};
 use crate::report::quota::Quota;
 use crate::report::reconcile::IntegrationCounts;
 use crate::report::UsageOptions;
@@ -76,7 +77,7 @@ pub enum CommandError {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Environment(#[from] crate::fleet::EnvironmentError),
+    Environment(#[from] environments::EnvironmentError),
     #[error(transparent)]
     Timeline(#[from] crate::usage::period::TimelineError),
     #[error(transparent)]
@@ -218,7 +219,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
     let choice = LayoutChoice::from_flag(&args.layout, args.layout_dialect)?;
     let mut paths = args.paths.clone();
     if !args.environment.is_empty() || args.environments_by_folder {
-        let envs = crate::fleet::environments(args)?;
+        let envs = environments::environments(args)?;
         if envs.len() > 1 {
             messages::warn(
                 "this command reads all the environments' inputs together; weekly, monthly, report and export have a row, bundle or partition per environment",
@@ -272,7 +273,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
     if timeline.anomalies.len() > 10 {
         messages::warn(&format!(
             "{} more anomalies not shown",
-            timeline.anomalies.len() - 10
+            thousands((timeline.anomalies.len() - 10) as u64)
         ));
     }
     if args.input.tz.is_none() && timeline.offsets_differ {
@@ -308,7 +309,8 @@ pub fn report_line_problems(ingest: &Ingest) {
         return;
     }
     messages::warn(&format!(
-        "{malformed} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:"
+        "{} usage-log line(s) could not be read and were skipped (`esmlog check` lists them); the first:",
+        thousands(malformed)
     ));
     for problem in ingest.usage.iter().flat_map(|f| &f.problems.kept).take(5) {
         messages::detail(&format!(
@@ -337,7 +339,10 @@ pub fn write_report<R: Report>(
     output: &crate::cli::OutputArgs,
     inputs: &[PathBuf],
 ) -> Result<(), CommandError> {
-    crate::output::write_output(&output.output, inputs, |w| emit(report, output.format, w))?;
+    let line_end = crate::render::csv::LineEnd::crlf_if(output.csv_crlf);
+    crate::output::write_output(&output.output, inputs, |w| {
+        emit(report, output.format, line_end, w)
+    })?;
     Ok(())
 }
 
@@ -383,7 +388,7 @@ pub fn report_scan_problems(result: &ScanResult) {
     if duplicates > 0 {
         messages::warn(&format!(
             "{} integration.log entries were found in more than one input (overlapping copies) and count once; `esmlog check` lists them per input",
-            crate::render::thousands(duplicates)
+            thousands(duplicates)
         ));
     }
     if result.overlap_unmerged {
@@ -395,20 +400,23 @@ pub fn report_scan_problems(result: &ScanResult) {
     let suspicious: u64 = result.files.iter().map(|f| f.lines.suspicious).sum();
     if suspicious > 0 {
         messages::warn(&format!(
-            "{suspicious} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)"
+            "{} integration.log line(s) look like entry headers but do not match the layout; they are not counted as entries or calls (`esmlog check` lists them)",
+            thousands(suspicious)
         ));
     }
     let unreadable: u64 = result.files.iter().map(|f| f.lines.unreadable_fields).sum();
     if unreadable > 0 {
         messages::warn(&format!(
-            "{unreadable} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)"
+            "{} integration.log call(s) have a status, duration or card count that could not be read; those fields are missing from the figures (`esmlog check` lists them)",
+            thousands(unreadable)
         ));
     }
     let total: u64 = result.files.iter().map(|f| f.problems.total).sum();
     count_problems(total);
     if total > 0 {
         messages::warn(&format!(
-            "{total} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:"
+            "{} integration.log line(s) were orphans, suspicious, oversized or had unreadable fields; the first:",
+            thousands(total)
         ));
         for problem in result.files.iter().flat_map(|f| &f.problems.kept).take(5) {
             messages::detail(&format!(
@@ -465,7 +473,7 @@ pub fn scan_integration(
     options.duration_unit = args.duration_unit;
     options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);
-    let progress = ProgressBar::for_inputs(&ingest.integration, args.quiet);
+    let progress = ProgressBar::for_inputs(&ingest.integration);
     options.progress = progress.callback();
     let result = scan_with_threads(std::mem::take(&mut ingest.integration), &options, threads)?;
     progress.finish();

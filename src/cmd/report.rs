@@ -6,6 +6,7 @@ use crate::calendar::TimeRange;
 use crate::cli::{InputArgs, OutputArgs, ReportArgs, UsageArgs};
 use crate::error::UsageError;
 use crate::output::write_output;
+use crate::render::csv::LineEnd;
 use crate::render::Format;
 use crate::report::bundle::{
     build, choose_period, months_with_data, parse_month, Bundle, Selection, Sources, SCAN_DIMS,
@@ -13,7 +14,6 @@ use crate::report::bundle::{
 use crate::report::calls::CallsSettings;
 use crate::report::check::check_report;
 use crate::usage::period::Timeline;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The usage commands' flags that the report shares, for [`load_usage`]: the whole span is
@@ -27,13 +27,13 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
             duration_unit: args.input.duration_unit,
             layout_dialect: args.input.layout_dialect,
             date: args.input.date.clone(),
-            quiet: args.input.quiet,
             environment: Vec::new(),
             environments_by_folder: false,
         },
         output: OutputArgs {
             format: Format::Table,
             output: "-".into(),
+            csv_crlf: args.csv_crlf,
         },
         range: crate::cli::RangeArgs::default(),
         quota: args.quota,
@@ -47,12 +47,12 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
 /// Writes the bundle for the month asked for (by default the last complete one); with
 /// several environments, one bundle per environment in `DIR/<environment>/`.
 pub fn run(args: &ReportArgs) -> Result<Status, CommandError> {
-    let envs = crate::fleet::environments(&args.input)?;
+    let envs = super::environments::environments(&args.input)?;
     if envs.len() > 1 || !args.input.environment.is_empty() || args.input.environments_by_folder {
         let mut status = Status::Clean;
         for env in &envs {
             let mut env_args = args.clone();
-            env_args.input = crate::fleet::input_args_of(&args.input, env);
+            env_args.input = super::environments::input_args_of(&args.input, env);
             if envs.len() > 1 {
                 env_args.out = Path::new(&args.out).join(&env.name).display().to_string();
             }
@@ -129,6 +129,7 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
                 token_minutes: args.token_minutes,
                 top_minutes: 10,
             },
+            csv_line_end: LineEnd::crlf_if(args.csv_crlf),
         },
         period,
     )?;
@@ -140,15 +141,13 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
             .filter(|f| f.path.starts_with(prefix))
             .count()
     };
-    // A closed stdout is no reason to fail once the files are written.
-    let _ = writeln!(
-        std::io::stdout(),
-        "Wrote the report for {} to {}: index.html, report.md, summary.json, {} charts and {} CSV tables.",
+    crate::messages::status(&format!(
+        "wrote the report for {} to {}: index.html, report.md, summary.json, {} charts and {} CSV tables",
         period.title(),
         out.display(),
         count("charts/"),
         count("data/")
-    );
+    ));
     let reasons = super::alerts::reasons(&bundle.alerts, &args.alerts, args.fail_on_spike);
     Ok(super::alerts::status_of(&reasons))
 }

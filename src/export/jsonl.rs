@@ -1,9 +1,10 @@
-//! JSON lines: one object per row, keys in column order, nulls as `null`.
+//! JSON lines: one object per row, keys in column order, written by serde: numbers and
+//! booleans bare, nulls (and numbers JSON cannot hold, NaN) as `null`, everything else a
+//! string in the text formats' form ([`super::value_text`]).
 
-use super::{
-    complete_file, create_file, is_bare, value_text, ExportError, Exporter, FileMeta, TableWriter,
-};
-use polars::prelude::DataFrame;
+use super::{complete_file, create_file, value_text, ExportError, Exporter, FileMeta, TableWriter};
+use polars::prelude::{AnyValue, Column, DataFrame, PolarsError};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -29,41 +30,63 @@ struct JsonlTable {
     out: Option<BufWriter<File>>,
 }
 
+/// One value of a batch as serde sees it.
+struct Value<'a>(AnyValue<'a>);
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            AnyValue::Null => s.serialize_none(),
+            AnyValue::Boolean(b) => s.serialize_bool(*b),
+            AnyValue::Int32(n) => s.serialize_i32(*n),
+            AnyValue::Int64(n) => s.serialize_i64(*n),
+            AnyValue::UInt32(n) => s.serialize_u32(*n),
+            AnyValue::UInt64(n) => s.serialize_u64(*n),
+            AnyValue::Float64(x) => s.serialize_f64(*x),
+            other => s.serialize_str(&value_text(other).unwrap_or_default()),
+        }
+    }
+}
+
+/// One row of a batch: its columns' names and values, in order.
+struct Row<'a> {
+    columns: &'a [Column],
+    row: usize,
+}
+
+impl Row<'_> {
+    fn values(&self) -> Result<Vec<Value<'_>>, PolarsError> {
+        self.columns
+            .iter()
+            .map(|c| c.get(self.row).map(Value))
+            .collect()
+    }
+}
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let values = self.values().map_err(serde::ser::Error::custom)?;
+        let mut map = s.serialize_map(Some(values.len()))?;
+        for (column, value) in self.columns.iter().zip(&values) {
+            map.serialize_entry(column.name().as_str(), value)?;
+        }
+        map.end()
+    }
+}
+
 impl TableWriter for JsonlTable {
     fn write_batch(&mut self, batch: &DataFrame) -> Result<(), ExportError> {
-        let path = self.path.clone();
-        let fail = |e| ExportError::write(&path, e);
         if self.out.is_none() {
             self.out = Some(create_file(&self.path)?);
         }
         let out = self.out.as_mut().expect("just made");
-        let names: Vec<String> = batch
-            .get_column_names()
-            .into_iter()
-            .map(|n| serde_json::to_string(n.as_str()).unwrap_or_default())
-            .collect();
         let columns = batch.columns();
-        let mut line = String::new();
         for row in 0..batch.height() {
-            line.clear();
-            line.push('{');
-            for (i, column) in columns.iter().enumerate() {
-                if i > 0 {
-                    line.push(',');
-                }
-                line.push_str(&names[i]);
-                line.push(':');
-                let value = column
-                    .get(row)
-                    .map_err(|e| ExportError::encode(&self.path, e))?;
-                match value_text(&value) {
-                    None => line.push_str("null"),
-                    Some(text) if is_bare(&value) => line.push_str(&text),
-                    Some(text) => line.push_str(&serde_json::to_string(&text).unwrap_or_default()),
-                }
-            }
-            line.push_str("}\n");
-            out.write_all(line.as_bytes()).map_err(fail)?;
+            // A value polars cannot give back fails the row's serialisation, with its reason.
+            serde_json::to_writer(&mut *out, &Row { columns, row })
+                .map_err(|e| ExportError::write(&self.path, e.into()))?;
+            out.write_all(b"\n")
+                .map_err(|e| ExportError::write(&self.path, e))?;
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ pub mod jsonl;
 pub mod parquet;
 pub mod usage;
 
+use crate::render::csv::LineEnd;
 use polars::prelude::{AnyValue, DataFrame, PolarsError, TimeUnit};
 use std::fs;
 use std::io;
@@ -37,12 +38,17 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    /// The writer of this format.
-    pub fn exporter(self) -> &'static dyn Exporter {
-        match self {
-            ExportFormat::Parquet => &parquet::ParquetExporter,
-            ExportFormat::Csv => &csv::CsvExporter,
-            ExportFormat::Jsonl => &jsonl::JsonlExporter,
+    /// The writer of this format; CSV lines end as `line_end` says (`--csv-crlf`).
+    pub fn exporter(self, line_end: LineEnd) -> &'static dyn Exporter {
+        match (self, line_end) {
+            (ExportFormat::Parquet, _) => &parquet::ParquetExporter,
+            (ExportFormat::Csv, LineEnd::Lf) => &csv::CsvExporter {
+                line_end: LineEnd::Lf,
+            },
+            (ExportFormat::Csv, LineEnd::CrLf) => &csv::CsvExporter {
+                line_end: LineEnd::CrLf,
+            },
+            (ExportFormat::Jsonl, _) => &jsonl::JsonlExporter,
         }
     }
 }
@@ -265,19 +271,6 @@ fn datetime_text(value: i64, unit: TimeUnit, utc: bool) -> String {
     } else {
         t.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f").to_string()
     }
-}
-
-/// Whether a value is a number or a boolean (written bare in JSON).
-pub fn is_bare(value: &AnyValue<'_>) -> bool {
-    matches!(
-        value,
-        AnyValue::Boolean(_)
-            | AnyValue::Int32(_)
-            | AnyValue::Int64(_)
-            | AnyValue::UInt32(_)
-            | AnyValue::UInt64(_)
-            | AnyValue::Float64(_)
-    )
 }
 
 #[cfg(test)]

@@ -330,8 +330,9 @@ impl EntryReader {
                 problem(
                     number,
                     format!(
-                        "line of {length} bytes, longer than the {} byte limit; only its start was read",
-                        self.max_line
+                        "line of {} bytes, longer than the {} byte limit; only its start was read",
+                        crate::render::thousands(length),
+                        crate::render::thousands(self.max_line as u64)
                     ),
                     line,
                 );
@@ -608,7 +609,7 @@ mod tests {
             reasons[0],
             format!(
                 "line of {} bytes, longer than the 300 byte limit; only its start was read",
-                long.len()
+                crate::render::thousands(long.len() as u64)
             )
         );
         // Lines the chunker cut already are reported with their full length.
@@ -627,7 +628,7 @@ mod tests {
         assert_eq!((got.oversized, got.continuation), (1, 1));
         assert!(run.problems.kept[0]
             .reason
-            .starts_with("line of 5000 bytes"));
+            .starts_with("line of 5,000 bytes"));
     }
 
     #[test]

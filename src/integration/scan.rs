@@ -1624,7 +1624,7 @@ mod tests {
             assert_eq!(kept.len(), 1);
             assert_eq!(kept[0].0, 2);
             let length = L2.len() + 1 + 6_000_000;
-            assert_eq!(kept[0].1, format!("line of {length} bytes, longer than the 1048576 byte limit; only its start was read"));
+            assert_eq!(kept[0].1, format!("line of {} bytes, longer than the 1,048,576 byte limit; only its start was read", crate::render::thousands(length as u64)));
             assert!(kept[0].2.len() < 300);
             // The cut line's fields were still read.
             assert_eq!(result.calls.statuses.get(&429), Some(&1));

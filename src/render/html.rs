@@ -67,26 +67,27 @@ fn align_class(align: Align) -> &'static str {
     }
 }
 
-/// One table: its title as the caption, right-aligned columns marked `num`, the total row
-/// in `<tfoot>`.
+/// One table, its columns for people: its title as the caption, right-aligned columns
+/// marked `num`, the total row in `<tfoot>`.
 pub fn table_html(table: &Table) -> String {
+    let table = &table.for_people();
     let mut html = String::from("<div class=\"table-wrap\"><table>\n");
     if !table.title.is_empty() {
         html.push_str(&format!("<caption>{}</caption>\n", escape(&table.title)));
     }
     html.push_str("<thead><tr>");
-    for (name, align) in &table.columns {
+    for column in &table.columns {
         html.push_str(&format!(
             "<th scope=\"col\"{}>{}</th>",
-            align_class(*align),
-            escape(name)
+            align_class(column.align),
+            escape(column.heading)
         ));
     }
     html.push_str("</tr></thead>\n<tbody>\n");
     let row_html = |cells: &[super::Cell]| {
         let mut row = String::from("<tr>");
         for (i, cell) in cells.iter().enumerate() {
-            let align = table.columns.get(i).map_or(Align::Left, |c| c.1);
+            let align = table.columns.get(i).map_or(Align::Left, |c| c.align);
             // Paths and endpoints may break after a slash rather than anywhere.
             row.push_str(&format!(
                 "<td{}>{}</td>",
@@ -113,7 +114,7 @@ pub fn table_html(table: &Table) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Cell;
+    use crate::render::{Cell, Column};
 
     #[test]
     fn log_text_cannot_become_markup() {
@@ -126,7 +127,10 @@ mod tests {
     fn tables_escape_every_cell_and_mark_numbers() {
         let table = Table {
             title: "Users <all>".into(),
-            columns: vec![("user", Align::Left), ("calls", Align::Right)],
+            columns: vec![
+                Column::text("user", "user"),
+                Column::figure("calls", "calls"),
+            ],
             rows: vec![
                 vec![Cell::Text("<script>".into()), Cell::Count(1234)],
                 vec![Cell::Text("GET /dc/x".into()), Cell::Count(1)],
@@ -151,7 +155,7 @@ mod tests {
         assert_eq!(code_spans("no code"), "no code");
         let table = Table {
             title: String::new(),
-            columns: vec![("reason", Align::Left)],
+            columns: vec![Column::text("reason", "reason")],
             rows: vec![vec![Cell::Text("a `<b>` tag".into())]],
             total: None,
         };

@@ -7,19 +7,25 @@ pub struct MarkdownExporter;
 
 impl Exporter for MarkdownExporter {
     fn export(&self, tables: &[Table], notes: &[String], out: &mut dyn Write) -> io::Result<()> {
-        for (i, table) in tables.iter().enumerate() {
+        for (i, table) in tables.iter().map(Table::for_people).enumerate() {
             if i > 0 {
                 writeln!(out)?;
             }
             if !table.title.is_empty() {
                 writeln!(out, "## {}\n", escape(&table.title))?;
             }
-            let header: Vec<String> = table.columns.iter().map(|(n, _)| escape(n)).collect();
+            let header: Vec<String> = table.columns.iter().map(|c| escape(c.heading)).collect();
             writeln!(out, "| {} |", header.join(" | "))?;
             let rule: Vec<&str> = table
                 .columns
                 .iter()
-                .map(|(_, a)| if *a == Align::Right { "---:" } else { "---" })
+                .map(|c| {
+                    if c.align == Align::Right {
+                        "---:"
+                    } else {
+                        "---"
+                    }
+                })
                 .collect();
             writeln!(out, "| {} |", rule.join(" | "))?;
             for row in &table.rows {

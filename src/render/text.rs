@@ -11,7 +11,7 @@ impl Exporter for TextExporter {
             if i > 0 {
                 writeln!(out)?;
             }
-            write_table(table, out)?;
+            write_table(&table.for_people(), out)?;
         }
         if !notes.is_empty() {
             writeln!(out)?;
@@ -24,7 +24,11 @@ impl Exporter for TextExporter {
 }
 
 fn write_table(table: &Table, out: &mut dyn Write) -> io::Result<()> {
-    let header: Vec<String> = table.columns.iter().map(|(n, _)| n.to_string()).collect();
+    let header: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| c.heading.to_string())
+        .collect();
     let body: Vec<Vec<String>> = table
         .rows
         .iter()
@@ -64,7 +68,7 @@ fn write_row(
             line.push_str("  ");
         }
         let pad = " ".repeat(w - width(cell));
-        match table.columns.get(i).map(|c| c.1) {
+        match table.columns.get(i).map(|c| c.align) {
             Some(Align::Right) => {
                 line.push_str(&pad);
                 line.push_str(cell);

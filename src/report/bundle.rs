@@ -23,6 +23,7 @@ use crate::error::UsageError;
 use crate::integration::aggregate::{CallAggregate, Dim, GroupStats};
 use crate::integration::scan::ScanResult;
 use crate::redact::redact_json;
+use crate::render::csv::LineEnd;
 use crate::render::{emit, Format, Report};
 use crate::spike::SpikeParams;
 use crate::usage::period::{PeriodStatus, Timeline};
@@ -224,6 +225,8 @@ pub struct Sources<'a> {
     pub check: CheckReport,
     /// `--rate-limit` and `--token-minutes`.
     pub settings: CallsSettings,
+    /// How the lines of `data/*.csv` end (`--csv-crlf`).
+    pub csv_line_end: LineEnd,
 }
 
 /// One file of the bundle, by its path inside the bundle's folder (`/`-separated).
@@ -554,6 +557,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         scan,
         check,
         settings,
+        csv_line_end: _,
     } = sources;
     let range = period.range();
     let options = |range: TimeRange| UsageOptions {
@@ -883,69 +887,70 @@ fn summary(figures: &Figures, files: Vec<String>) -> Summary {
 
 /// A report's CSV table; [`emit`] redacts every cell on the way out (a pass over the whole
 /// text could take the cells after a `password=` value with it, since a value keeps commas).
-fn csv_of<R: Report>(report: &R) -> Vec<u8> {
+fn csv_of<R: Report>(report: &R, line_end: LineEnd) -> Vec<u8> {
     let mut out = Vec::new();
-    emit(report, Format::Csv, &mut out).expect("writing to memory cannot fail");
+    emit(report, Format::Csv, line_end, &mut out).expect("writing to memory cannot fail");
     out
 }
 
 /// The CSV tables of the bundle: file name under `data/`, what it holds, and its bytes.
 pub type DataFile = (&'static str, &'static str, Vec<u8>);
 
-fn data_files(figures: &Figures) -> Vec<DataFile> {
+fn data_files(figures: &Figures, line_end: LineEnd) -> Vec<DataFile> {
     let mut files = vec![
         (
             "weeks.csv",
             "transactions per week",
-            csv_of(&figures.weekly),
+            csv_of(&figures.weekly, line_end),
         ),
         (
             "months.csv",
             "transactions per month, the reported one and those before it",
-            csv_of(&figures.history),
+            csv_of(&figures.history, line_end),
         ),
     ];
     if let (Some(users), Some(endpoints)) = (&figures.users, &figures.endpoints) {
         files.push((
             "users.csv",
             "calls per user, with latency percentiles",
-            csv_of(users),
+            csv_of(users, line_end),
         ));
         files.push((
             "endpoints.csv",
             "calls per endpoint, with latency percentiles",
-            csv_of(endpoints),
+            csv_of(endpoints, line_end),
         ));
     }
     files.push((
         "spikes.csv",
         "rejection spikes and their causes",
-        csv_of(&figures.rejections),
+        csv_of(&figures.rejections, line_end),
     ));
     if let Some(users) = &figures.users {
         files.push((
             "rate-limit.csv",
             "users at or over the per-minute rate limit",
-            csv_of(&RateLimitTables(&users.rate_limit)),
+            csv_of(&RateLimitTables(&users.rate_limit), line_end),
         ));
         files.push((
             "logins.csv",
             "logins per user against the fewest needed",
-            csv_of(&LoginTables(&users.logins)),
+            csv_of(&LoginTables(&users.logins), line_end),
         ));
     }
     files.push((
         "lines.csv",
         "line accounting per input",
-        csv_of(&figures.check),
+        csv_of(&figures.check, line_end),
     ));
     files
 }
 
 /// Builds every file of the bundle for `period`.
 pub fn build(sources: Sources<'_>, period: Period) -> PolarsResult<Bundle> {
+    let line_end = sources.csv_line_end;
     let (figures, charts) = gather(sources, period)?;
-    let data = data_files(&figures);
+    let data = data_files(&figures, line_end);
     let mut files: Vec<BundleFile> = charts
         .all()
         .into_iter()

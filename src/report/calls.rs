@@ -9,7 +9,7 @@ use crate::calendar::TimeRange;
 use crate::integration::aggregate::{Dim, Group, GroupStats};
 use crate::integration::entry::LineAccounting;
 use crate::integration::scan::ScanResult;
-use crate::render::{rate, Align, Cell, Report, Table};
+use crate::render::{rate, Cell, Column, Report, Table};
 use polars::prelude::PolarsResult;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
@@ -189,15 +189,16 @@ fn stats_cells(row: &CallRow) -> Vec<Cell> {
     ]
 }
 
-const STATS_COLUMNS: [(&str, Align); 8] = [
-    ("calls", Align::Right),
-    ("successful", Align::Right),
-    ("unsuccessful", Align::Right),
-    ("rejected %", Align::Right),
-    ("p50 ms", Align::Right),
-    ("p95 ms", Align::Right),
-    ("p99 ms", Align::Right),
-    ("max ms", Align::Right),
+/// The columns of the figures of a group, declared once for every format.
+const STATS_COLUMNS: [Column; 8] = [
+    Column::figure("calls", "calls"),
+    Column::figure("successful", "successful"),
+    Column::figure("unsuccessful", "unsuccessful"),
+    Column::figure("rejected %", "rejection_rate"),
+    Column::figure("p50 ms", "p50_ms"),
+    Column::figure("p95 ms", "p95_ms"),
+    Column::figure("p99 ms", "p99_ms"),
+    Column::figure("max ms", "max_ms"),
 ];
 
 impl CallsReport {
@@ -208,22 +209,13 @@ impl CallsReport {
         self
     }
 
-    fn groups_table(&self, machine: bool) -> Table {
-        let mut columns: Vec<(&'static str, Align)> =
-            self.by.iter().map(|d| (d.name(), Align::Left)).collect();
+    fn groups_table(&self) -> Table {
+        let mut columns: Vec<Column> = self
+            .by
+            .iter()
+            .map(|d| Column::text(d.name(), d.name()))
+            .collect();
         columns.extend(STATS_COLUMNS);
-        if machine {
-            for (name, _) in columns.iter_mut().skip(self.by.len()) {
-                *name = match *name {
-                    "rejected %" => "rejection_rate",
-                    "p50 ms" => "p50_ms",
-                    "p95 ms" => "p95_ms",
-                    "p99 ms" => "p99_ms",
-                    "max ms" => "max_ms",
-                    other => other,
-                };
-            }
-        }
         let row_cells = |row: &CallRow| -> Vec<Cell> {
             let mut cells: Vec<Cell> = row.key.iter().map(|(_, v)| Cell::Text(v.clone())).collect();
             cells.extend(stats_cells(row));
@@ -245,16 +237,16 @@ impl CallsReport {
             },
             columns,
             rows: self.rows.iter().map(row_cells).collect(),
-            total: (!machine && !self.by.is_empty()).then_some(total),
+            total: (!self.by.is_empty()).then_some(total),
         }
     }
 }
 
 impl Report for CallsReport {
     fn tables(&self) -> Vec<Table> {
-        let mut tables = vec![self.groups_table(false)];
+        let mut tables = vec![self.groups_table()];
         if !self.rate_limit.users.is_empty() {
-            let mut users = RateLimitTables(&self.rate_limit).users(false);
+            let mut users = RateLimitTables(&self.rate_limit).users();
             users.title = format!(
                 "Rate limit: users at or over {} calls per minute",
                 self.rate_limit.limit
@@ -262,15 +254,9 @@ impl Report for CallsReport {
             tables.push(users);
         }
         if self.logins.iter().any(|l| l.avoidable > 0) {
-            let mut logins = LoginTables(&self.logins).table(false);
-            logins.title = "Logins beyond one per token lifetime".into();
-            tables.push(logins);
+            tables.push(LoginTables(&self.logins).table());
         }
         tables
-    }
-
-    fn csv(&self) -> Table {
-        self.groups_table(true)
     }
 
     fn notes(&self) -> Vec<String> {

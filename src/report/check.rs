@@ -5,7 +5,7 @@ use crate::accounting::LineProblem;
 use crate::ingest::Skipped;
 use crate::integration::message::FieldSources;
 use crate::integration::scan::FileTally;
-use crate::render::{Align, Cell, Report, Table};
+use crate::render::{Cell, Column, Report, Table};
 use crate::source::LogKind;
 use crate::usage::load::UsageFile;
 use crate::usage::period::Anomaly;
@@ -179,73 +179,24 @@ fn kind_name(kind: LogKind) -> &'static str {
     }
 }
 
-impl Report for CheckReport {
-    fn tables(&self) -> Vec<Table> {
-        let mut tables = vec![self.csv()];
-        tables[0].title = "Line accounting per input".into();
-        let problems: Vec<Vec<Cell>> = self
-            .files
-            .iter()
-            .flat_map(|f| &f.problems)
-            .map(|p| {
-                vec![
-                    Cell::Text(format!("{}:{}", p.file, p.line)),
-                    Cell::Text(p.reason.clone()),
-                    Cell::Text(p.text.clone()),
-                ]
-            })
-            .collect();
-        if !problems.is_empty() {
-            tables.push(Table {
-                title: "First problems".into(),
-                columns: vec![
-                    ("where", Align::Left),
-                    ("reason", Align::Left),
-                    ("line", Align::Left),
-                ],
-                rows: problems,
-                total: None,
-            });
-        }
-        if !self.anomalies.is_empty() {
-            tables.push(Table {
-                title: "Anomalies in the usage counters".into(),
-                columns: vec![("where", Align::Left), ("what", Align::Left)],
-                rows: self
-                    .anomalies
-                    .iter()
-                    .map(|a| {
-                        vec![
-                            Cell::Text(format!("{}:{}", a.file, a.line)),
-                            Cell::Text(match &a.detail {
-                                Some(detail) => format!("{} ({detail})", a.kind),
-                                None => a.kind.to_string(),
-                            }),
-                        ]
-                    })
-                    .collect(),
-                total: None,
-            });
-        }
-        tables
-    }
-
-    fn csv(&self) -> Table {
+impl CheckReport {
+    /// Every input's lines, accounted for: what CSV holds.
+    fn accounting_table(&self) -> Table {
         Table {
-            title: String::new(),
+            title: "Line accounting per input".into(),
             columns: vec![
-                ("path", Align::Left),
-                ("kind", Align::Left),
-                ("lines", Align::Right),
-                ("parsed", Align::Right),
-                ("continuation", Align::Right),
-                ("malformed", Align::Right),
-                ("orphans", Align::Right),
-                ("blank", Align::Right),
-                ("duplicates", Align::Right),
-                ("suspicious", Align::Right),
-                ("unreadable fields", Align::Right),
-                ("problems", Align::Right),
+                Column::text("path", "path"),
+                Column::text("kind", "kind"),
+                Column::figure("lines", "lines"),
+                Column::figure("parsed", "parsed"),
+                Column::figure("continuation", "continuation"),
+                Column::figure("malformed", "malformed"),
+                Column::figure("orphans", "orphans"),
+                Column::figure("blank", "blank"),
+                Column::figure("duplicates", "duplicates"),
+                Column::figure("suspicious", "suspicious"),
+                Column::figure("unreadable fields", "unreadable_fields"),
+                Column::figure("problems", "problems"),
             ],
             rows: self
                 .files
@@ -269,6 +220,57 @@ impl Report for CheckReport {
                 .collect(),
             total: None,
         }
+    }
+}
+
+impl Report for CheckReport {
+    fn tables(&self) -> Vec<Table> {
+        let mut tables = vec![self.accounting_table()];
+        let problems: Vec<Vec<Cell>> = self
+            .files
+            .iter()
+            .flat_map(|f| &f.problems)
+            .map(|p| {
+                vec![
+                    Cell::Text(format!("{}:{}", p.file, p.line)),
+                    Cell::Text(p.reason.clone()),
+                    Cell::Text(p.text.clone()),
+                ]
+            })
+            .collect();
+        if !problems.is_empty() {
+            tables.push(Table {
+                title: "First problems".into(),
+                columns: vec![
+                    Column::text("where", "where"),
+                    Column::text("reason", "reason"),
+                    Column::text("line", "line"),
+                ],
+                rows: problems,
+                total: None,
+            });
+        }
+        if !self.anomalies.is_empty() {
+            tables.push(Table {
+                title: "Anomalies in the usage counters".into(),
+                columns: vec![Column::text("where", "where"), Column::text("what", "what")],
+                rows: self
+                    .anomalies
+                    .iter()
+                    .map(|a| {
+                        vec![
+                            Cell::Text(format!("{}:{}", a.file, a.line)),
+                            Cell::Text(match &a.detail {
+                                Some(detail) => format!("{} ({detail})", a.kind),
+                                None => a.kind.to_string(),
+                            }),
+                        ]
+                    })
+                    .collect(),
+                total: None,
+            });
+        }
+        tables
     }
 
     fn notes(&self) -> Vec<String> {

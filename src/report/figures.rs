@@ -90,24 +90,31 @@ impl ConsumedFigures {
             .map_or(Cell::Empty, Cell::Count)
     }
 
-    /// `all`, or the covered share and stretch.
+    /// The coverage: `all`, or the covered share and stretch, for people; the covered share,
+    /// 0 to 1, for programs (empty when nothing is covered).
     pub fn coverage_cell(&self) -> Cell {
-        match self.coverage {
-            Some(_) if !self.partial => Cell::Text("all".into()),
-            Some(c) => Cell::Text(format!(
+        let human = match self.coverage {
+            Some(_) if !self.partial => "all".to_string(),
+            Some(c) => format!(
                 "{}% {}–{}",
                 percent(c.share),
                 c.from.format("%m-%d %H:%M"),
                 c.to.format("%m-%d %H:%M")
-            )),
-            None => Cell::Text("none".into()),
+            ),
+            None => "none".to_string(),
+        };
+        Cell::Dual {
+            human,
+            machine: self
+                .coverage
+                .map_or(Cell::Empty, |c| Cell::Rate(Some(c.share)))
+                .raw(),
         }
     }
 
-    /// The covered share for CSV, 0 to 1.
-    pub fn share_raw_cell(&self) -> Cell {
-        self.coverage
-            .map_or(Cell::Empty, |c| Cell::Rate(Some(c.share)))
+    /// `exact` as programs read it.
+    pub fn exact_cell(&self) -> Cell {
+        Cell::Text(self.exact.to_string())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Any report over several environments: the report of each environment and of all of them
 //! together, as one set of tables with an `environment` column (`all` for the fleet).
 
-use crate::render::{Align, Cell, Report, Table};
+use crate::render::{Cell, Column, Report, Table};
 use serde::Serialize;
 
 /// The environment label of the fleet's own rows.
@@ -23,12 +23,15 @@ pub struct FleetReport<R> {
     pub all: R,
 }
 
-/// Columns of several tables by name, in order of first appearance.
-fn union_columns(tables: &[&Table]) -> Vec<(&'static str, Align)> {
-    let mut columns: Vec<(&'static str, Align)> = Vec::new();
+/// The environment column every fleet table starts with.
+const ENVIRONMENT: Column = Column::text("environment", "environment");
+
+/// Columns of several tables, in order of first appearance.
+fn union_columns(tables: &[&Table]) -> Vec<Column> {
+    let mut columns: Vec<Column> = Vec::new();
     for t in tables {
         for c in &t.columns {
-            if !columns.iter().any(|(n, _)| *n == c.0) {
+            if !columns.contains(c) {
                 columns.push(*c);
             }
         }
@@ -37,13 +40,13 @@ fn union_columns(tables: &[&Table]) -> Vec<(&'static str, Align)> {
 }
 
 /// A row of `table` laid out on `columns`, with the environment first.
-fn row_on(environment: &str, table: &Table, row: &[Cell], columns: &[(&str, Align)]) -> Vec<Cell> {
+fn row_on(environment: &str, table: &Table, row: &[Cell], columns: &[Column]) -> Vec<Cell> {
     let mut cells = vec![Cell::Text(environment.to_string())];
-    for (name, _) in columns {
+    for column in columns {
         let cell = table
             .columns
             .iter()
-            .position(|(n, _)| n == name)
+            .position(|c| c == column)
             .and_then(|i| row.get(i).cloned())
             .unwrap_or(Cell::Empty);
         cells.push(cell);
@@ -93,9 +96,7 @@ fn merge(per_env: &[(String, Vec<Table>)], all: &[Table]) -> Vec<Table> {
             }
             Table {
                 title,
-                columns: std::iter::once(("environment", Align::Left))
-                    .chain(columns)
-                    .collect(),
+                columns: std::iter::once(ENVIRONMENT).chain(columns).collect(),
                 rows,
                 total,
             }
@@ -113,19 +114,26 @@ impl<R: Report> Report for FleetReport<R> {
         merge(&per_env, &self.all.tables())
     }
 
-    fn csv(&self) -> Table {
+    /// Each environment's rows, then the fleet's, as rows alike: CSV holds no totals.
+    fn csv_table(&self) -> Table {
+        let without_total = |mut table: Table| {
+            table.total = None;
+            table
+        };
         let per_env: Vec<(String, Vec<Table>)> = self
             .environments
             .iter()
-            .map(|e| (e.environment.clone(), vec![e.report.csv()]))
+            .map(|e| {
+                (
+                    e.environment.clone(),
+                    vec![without_total(e.report.csv_table())],
+                )
+            })
             .collect();
-        let mut table = merge(&per_env, &[self.all.csv()])
+        merge(&per_env, &[without_total(self.all.csv_table())])
             .into_iter()
             .next()
-            .expect("one table");
-        // CSV keeps raw rows only: the fleet's total row becomes a row like the others.
-        table.rows.extend(table.total.take());
-        table
+            .unwrap_or_default()
     }
 
     fn notes(&self) -> Vec<String> {
@@ -160,16 +168,16 @@ mod tests {
         fn tables(&self) -> Vec<Table> {
             self.0.clone()
         }
-        fn csv(&self) -> Table {
-            self.0[0].clone()
-        }
     }
 
     fn table(extra: bool, n: u64) -> Table {
-        let mut columns = vec![("week", Align::Left), ("consumed", Align::Right)];
+        let mut columns = vec![
+            Column::text("week", "week"),
+            Column::figure("consumed", "consumed"),
+        ];
         let mut row = vec![Cell::Text("2023-W15".into()), Cell::Count(n)];
         if extra {
-            columns.push(("integration", Align::Right));
+            columns.push(Column::figure("integration", "integration"));
             row.push(Cell::Count(n + 1));
         }
         Table {
@@ -198,7 +206,7 @@ mod tests {
         let tables = fleet.tables();
         assert_eq!(tables.len(), 1);
         let t = &tables[0];
-        let names: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
+        let names: Vec<&str> = t.columns.iter().map(|c| c.heading).collect();
         assert_eq!(names, ["environment", "week", "consumed", "integration"]);
         // prod row, prod total, test row, test total, all row; all total as the total.
         assert_eq!(t.rows.len(), 5);
@@ -206,8 +214,10 @@ mod tests {
         assert_eq!(t.rows[2][3], Cell::Empty);
         assert_eq!(t.rows[4][2], Cell::Count(15));
         assert_eq!(t.total.as_ref().unwrap()[0], Cell::Text("all".into()));
-        let csv = fleet.csv();
-        assert_eq!(csv.rows.len(), 6);
+        // CSV: each environment's rows and the fleet's, no totals.
+        let csv = fleet.csv_table();
+        assert_eq!(csv.rows.len(), 3);
+        assert_eq!(csv.rows[2][0], Cell::Text("all".into()));
         assert!(csv.total.is_none());
     }
 }

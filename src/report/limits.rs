@@ -1,7 +1,7 @@
 //! The rate-limit and login analyses as tables, for people (`esmlog calls`, the report
 //! bundle) and for programs (CSV).
 
-use crate::render::{Align, Cell, Report, Table};
+use crate::render::{Cell, Column, Report, Table};
 use crate::report::logins::UserLogins;
 use crate::report::rate_limit::RateLimitReport;
 use serde::Serialize;
@@ -11,29 +11,15 @@ use serde::Serialize;
 pub struct RateLimitTables<'a>(pub &'a RateLimitReport);
 
 impl RateLimitTables<'_> {
-    /// Users at or over the limit; `machine` gives CSV column names.
-    pub fn users(&self, machine: bool) -> Table {
-        let names = if machine {
-            [
-                "user",
-                "minutes_at_or_over",
-                "calls_in_those_minutes",
-                "rate_limited",
-            ]
-        } else {
-            ["user", "minutes at or over", "calls in them", "429 answers"]
-        };
+    /// Users at or over the limit.
+    pub fn users(&self) -> Table {
         Table {
-            title: if machine {
-                String::new()
-            } else {
-                format!("Users at or over {} calls per minute", self.0.limit)
-            },
+            title: format!("Users at or over {} calls per minute", self.0.limit),
             columns: vec![
-                (names[0], Align::Left),
-                (names[1], Align::Right),
-                (names[2], Align::Right),
-                (names[3], Align::Right),
+                Column::text("user", "user"),
+                Column::figure("minutes at or over", "minutes_at_or_over"),
+                Column::figure("calls in them", "calls_in_those_minutes"),
+                Column::figure("429 answers", "rate_limited"),
             ],
             rows: self
                 .0
@@ -57,17 +43,17 @@ impl Report for RateLimitTables<'_> {
     fn tables(&self) -> Vec<Table> {
         let mut tables = Vec::new();
         if !self.0.users.is_empty() {
-            tables.push(self.users(false));
+            tables.push(self.users());
         }
         if !self.0.busiest_minutes.is_empty() {
             tables.push(Table {
                 title: "The busiest minutes".into(),
                 columns: vec![
-                    ("minute", Align::Left),
-                    ("calls", Align::Right),
-                    ("429 answers", Align::Right),
-                    ("busiest user", Align::Left),
-                    ("its calls", Align::Right),
+                    Column::text("minute", "minute"),
+                    Column::figure("calls", "calls"),
+                    Column::figure("429 answers", "rate_limited"),
+                    Column::text("busiest user", "top_user"),
+                    Column::figure("its calls", "top_user_calls"),
                 ],
                 rows: self
                     .0
@@ -89,8 +75,9 @@ impl Report for RateLimitTables<'_> {
         tables
     }
 
-    fn csv(&self) -> Table {
-        self.users(true)
+    /// The users table, even when empty: a CSV file keeps its header.
+    fn csv_table(&self) -> Table {
+        self.users()
     }
 }
 
@@ -99,37 +86,16 @@ impl Report for RateLimitTables<'_> {
 pub struct LoginTables<'a>(pub &'a [UserLogins]);
 
 impl LoginTables<'_> {
-    /// Logins per user; `machine` gives CSV column names.
-    pub fn table(&self, machine: bool) -> Table {
-        let names = if machine {
-            [
-                "user",
-                "logins",
-                "needed",
-                "avoidable",
-                "share_of_transactions",
-            ]
-        } else {
-            [
-                "user",
-                "logins",
-                "needed",
-                "avoidable, at least",
-                "of transactions",
-            ]
-        };
+    /// Logins per user.
+    pub fn table(&self) -> Table {
         Table {
-            title: if machine {
-                String::new()
-            } else {
-                "Logins beyond one per token lifetime".into()
-            },
+            title: "Logins beyond one per token lifetime".into(),
             columns: vec![
-                (names[0], Align::Left),
-                (names[1], Align::Right),
-                (names[2], Align::Right),
-                (names[3], Align::Right),
-                (names[4], Align::Right),
+                Column::text("user", "user"),
+                Column::figure("logins", "logins"),
+                Column::figure("needed", "needed"),
+                Column::figure("avoidable, at least", "avoidable"),
+                Column::figure("of transactions", "share_of_transactions"),
             ],
             rows: self
                 .0
@@ -154,12 +120,13 @@ impl Report for LoginTables<'_> {
         if self.0.is_empty() {
             Vec::new()
         } else {
-            vec![self.table(false)]
+            vec![self.table()]
         }
     }
 
-    fn csv(&self) -> Table {
-        self.table(true)
+    /// The table, even when empty: a CSV file keeps its header.
+    fn csv_table(&self) -> Table {
+        self.table()
     }
 }
 
@@ -183,10 +150,15 @@ mod tests {
             busiest_minutes: Vec::new(),
         };
         let tables = RateLimitTables(&report);
-        let csv = tables.csv();
-        assert_eq!(csv.columns[1].0, "minutes_at_or_over");
+        let csv = tables.csv_table().for_machines();
+        assert_eq!(csv.columns[1].name, "minutes_at_or_over");
         assert_eq!(csv.rows[0][3], Cell::Count(15));
         assert_eq!(tables.tables().len(), 1, "no busiest minutes, no table");
         assert!(LoginTables(&[]).tables().is_empty());
+        assert_eq!(
+            LoginTables(&[]).csv_table().columns.len(),
+            5,
+            "a header even when empty"
+        );
     }
 }

@@ -3,12 +3,11 @@
 use super::figures::{figure_notes, gaps_in, range_note, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
-    add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
-    Reconciled, CSV_COLUMNS,
+    add_integration_columns, reconciled_rows, reconciliation_note, IntegrationCounts, Reconciled,
 };
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
-use crate::render::{rate, Align, Cell, Report, Table};
+use crate::render::{rate, Cell, Column, Report, Table};
 use crate::usage::period::{PeriodStatus, Timeline};
 use crate::usage::rollup::{roll_up, BucketTotals};
 use polars::prelude::PolarsResult;
@@ -89,6 +88,24 @@ pub fn monthly_report(
     })
 }
 
+/// The monthly table's columns, declared once for every format.
+const COLUMNS: [Column; 13] = [
+    Column::text("month", "month"),
+    Column::figure("consumed", "consumed"),
+    Column::figure("min", "consumed_min"),
+    Column::figure("max", "max").people_only(),
+    Column::figure("max", "consumed_max").machines_only(),
+    Column::figure("max if 1 restart", "consumed_max_if_one_restart").machines_only(),
+    Column::figure("±", "plus_minus").machines_only(),
+    Column::figure("rejected", "rejected"),
+    Column::figure("rejected %", "rejection_rate"),
+    Column::text("exact", "exact").machines_only(),
+    Column::text("covered", "coverage"),
+    Column::text("status", "status"),
+    Column::figure("periods", "periods").machines_only(),
+];
+
+/// One row's cells on [`COLUMNS`].
 fn cells(m: &MonthRow) -> Vec<Cell> {
     vec![
         Cell::Text(m.month.clone()),
@@ -97,10 +114,15 @@ fn cells(m: &MonthRow) -> Vec<Cell> {
         m.figures
             .consumed_max
             .map_or_else(|| m.figures.max_cell(), Cell::Count),
+        m.figures.max_raw_cell(),
+        m.figures.max_if_one_restart_raw_cell(),
+        m.figures.plus_minus.map_or(Cell::Empty, Cell::Count),
         Cell::Count(m.rejected),
         Cell::Rate(m.rejection_rate),
+        m.figures.exact_cell(),
         m.figures.coverage_cell(),
         Cell::Text(m.status.as_str().into()),
+        Cell::Count(u64::from(m.periods)),
     ]
 }
 
@@ -108,69 +130,14 @@ impl Report for MonthlyReport {
     fn tables(&self) -> Vec<Table> {
         let mut table = Table {
             title: "Transactions per month (server calendar)".into(),
-            columns: vec![
-                ("month", Align::Left),
-                ("consumed", Align::Right),
-                ("min", Align::Right),
-                ("max", Align::Right),
-                ("rejected", Align::Right),
-                ("rejected %", Align::Right),
-                ("covered", Align::Left),
-                ("status", Align::Left),
-            ],
+            columns: COLUMNS.to_vec(),
             rows: self.months.iter().map(cells).collect(),
             total: self.total.as_ref().map(cells),
         };
-        add_integration_column(&mut table, self.months.iter().map(|m| &m.integration));
+        add_integration_columns(&mut table, self.months.iter().map(|m| &m.integration));
         let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
-    }
-
-    fn csv(&self) -> Table {
-        Table {
-            title: String::new(),
-            columns: vec![
-                ("month", Align::Left),
-                ("consumed", Align::Right),
-                ("consumed_min", Align::Right),
-                ("consumed_max", Align::Right),
-                ("consumed_max_if_one_restart", Align::Right),
-                ("plus_minus", Align::Right),
-                ("rejected", Align::Right),
-                ("rejection_rate", Align::Right),
-                ("exact", Align::Left),
-                ("coverage", Align::Right),
-                ("status", Align::Left),
-                ("periods", Align::Right),
-            ]
-            .into_iter()
-            .chain(CSV_COLUMNS)
-            .collect(),
-            rows: self
-                .months
-                .iter()
-                .map(|m| {
-                    let mut cells = vec![
-                        Cell::Text(m.month.clone()),
-                        Cell::Count(m.consumed),
-                        Cell::Count(m.figures.consumed_min),
-                        m.figures.max_raw_cell(),
-                        m.figures.max_if_one_restart_raw_cell(),
-                        m.figures.plus_minus.map_or(Cell::Empty, Cell::Count),
-                        Cell::Count(m.rejected),
-                        Cell::Rate(m.rejection_rate),
-                        Cell::Text(m.figures.exact.to_string()),
-                        m.figures.share_raw_cell(),
-                        Cell::Text(m.status.as_str().into()),
-                        Cell::Count(u64::from(m.periods)),
-                    ];
-                    cells.extend(csv_cells(m.integration.as_ref()));
-                    cells
-                })
-                .collect(),
-            total: None,
-        }
     }
 
     fn notes(&self) -> Vec<String> {

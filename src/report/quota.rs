@@ -2,7 +2,7 @@
 
 use super::UsageOptions;
 use crate::calendar::{Grain, TimeRange};
-use crate::render::{thousands, Align, Cell, Table};
+use crate::render::{thousands, Cell, Column, Table};
 use crate::usage::period::Timeline;
 use crate::usage::rollup::roll_up;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
@@ -152,12 +152,12 @@ impl QuotaStatus {
         Table {
             title: format!("Licensed volume, {} (as of {})", self.label, self.as_of),
             columns: vec![
-                ("quota", Align::Right),
-                ("used", Align::Right),
-                ("used %", Align::Right),
-                ("projected", Align::Right),
-                ("projected %", Align::Right),
-                ("reached on", Align::Left),
+                Column::figure("quota", "quota"),
+                Column::figure("used", "used"),
+                Column::figure("used %", "share"),
+                Column::figure("projected", "projected"),
+                Column::figure("projected %", "projected_share"),
+                Column::text("reached on", "reaches_quota_on"),
             ],
             rows: vec![vec![
                 Cell::Count(self.quota),

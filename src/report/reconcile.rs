@@ -4,11 +4,12 @@
 
 use crate::calendar::TimeRange;
 use crate::integration::aggregate::MinuteCounts;
-use crate::render::{Align, Cell, Table};
+use crate::render::{Cell, Column, Table};
 use crate::usage::rollup::BucketTotals;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// Calls written to integration.log in a span can start a little after the usage log's
 /// period does (nobody called yet), so coverage is judged with this slack.
@@ -188,47 +189,65 @@ pub fn reconciliation_note(verdicts: impl Iterator<Item = Verdict>) -> Option<St
     ))
 }
 
-/// Adds the integration.log column to a human table, one cell per row, when any row has one.
-pub fn add_integration_column<'a>(
+/// integration.log's column for people (shown only when some row has integration.log's
+/// counts), and its three columns for programs (always there, empty without it).
+pub const COLUMNS: [Column; 4] = [
+    Column::figure("integration.log", "integration").people_only(),
+    Column::figure("integration successful", "integration_successful").machines_only(),
+    Column::figure("integration unsuccessful", "integration_unsuccessful").machines_only(),
+    Column::text("reconciliation", "reconciliation").machines_only(),
+];
+
+/// Adds integration.log's columns ([`COLUMNS`]) to a report's table, one set of cells per
+/// row; the total row has none.
+pub fn add_integration_columns<'a>(
     table: &mut Table,
-    reconciled: impl Iterator<Item = &'a Option<Reconciled>>,
+    reconciled: impl Iterator<Item = &'a Option<Reconciled>> + Clone,
 ) {
-    let cells: Vec<Cell> = reconciled.map(reconciled_cell).collect();
-    if cells.iter().all(|c| *c == Cell::Empty) {
-        return;
-    }
-    table.columns.push(("integration.log", Align::Right));
-    for (row, cell) in table.rows.iter_mut().zip(cells) {
-        row.push(cell);
+    let shown = reconciled.clone().any(Option::is_some);
+    let cells: Vec<[Cell; 4]> = reconciled
+        .map(|r| {
+            let [successful, unsuccessful, verdict] = match r {
+                None => [Cell::Empty, Cell::Empty, Cell::Empty],
+                Some(r) => [
+                    Cell::Count(r.successful),
+                    Cell::Count(r.unsuccessful),
+                    Cell::Text(verdict_name(r.verdict)),
+                ],
+            };
+            [reconciled_cell(r), successful, unsuccessful, verdict]
+        })
+        .collect();
+    for (i, column) in COLUMNS.into_iter().enumerate() {
+        if i == 0 && !shown {
+            continue;
+        }
+        let column_cells = cells.iter().map(|c| c[i].clone()).collect();
+        table.push_column(column, column_cells, Cell::Empty);
     }
     // Where the two logs meet, the total names its source: its figures are the usage log's
     // (integration.log's own count is per row only).
-    if let Some(total) = table.total.as_mut() {
-        if let Some(Cell::Text(label)) = total.first_mut() {
+    if shown {
+        if let Some(Cell::Text(label)) = table.total.as_mut().and_then(|t| t.first_mut()) {
             if label == "total" {
                 *label = "total (usage log)".into();
             }
         }
-        total.push(Cell::Empty);
     }
 }
 
-/// The CSV columns of the reconciliation.
-pub const CSV_COLUMNS: [(&str, Align); 3] = [
-    ("integration_successful", Align::Right),
-    ("integration_unsuccessful", Align::Right),
-    ("reconciliation", Align::Left),
-];
-
-/// The CSV cells of the reconciliation (empty without integration.log).
-pub fn csv_cells(reconciled: Option<&Reconciled>) -> [Cell; 3] {
-    match reconciled {
-        None => [Cell::Empty, Cell::Empty, Cell::Empty],
-        Some(r) => [
-            Cell::Count(r.successful),
-            Cell::Count(r.unsuccessful),
-            Cell::Text(verdict_name(r.verdict)),
-        ],
+/// integration.log counts of several environments as one: calls per minute summed.
+pub fn merge_counts(counts: &[&IntegrationCounts]) -> IntegrationCounts {
+    let mut minutes: BTreeMap<_, MinuteCounts> = BTreeMap::new();
+    for c in counts {
+        for (minute, m) in &c.minutes {
+            minutes.entry(*minute).or_default().merge(m);
+        }
+    }
+    IntegrationCounts {
+        minutes: minutes.into_iter().collect(),
+        first: counts.iter().filter_map(|c| c.first).min(),
+        last: counts.iter().filter_map(|c| c.last).max(),
     }
 }
 

@@ -5,7 +5,7 @@ use super::round_rate;
 use crate::calendar::{Grain, TimeRange};
 use crate::clock::ServerClock;
 use crate::integration::aggregate::{FailureRow, MinuteRow};
-use crate::render::{rate, thousands, Align, Cell, Report, Table};
+use crate::render::{rate, thousands, Cell, Column, Report, Table};
 use crate::spike::{detect, Bucket, SpikeParams, SpikeWindow};
 use crate::usage::period::Timeline;
 use crate::usage::rollup::roll_up;
@@ -484,17 +484,17 @@ impl Report for RejectionsReport {
         vec![Table {
             title: format!("Rejection spikes ({})", self.resolution),
             columns: vec![
-                ("start", Align::Left),
-                ("end", Align::Left),
-                ("rejected", Align::Right),
-                ("peak/min", Align::Right),
-                ("rate", Align::Right),
-                ("baseline rate", Align::Right),
-                ("top users", Align::Left),
-                ("top endpoints", Align::Left),
-                ("statuses", Align::Left),
-                ("top user's peak/min", Align::Left),
-                ("looks like", Align::Left),
+                Column::text("start", "start"),
+                Column::text("end", "end"),
+                Column::figure("rejected", "rejected"),
+                Column::figure("peak/min", "peak_per_minute"),
+                Column::figure("rate", "rejection_rate"),
+                Column::figure("baseline rate", "baseline_rejection_rate"),
+                Column::text("top users", "top_users"),
+                Column::text("top endpoints", "top_endpoints"),
+                Column::text("statuses", "statuses"),
+                Column::text("top user's peak/min", "top_user_peak_per_minute"),
+                Column::text("looks like", "looks_like"),
             ],
             rows: self
                 .spikes
@@ -527,19 +527,6 @@ impl Report for RejectionsReport {
                 .collect(),
             total: None,
         }]
-    }
-
-    fn csv(&self) -> Table {
-        let mut table = self.tables().remove(0);
-        table.title = String::new();
-        table.columns[3].0 = "peak_per_minute";
-        table.columns[4].0 = "rejection_rate";
-        table.columns[5].0 = "baseline_rejection_rate";
-        table.columns[6].0 = "top_users";
-        table.columns[7].0 = "top_endpoints";
-        table.columns[9].0 = "top_user_peak_per_minute";
-        table.columns[10].0 = "looks_like";
-        table
     }
 
     fn notes(&self) -> Vec<String> {

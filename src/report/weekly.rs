@@ -3,12 +3,11 @@
 use super::figures::{figure_notes, gaps_in, range_note, ConsumedFigures, GapRow};
 use super::quota::{quota_status, QuotaStatus};
 use super::reconcile::{
-    add_integration_column, csv_cells, reconciled_rows, reconciliation_note, IntegrationCounts,
-    Reconciled, CSV_COLUMNS,
+    add_integration_columns, reconciled_rows, reconciliation_note, IntegrationCounts, Reconciled,
 };
 use super::{round_rate, UsageOptions};
 use crate::calendar::Grain;
-use crate::render::{rate, Align, Cell, Report, Table};
+use crate::render::{rate, Cell, Column, Report, Table};
 use crate::usage::period::{PeriodStatus, Timeline};
 use crate::usage::rollup::{roll_up, BucketTotals};
 use chrono::NaiveDate;
@@ -115,100 +114,85 @@ pub fn weekly_report(
     })
 }
 
+/// The weekly table's columns, declared once for every format.
+const COLUMNS: [Column; 12] = [
+    Column::text("week", "week"),
+    Column::text("start", "start"),
+    Column::figure("consumed", "consumed"),
+    Column::figure("at most", "at_most").people_only(),
+    Column::figure("max", "consumed_max").machines_only(),
+    Column::figure("max if 1 restart", "consumed_max_if_one_restart").machines_only(),
+    Column::figure("rejected", "rejected"),
+    Column::figure("rejected %", "rejection_rate"),
+    Column::text("exact", "exact").machines_only(),
+    Column::text("covered", "coverage"),
+    Column::text("status", "status"),
+    Column::figure("periods", "periods").machines_only(),
+];
+
+/// One row's cells on [`COLUMNS`].
+fn cells(
+    [label, start]: [String; 2],
+    figures: &ConsumedFigures,
+    rejected: u64,
+    rejection_rate: Option<f64>,
+    status: PeriodStatus,
+    periods: u32,
+) -> Vec<Cell> {
+    vec![
+        Cell::Text(label),
+        Cell::Text(start),
+        figures.min_cell(),
+        figures.max_cell(),
+        figures.max_raw_cell(),
+        figures.max_if_one_restart_raw_cell(),
+        Cell::Count(rejected),
+        Cell::Rate(rejection_rate),
+        figures.exact_cell(),
+        figures.coverage_cell(),
+        Cell::Text(status.as_str().into()),
+        Cell::Count(u64::from(periods)),
+    ]
+}
+
 impl Report for WeeklyReport {
     fn tables(&self) -> Vec<Table> {
         let mut table = Table {
             title: "Transactions per week (server calendar)".into(),
-            columns: vec![
-                ("week", Align::Left),
-                ("start", Align::Left),
-                ("consumed", Align::Right),
-                ("at most", Align::Right),
-                ("rejected", Align::Right),
-                ("rejected %", Align::Right),
-                ("covered", Align::Left),
-                ("status", Align::Left),
-            ],
+            columns: COLUMNS.to_vec(),
             rows: self
                 .weeks
                 .iter()
                 .map(|w| {
-                    vec![
-                        Cell::Text(w.week.clone()),
-                        Cell::Text(w.start.to_string()),
-                        w.figures.min_cell(),
-                        w.figures.max_cell(),
-                        Cell::Count(w.rejected),
-                        Cell::Rate(w.rejection_rate),
-                        w.figures.coverage_cell(),
-                        Cell::Text(w.status.as_str().into()),
-                    ]
+                    cells(
+                        [w.week.clone(), w.start.to_string()],
+                        &w.figures,
+                        w.rejected,
+                        w.rejection_rate,
+                        w.status,
+                        w.periods,
+                    )
                 })
                 .collect(),
             total: self.total.as_ref().map(|t| {
-                vec![
-                    Cell::Text("total".into()),
-                    Cell::Text(match t.weeks {
-                        1 => "1 week".to_string(),
-                        n => format!("{n} weeks"),
-                    }),
-                    t.figures.min_cell(),
-                    t.figures.max_cell(),
-                    Cell::Count(t.rejected),
-                    Cell::Rate(t.rejection_rate),
-                    t.figures.coverage_cell(),
-                    Cell::Text(t.status.as_str().into()),
-                ]
+                let weeks = match t.weeks {
+                    1 => "1 week".to_string(),
+                    n => format!("{n} weeks"),
+                };
+                cells(
+                    ["total".into(), weeks],
+                    &t.figures,
+                    t.rejected,
+                    t.rejection_rate,
+                    t.status,
+                    t.periods,
+                )
             }),
         };
-        add_integration_column(&mut table, self.weeks.iter().map(|w| &w.integration));
+        add_integration_columns(&mut table, self.weeks.iter().map(|w| &w.integration));
         let mut tables = vec![table];
         tables.extend(self.quota.as_ref().map(QuotaStatus::table));
         tables
-    }
-
-    fn csv(&self) -> Table {
-        Table {
-            title: String::new(),
-            columns: vec![
-                ("week", Align::Left),
-                ("start", Align::Left),
-                ("consumed", Align::Right),
-                ("consumed_max", Align::Right),
-                ("consumed_max_if_one_restart", Align::Right),
-                ("rejected", Align::Right),
-                ("rejection_rate", Align::Right),
-                ("exact", Align::Left),
-                ("coverage", Align::Right),
-                ("status", Align::Left),
-                ("periods", Align::Right),
-            ]
-            .into_iter()
-            .chain(CSV_COLUMNS)
-            .collect(),
-            rows: self
-                .weeks
-                .iter()
-                .map(|w| {
-                    let mut cells = vec![
-                        Cell::Text(w.week.clone()),
-                        Cell::Text(w.start.to_string()),
-                        Cell::Count(w.consumed),
-                        w.figures.max_raw_cell(),
-                        w.figures.max_if_one_restart_raw_cell(),
-                        Cell::Count(w.rejected),
-                        Cell::Rate(w.rejection_rate),
-                        Cell::Text(w.figures.exact.to_string()),
-                        w.figures.share_raw_cell(),
-                        Cell::Text(w.status.as_str().into()),
-                        Cell::Count(u64::from(w.periods)),
-                    ];
-                    cells.extend(csv_cells(w.integration.as_ref()));
-                    cells
-                })
-                .collect(),
-            total: None,
-        }
     }
 
     fn notes(&self) -> Vec<String> {

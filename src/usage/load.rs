@@ -4,6 +4,7 @@ use super::line::{parse_usage_line, UsageBody};
 use crate::accounting::{LineProblem, LineTally, ProblemLog};
 use crate::lines::{excerpt, LineSplitter, BOM};
 use crate::redact::redact;
+use crate::render::thousands;
 use chrono::NaiveDateTime;
 use std::io::{self, BufRead};
 
@@ -49,7 +50,9 @@ impl UsageFile {
                 file: name.clone(),
                 line: number,
                 reason: format!(
-                    "line of {length} bytes, longer than the {MAX_USAGE_LINE} byte limit; not a usage line"
+                    "line of {} bytes, longer than the {} byte limit; not a usage line",
+                    thousands(length),
+                    thousands(MAX_USAGE_LINE as u64)
                 ),
                 text: redact(&excerpt(line, 200)).into_owned(),
             });
@@ -190,7 +193,10 @@ mod tests {
             assert_eq!(file.tally.malformed, 2);
             let reason = &file.problems.kept[0].reason;
             assert!(
-                reason.contains(&format!("line of {} bytes", long.len() + 1)),
+                reason.contains(&format!(
+                    "line of {} bytes",
+                    thousands(long.len() as u64 + 1)
+                )),
                 "{reason}"
             );
             assert!(file.problems.kept[0].text.len() < 300);

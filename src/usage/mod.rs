@@ -2,6 +2,7 @@
 
 pub mod line;
 pub mod load;
+pub mod merge;
 pub mod period;
 #[cfg(feature = "reports")]
 pub mod rollup;

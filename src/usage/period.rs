@@ -589,12 +589,12 @@ pub fn build_timeline(files: &[UsageFile], clock: ServerClock) -> Result<Timelin
                 kind: AnomalyKind::LinesMissing,
                 detail: Some(format!(
                     "consumed rose by {} between {} and {}: {} not in the input",
-                    interval.consumed,
+                    crate::render::thousands(interval.consumed),
                     interval.start.local.format("%Y-%m-%d %H:%M:%S"),
                     interval.end.local.format("%Y-%m-%d %H:%M:%S"),
                     match interval.consumed / step - 1 {
                         0 | 1 => "a line is".to_string(),
-                        n => format!("about {n} lines are"),
+                        n => format!("about {} lines are", crate::render::thousands(n)),
                     }
                 )),
             });

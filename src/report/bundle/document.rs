@@ -6,7 +6,7 @@
 use crate::redact::redact;
 use crate::render::html::{escape as html_escape, table_html};
 use crate::render::markdown::{escape as md_escape, MarkdownExporter};
-use crate::render::{Cell, Exporter, Table};
+use crate::render::{Exporter, Table};
 
 /// A run of text inside a paragraph.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,23 +78,7 @@ fn clean(text: &str) -> String {
 }
 
 fn redacted_table(table: &Table) -> Table {
-    let redact_cell = |cell: &Cell| match cell {
-        Cell::Text(t) => Cell::Text(clean(t)),
-        other => other.clone(),
-    };
-    Table {
-        title: clean(&table.title),
-        columns: table.columns.clone(),
-        rows: table
-            .rows
-            .iter()
-            .map(|r| r.iter().map(redact_cell).collect())
-            .collect(),
-        total: table
-            .total
-            .as_ref()
-            .map(|r| r.iter().map(redact_cell).collect()),
-    }
+    crate::render::redacted_table(table.clone())
 }
 
 const STYLE: &str = "\
@@ -316,7 +300,7 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Align;
+    use crate::render::{Cell, Column};
 
     fn document() -> Document {
         Document {
@@ -330,7 +314,10 @@ mod tests {
                 ]),
                 Block::Table(Table {
                     title: String::new(),
-                    columns: vec![("user", Align::Left), ("calls", Align::Right)],
+                    columns: vec![
+                        Column::text("user", "user"),
+                        Column::figure("calls", "calls"),
+                    ],
                     rows: vec![vec![Cell::Text("a|b <i>".into()), Cell::Count(5)]],
                     total: None,
                 }),

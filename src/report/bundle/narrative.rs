@@ -5,7 +5,7 @@
 use super::document::{strong, text, Block, Document, Figure, Span};
 use super::{Chart, Charts, DataFile, Figures, LoginTables, Period, RateLimitTables};
 use crate::calendar::TimeRange;
-use crate::render::{thousands, Cell, Report, Table};
+use crate::render::{thousands, Cell, Column, Report, Table};
 use crate::report::calls::CallsReport;
 use crate::report::monthly::MonthRow;
 use crate::report::quota::{QuotaPeriod, QuotaStatus};
@@ -718,10 +718,10 @@ fn rejected_endpoints(f: &Figures, blocks: &mut Vec<Block>) {
     blocks.push(Block::Table(Table {
         title: "Top endpoints of rejected calls".into(),
         columns: vec![
-            ("endpoint", crate::render::Align::Left),
-            ("rejected", crate::render::Align::Right),
-            ("of which 429", crate::render::Align::Right),
-            ("main status", crate::render::Align::Right),
+            Column::text("endpoint", "endpoint"),
+            Column::figure("rejected", "rejected"),
+            Column::figure("of which 429", "rate_limited"),
+            Column::figure("main status", "main_status"),
         ],
         rows: f
             .rejected_endpoints
@@ -1075,7 +1075,7 @@ fn lines(f: &Figures, blocks: &mut Vec<Block>) {
         // backtick itself stays plain text rather than break the pairing). The space before
         // the closing backtick keeps it out of a redacted secret's reach: the last pass of
         // redaction would take it as part of the secret.
-        if let Some(line) = table.columns.iter().position(|c| c.0 == "line") {
+        if let Some(line) = table.columns.iter().position(|c| c.name == "line") {
             for row in &mut table.rows {
                 if let Some(Cell::Text(t)) = row.get_mut(line) {
                     if !t.contains('`') && !t.is_empty() {
@@ -1119,7 +1119,7 @@ fn without_zero_columns(mut table: Table) -> (Table, Vec<&'static str>) {
         .iter()
         .zip(&zero)
         .filter(|(_, z)| **z)
-        .map(|(c, _)| c.0)
+        .map(|(c, _)| c.heading)
         .collect();
     let keep = |cells: Vec<Cell>| -> Vec<Cell> {
         cells
@@ -1174,7 +1174,6 @@ fn files(charts: &Charts, data: &[DataFile], blocks: &mut Vec<Block>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Align;
 
     fn month(consumed: u64, min: u64, max: Option<u64>, exact: bool) -> MonthRow {
         MonthRow {
@@ -1228,9 +1227,9 @@ mod tests {
         let table = Table {
             title: String::new(),
             columns: vec![
-                ("path", Align::Left),
-                ("lines", Align::Right),
-                ("blank", Align::Right),
+                Column::text("path", "path"),
+                Column::figure("lines", "lines"),
+                Column::figure("blank", "blank"),
             ],
             rows: vec![
                 vec![Cell::Text("a".into()), Cell::Count(3), Cell::Count(0)],

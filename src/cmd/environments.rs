@@ -1,12 +1,9 @@
-//! Several ESM environments in one run: which inputs belong to which environment
-//! (`--environment NAME`, `--environment NAME=PATH`, `--environments-by-folder`), and the
-//! timelines and integration.log counts of all of them together, for the fleet total.
+//! Several ESM environments in one run: which inputs belong to which environment, from the
+//! flags `--environment NAME`, `--environment NAME=PATH` and `--environments-by-folder`. (The
+//! timelines and integration.log counts of all of them together are merged beside what they
+//! merge: [`crate::usage::merge`] and [`crate::report::reconcile::merge_counts`].)
 
 use crate::cli::InputArgs;
-use crate::integration::aggregate::MinuteCounts;
-use crate::report::reconcile::IntegrationCounts;
-use crate::usage::period::Timeline;
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The environment of inputs no flag names.
@@ -143,47 +140,6 @@ pub fn input_args_of(args: &InputArgs, environment: &Environment) -> InputArgs {
     }
 }
 
-/// The timelines of several environments as one: periods side by side (renumbered), so
-/// that a report over it sums the environments per week or month.
-pub fn merge_timelines(timelines: &[&Timeline]) -> Timeline {
-    let mut out = Timeline::default();
-    for t in timelines {
-        let base = out.periods.len();
-        out.periods.extend(t.periods.iter().cloned());
-        out.intervals.extend(t.intervals.iter().map(|i| {
-            let mut i = *i;
-            i.period += base;
-            i
-        }));
-        out.gaps.extend(t.gaps.iter().map(|gap| {
-            let mut gap = *gap;
-            gap.period += base;
-            gap
-        }));
-        out.step = out.step.max(t.step);
-        out.anomalies.extend(t.anomalies.iter().cloned());
-        out.duplicates += t.duplicates;
-        out.offsets_differ |= t.offsets_differ;
-        out.servers += t.servers.max(1);
-    }
-    out
-}
-
-/// integration.log counts of several environments as one: calls per minute summed.
-pub fn merge_counts(counts: &[&IntegrationCounts]) -> IntegrationCounts {
-    let mut minutes: BTreeMap<_, MinuteCounts> = BTreeMap::new();
-    for c in counts {
-        for (minute, m) in &c.minutes {
-            minutes.entry(*minute).or_default().merge(m);
-        }
-    }
-    IntegrationCounts {
-        minutes: minutes.into_iter().collect(),
-        first: counts.iter().filter_map(|c| c.first).min(),
-        last: counts.iter().filter_map(|c| c.last).max(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,7 +153,6 @@ mod tests {
             duration_unit: Default::default(),
             layout_dialect: Default::default(),
             date: None,
-            quiet: true,
             environment: env.iter().map(|s| s.to_string()).collect(),
             environments_by_folder: by_folder,
         }

@@ -2,10 +2,12 @@
 //! the same calls, with restarts, a DST change, rejection spikes and rotated, gzipped files,
 //! plus a `truth.json` of the exact figures for tests and benchmarks to compare against.
 
+pub mod entry_writer;
+
 use crate::calendar::Grain;
-use crate::entry_writer::{EntryFields, EntryWriter};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use entry_writer::{EntryFields, EntryWriter};
 use flate2::write::GzEncoder;
 use serde::Serialize;
 use std::collections::BTreeMap;
