@@ -792,12 +792,23 @@ fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
 
 /// An unquoted value: everything up to the first ASCII whitespace, double quote or
 /// backslash (the end of a message written inside a JSON string, `..."duration=5ms",` or
-/// `...5ms\n...`). Values (tokens, paths) are long, so the usual separators are found with
-/// SIMD searches rather than byte by byte, then the prefix is checked for the rare ones.
+/// `...5ms\n...`). The usual separators are found with one SIMD search over the rest of the
+/// message; the value before them is short, so a table lookup per byte finds the rare ones
+/// sooner than more searches would.
 fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    const RARE_END: [bool; 256] = {
+        let mut table = [false; 256];
+        table[b'\r' as usize] = true;
+        table[0x0c] = true;
+        table[b'"' as usize] = true;
+        table[b'\\' as usize] = true;
+        table
+    };
     let end = memchr3(b' ', b'\t', b'\n', input).unwrap_or(input.len());
-    let end = memchr3(b'\r', b'"', b'\\', &input[..end]).unwrap_or(end);
-    let end = memchr(b'\x0c', &input[..end]).unwrap_or(end);
+    let end = input[..end]
+        .iter()
+        .position(|&b| RARE_END[usize::from(b)])
+        .unwrap_or(end);
     Ok((&input[end..], &input[..end]))
 }
 
