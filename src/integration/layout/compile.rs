@@ -206,6 +206,11 @@ impl Builder {
             Kind::Throwable => {}
             // Their options only change what is written, not its shape.
             Kind::Number => self.push_op(Op::Field(Field::Number, m.pad, m.max)),
+            Kind::Token if spec.name == "caller" && !self.seen_message => {
+                return Err(LayoutError::CallerBeforeMessage {
+                    position: spec.position,
+                });
+            }
             Kind::Token => self.push_op(Op::Field(Field::Token, m.pad, m.max)),
             Kind::Text => self.push_op(Op::Field(Field::Text, m.pad, m.max)),
             Kind::Rewritten => {

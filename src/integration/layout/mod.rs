@@ -189,6 +189,13 @@ pub enum LayoutError {
         /// Where the `%n` is.
         position: usize,
     },
+    /// Logback's `%caller` before `%m`: it ends its caller data with a line break, so the
+    /// message (and the REST call in it) would be on the next line.
+    #[error("`%caller` at position {position} writes Logback's caller data and a line break before the message, so an entry's REST call would not be on its first line; esmlog cannot read such a log: remove %caller from the server's layout, or put it after %m")]
+    CallerBeforeMessage {
+        /// Where the `%caller` is.
+        position: usize,
+    },
     /// More distinct MDC keys than a [`Header`] has room for.
     #[error("the layout names more than {} MDC keys (`%X{{key}}`)", MAX_MDC)]
     TooManyMdcKeys,

@@ -293,6 +293,9 @@ const ERRORS: &[ErrorCase] = &[
     }),
     ("%d %p", || LayoutError::NoMessage),
     ("", || LayoutError::NoMessage),
+    ("%d %caller{1} - %m%n", || {
+        LayoutError::CallerBeforeMessage { position: 3 }
+    }),
     ("%d%n%m", || LayoutError::NewlineBeforeMessage {
         position: 2,
     }),
@@ -877,8 +880,8 @@ const CONVERTERS: &[(&str, &str, &str, &str)] = &[
         "x",
     ),
     (
-        "%d %boldRed(%level) %caller{1} %m",
-        "2023-04-11 20:34:00,635 \x1b[1;31mERROR\x1b[0;39m Caller+0 x",
+        "%d %boldRed(%level) %cn %m",
+        "2023-04-11 20:34:00,635 \x1b[1;31mERROR\x1b[0;39m default x",
         "ERROR",
         "x",
     ),
