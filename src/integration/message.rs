@@ -1298,6 +1298,27 @@ mod tests {
     }
 
     #[test]
+    fn the_format_reference_lists_every_key() {
+        let reference = include_str!("../../docs/formats.md");
+        let rows: Vec<&str> = reference
+            .lines()
+            .filter(|l| l.trim_start().starts_with("| ") && l.contains('`'))
+            .collect();
+        for field in Field::ALL {
+            let listed = rows
+                .iter()
+                .find(|row| row.contains(&format!("`{}`", field.name())))
+                .unwrap_or_else(|| panic!("docs/formats.md has no row for {field:?}"));
+            for key in field.keys() {
+                assert!(
+                    listed.contains(&format!("`{key}`")),
+                    "docs/formats.md does not list `{key}` for {field:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn every_key_knows_its_place() {
         for field in Field::ALL {
             assert!(
