@@ -3,12 +3,12 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::super::call::CallReader;
-use super::super::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, RunLines};
-use super::super::message::{BadFields, FieldSources};
-use super::super::overlap::OverlapFilter;
 use super::CallSink;
 use crate::accounting::{ProblemLog, PROBLEMS_KEPT};
+use crate::integration::call::CallReader;
+use crate::integration::entry::{line_problem, ChunkStart, EntryReader, LevelCounts, RunLines};
+use crate::integration::message::{BadFields, FieldSources};
+use crate::integration::overlap::OverlapFilter;
 
 /// What a chunk held, to be merged into its input's tally in file order.
 pub(super) struct ChunkOutcome {

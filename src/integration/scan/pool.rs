@@ -8,13 +8,13 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use rayon::Scope;
 
-use super::super::call::CallReader;
-use super::super::entry::EntryReader;
 use super::merge::FileMerge;
 use super::parse::{parse_run, ChunkOutcome};
 use super::reader::{Chunk, Classify, FileReader, Opener};
 use super::{day_of_input, CallSink, FileTally, ScanOptions, ScanSink, SinkScan};
 use crate::error::SourceError;
+use crate::integration::call::CallReader;
+use crate::integration::entry::EntryReader;
 
 struct Pending {
     index: usize,

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use memchr::{memchr, memrchr};
 
-use super::super::entry::{ChunkStart, EntryReader};
 use super::pool::Shared;
 use super::{ScanSink, NO_ENTRY_LIMIT};
 use crate::error::SourceError;
+use crate::integration::entry::{ChunkStart, EntryReader};
 
 /// How much is read at a time while skipping the rest of an oversized line.
 const SKIP_READ: usize = 64 << 10;

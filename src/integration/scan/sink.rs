@@ -2,10 +2,10 @@
 //! generic over (so the per-line calls are static), and the call aggregate as the sink of
 //! [`super::scan`].
 
-use super::super::aggregate::PartialAggregate;
-use super::super::call::{CallRecord, Endpoints};
-use super::super::layout::Header;
 use super::ScanOptions;
+use crate::integration::aggregate::PartialAggregate;
+use crate::integration::call::{CallRecord, Endpoints};
+use crate::integration::layout::Header;
 
 /// One worker thread's share of what a scan reads: fed every entry and every call of the
 /// chunks that thread parses, in the order they appear within a chunk.
