@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Whole-process throughput of `esmlog calls --by user` on a large generated integration.log,
-# against `wc -l` and an awk script computing the same per-user counts, in the same run;
-# 1 vs 2 threads; peak RSS when the log arrives through a pipe (no mmap possible).
+# Whole-process speed and memory of esmlog on a large generated integration.log, side by
+# side with `wc -l` in the same run: the table of issue 14 (command, seconds, × `wc -l`,
+# peak RSS), best of 3 for each row, then the ratios its goals are stated in.
 #
-#   benches/throughput.sh [SIZE]        (default 1GB; needs about SIZE of free disk)
+#   benches/throughput.sh [SIZE]        (default 1GB; needs about 2 × SIZE of free disk)
 #
-# Prints one line per measurement: what, seconds (best of 3), MB/s, peak RSS.
+# Run it on a quiet machine: it builds the release binary, and the ratios only mean
+# something when nothing else competes for the cores. The page cache is warmed first, so
+# every row reads from memory, as `wc -l` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-1GB}"
@@ -19,26 +21,76 @@ if [ ! -f "$work/integration.log" ]; then
 fi
 log="$work/integration.log"
 bytes=$(stat -c %s "$log")
-cat "$log" > /dev/null   # warm the page cache so every contender reads from memory
+# The report's inputs: integration.log and the rotated usage logs (not truth.json, which
+# it would skip with a warning).
+usage=("$work"/Matrix42_rest_rest_api_usage.log*)
+cat "$log" "${usage[@]}" > /dev/null   # warm the page cache so every row reads from memory
+# Outputs (export, report) go to $scratch/out, emptied before each run and outside its
+# timing, so that no run pays for deleting or overwriting the previous one's files.
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
 
-# best-of-3 wall time and the peak RSS of that run, for a command given as a string
+declare -A secs_of
+wc_secs=""
+
+# One table row: best-of-3 wall time of a command given as a string, its ratio to the
+# `wc -l` row, and the peak RSS of the best run (of the whole pipeline for `cat … |`).
+# `key` names the row for the ratios printed after the table. A run that fails (exit 2 or
+# more; 1 only says esmlog found what it looks for) stops the script with its stderr, so
+# that no row times an error message.
 measure() {
-  local label="$1" cmd="$2" best="" rss=""
+  local key="$1" label="$2" cmd="$3" best="" rss="" status secs kb
   for _ in 1 2 3; do
-    local out
-    out=$( { /usr/bin/time -f '%e %M' bash -c "$cmd" > /dev/null; } 2>&1 | tail -n 1 )
-    local secs=${out% *} kb=${out#* }
+    rm -rf "$scratch/out" && mkdir "$scratch/out"
+    status=0
+    /usr/bin/time -o "$scratch/time" -f '%e %M' bash -c "$cmd" > /dev/null 2> "$scratch/stderr" || status=$?
+    if [ "$status" -ge 2 ]; then
+      echo "throughput.sh: \`$cmd\` failed (exit $status):" >&2
+      cat "$scratch/stderr" >&2
+      exit 1
+    fi
+    read -r secs kb < <(tail -n 1 "$scratch/time")
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; rss=$kb; fi
   done
-  awk -v l="$label" -v s="$best" -v b="$bytes" -v r="$rss" \
-    'BEGIN { printf "%-34s %7.2f s  %8.0f MB/s  peak RSS %6.1f MB\n", l, s, b / 1e6 / (s > 0 ? s : 0.001), r / 1024 }'
+  secs_of[$key]=$best
+  [ -n "$wc_secs" ] || wc_secs=$best
+  awk -v l="$label" -v s="$best" -v w="$wc_secs" -v r="$rss" \
+    'BEGIN { printf "| %s | %.2f | %.1f | %.0f MB |\n", l, s, s / (w > 0 ? w : 0.01), r / 1024 }'
+}
+
+# The quotient of two rows' seconds, for the goals.
+ratio() {
+  awk -v a="${secs_of[$1]}" -v b="${secs_of[$2]}" 'BEGIN { printf "%.2f", a / (b > 0 ? b : 0.01) }'
 }
 
 per_user_awk='{ for (i = 1; i <= NF; i++) if ($i ~ /^user=/) { u = substr($i, 6); c[u]++; if (match($0, / status=[0-9]+/)) { s = substr($0, RSTART + 8, RLENGTH - 8) + 0; if (s < 400) ok[u]++ } } } END { for (u in c) print u, c[u], ok[u] }'
 
-echo "input: $log ($((bytes / 1000000)) MB), $(nproc) cores"
-measure "wc -l" "wc -l '$log'"
-measure "awk per-user counts" "mawk '$per_user_awk' '$log'"
-measure "esmlog calls --by user, 1 thread" "RAYON_NUM_THREADS=1 '$esmlog' calls --quiet --by user '$log'"
-measure "esmlog calls --by user, 2 threads" "RAYON_NUM_THREADS=2 '$esmlog' calls --quiet --by user '$log'"
-measure "esmlog calls --by user, via a pipe" "cat '$log' | '$esmlog' calls --quiet --by user -"
+echo "input: $log ($((bytes / 1000000)) MB), $(nproc) cores, page cache warm, best of 3"
+echo "build: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)'), release"
+echo
+echo '| command | seconds | × `wc -l` | peak RSS |'
+echo '| --- | --- | --- | --- |'
+measure wc '`wc -l`' "wc -l '$log'"
+measure calls2 '`esmlog calls --by user` (2 threads)' \
+  "'$esmlog' calls --quiet --threads 2 --by user '$log'"
+measure pipe '`cat log \| esmlog calls --by user -`' \
+  "cat '$log' | '$esmlog' calls --quiet --threads 2 --by user -"
+measure calls1 '`esmlog calls --by user --threads 1`' \
+  "'$esmlog' calls --quiet --threads 1 --by user '$log'"
+measure export '`esmlog export` (Parquet)' \
+  "'$esmlog' export --quiet --threads 2 '$log' --out '$scratch/out'"
+# The report reads the usage log next to integration.log too; `--all` puts every call of
+# the log in its tables (the default month may cover only part of the generated weeks), so
+# it does the work of the `calls` rows and more. It has no --threads: the pool is sized here.
+measure report '`esmlog report`' \
+  "RAYON_NUM_THREADS=2 '$esmlog' report --quiet --all '$log' ${usage[*]@Q} --out '$scratch/out'"
+if command -v mawk > /dev/null; then
+  measure mawk 'mawk, per-user counts (what an admin writes by hand)' "mawk '$per_user_awk' '$log'"
+fi
+echo
+echo "goals of issue 14 (seconds over seconds):"
+echo "  calls, 2 threads / wc -l:  $(ratio calls2 wc)  (at most 4)"
+echo "  calls through a pipe / wc -l:  $(ratio pipe wc)  (at most 6)"
+echo "  calls, 1 thread / 2 threads:  $(ratio calls1 calls2)  (at least 1.8)"
+echo "  export / calls:  $(ratio export calls2)  (at most 2)"
+echo "  report / calls:  $(ratio report calls2)  (at most 1.5)"
