@@ -49,22 +49,8 @@ const CALLS: &[(&str, &str)] = &[
 
 const STACK_TRACE: &str = "java.lang.IllegalStateException: datacard lock timeout\n\tat com.efecte.datamodel.DataCardService.save(DataCardService.java:412)\n\tat com.efecte.rest.DataCardResource.update(DataCardResource.java:188)\n\t... 42 more\n";
 
-/// SplitMix64, so that every run benchmarks the same bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+/// The generator's SplitMix64, so that every run benchmarks the same bytes.
+use esmlog::generate::Rng;
 
 /// About `bytes` of integration.log in the default layout: mostly calls, some
 /// informational entries, errors with stack traces.

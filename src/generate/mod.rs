@@ -171,11 +171,13 @@ pub struct Burst {
     pub error_share: f64,
 }
 
-/// SplitMix64: small, fast and the same on every platform.
-struct Rng(u64);
+/// SplitMix64: small, fast and the same on every platform, so that a seed writes the same
+/// bytes everywhere (the generator's logs, the benches' input).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -183,10 +185,11 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
@@ -390,9 +393,9 @@ const STACK_TRACE: &str = "java.lang.IllegalStateException: datacard lock timeou
 fn fake_jwt(rng: &mut Rng) -> String {
     format!(
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ{:x}In0.{:016x}{:016x}",
-        rng.next() & 0xffff,
-        rng.next(),
-        rng.next()
+        rng.next_u64() & 0xffff,
+        rng.next_u64(),
+        rng.next_u64()
     )
 }
 
@@ -952,11 +955,11 @@ fn make_call(rng: &mut Rng, user: usize, at: i64, login: bool) -> Call {
             "{u}",
             &format!(
                 "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-                rng.next() as u32,
-                rng.next() as u16,
+                rng.next_u64() as u32,
+                rng.next_u64() as u16,
                 rng.below(0x1000),
                 rng.below(0x1000),
-                rng.next() & 0xffff_ffff_ffff
+                rng.next_u64() & 0xffff_ffff_ffff
             ),
         );
     let base = template.split('?').next().unwrap_or(template);
