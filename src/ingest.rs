@@ -72,7 +72,6 @@ pub enum LayoutFinding {
     /// `auto`: inferred from the first lines of `from`.
     Inferred {
         from: String,
-        entries: usize,
         explained: usize,
         sampled: usize,
     },
@@ -100,7 +99,9 @@ impl LayoutFinding {
                  ({explained} of {sampled} explained). Pin it with --layout '{pattern}'."
             ),
             LayoutFinding::NotFound { from, why } => format!(
-                "{from}: {why}. Give its Log4j pattern with --layout '…', or --layout json."
+                "{from}: {why}. Give the pattern it was written with as --layout '…' (the file \
+                 appender's pattern in the server's log4j2.xml or logback.xml), or --layout json \
+                 for JSON lines."
             ),
         }
     }
@@ -293,27 +294,23 @@ pub fn ingest_with(paths: &[String], choice: &LayoutChoice) -> Ingest {
             Ok(found) => {
                 out.layout_finding = LayoutFinding::Inferred {
                     from,
-                    entries: found.entries,
                     explained: found.explained,
                     sampled: found.sampled,
                 };
                 out.layout = Arc::new(found.parser);
-                let sniffed: Vec<(Option<Skipped>, IntegrationInput)> = out
+                let sniffed: Vec<IntegrationInput> = out
                     .integration
                     .drain(..)
-                    .map(|i| {
-                        let skipped = Skipped {
-                            name: i.input.name.clone(),
-                            first_line: first_line_of(&i.head),
-                        };
-                        (Some(skipped), i)
-                    })
-                    .chain(unknown.drain(..).map(|(s, i)| (Some(s), i)))
+                    .chain(unknown.drain(..).map(|(_, i)| i))
                     .collect();
-                for (skipped, input) in sniffed {
+                for input in sniffed {
                     if sniff_kind(&input.head, &out.layout) == LogKind::Integration {
                         out.integration.push(input);
-                    } else if let Some(skipped) = skipped {
+                    } else {
+                        let skipped = Skipped {
+                            name: input.input.name.clone(),
+                            first_line: first_line_of(&input.head),
+                        };
                         unknown.push((skipped, input));
                     }
                 }

@@ -193,23 +193,11 @@ pub fn clock_of(tz: &Option<String>) -> Result<ServerClock, UsageError> {
 /// Tells the user a layout that was inferred, or that none could be: they should know what
 /// their log was read with, and how to pin it.
 fn report_layout_finding(finding: &LayoutFinding, layout: &LayoutParser) {
-    match finding {
-        LayoutFinding::Given | LayoutFinding::Default => {}
-        LayoutFinding::Inferred {
-            from,
-            explained,
-            sampled,
-            ..
-        } => messages::warn(&format!(
-            "{from}: not in ESM's default layout; inferred `{}` from its first lines ({explained} of {sampled} explained). \
-             Pin it with --layout '{}' (or layout in esmlog.toml) if it is right.",
-            layout.pattern(),
-            layout.pattern()
-        )),
-        LayoutFinding::NotFound { from, why } => messages::warn(&format!(
-            "{from}: {why}. Give the Log4j pattern it was written with as --layout '…' \
-             (its log4j2.xml or logback.xml has it), or --layout json for JSON lines."
-        )),
+    if matches!(
+        finding,
+        LayoutFinding::Inferred { .. } | LayoutFinding::NotFound { .. }
+    ) {
+        messages::warn(&finding.describe(layout));
     }
 }
 

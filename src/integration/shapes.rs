@@ -63,7 +63,7 @@ fn key_before(text: &[u8]) -> Option<&[u8]> {
 
 /// A quoted value after its opening quote: (rest, value without quotes). Unterminated, it
 /// runs to the end of the line.
-fn quoted_value(input: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn quoted_value(input: &[u8]) -> (&[u8], &[u8]) {
     let mut i = 0;
     while let Some(offset) = memchr2(b'"', b'\\', &input[i..]) {
         let j = i + offset;

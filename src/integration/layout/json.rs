@@ -299,15 +299,8 @@ fn visit_member<'a>(
 /// The string starting after an opening quote at `from`: (its body, escapes kept; the
 /// position after its closing quote, or the end).
 fn string_at(s: &[u8], from: usize) -> (&[u8], usize) {
-    let mut i = from;
-    while let Some(offset) = memchr2(b'"', b'\\', &s[i.min(s.len())..]) {
-        let j = i + offset;
-        if s[j] == b'"' {
-            return (&s[from..j], j + 1);
-        }
-        i = j + 2;
-    }
-    (&s[from.min(s.len())..], s.len())
+    let (rest, body) = crate::integration::shapes::quoted_value(&s[from.min(s.len())..]);
+    (body, s.len() - rest.len())
 }
 
 #[cfg(test)]
