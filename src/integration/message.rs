@@ -710,12 +710,15 @@ pub fn parse_fields(message: &[u8]) -> CallFields<'_> {
 pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
     let mut fields = CallFields::with_bare_unit(unit);
     let mut missing = Field::ALL.len();
-    for_each_pair(message, |key, value| {
+    let mut store = |key, value| {
         if fields.set_keyed(key, value) {
             missing -= 1;
         }
         missing == 0
-    });
+    };
+    if let Some(read) = read_esm_order(message, &mut store) {
+        for_each_pair(&message[read..], store);
+    }
     if !fields.sources.is_empty() {
         fields.sources.note_shape(MessageShape::KeyValue);
     }
@@ -759,6 +762,47 @@ fn read_other_shapes<'a>(message: &'a [u8], fields: &mut CallFields<'a>) {
     }
 }
 
+/// The keys ESM writes, in the order it writes them, each after one space.
+const ESM_ORDER: [(&[u8], Field); 6] = [
+    (b"user=", Field::User),
+    (b"ip=", Field::Ip),
+    (b"method=", Field::Method),
+    (b"path=", Field::Path),
+    (b"status=", Field::Status),
+    (b"duration=", Field::Duration),
+];
+
+/// Reads the pairs at the start of `message` that follow ESM's own order
+/// ([`ESM_ORDER`]) and hands them to `visit`, as [`for_each_pair`] would, without
+/// searching for each `=` and matching each key among the aliases: every message of ESM's
+/// logs starts this way, and this was half of the time of a scan. Returns where the
+/// pairs it read end, where [`for_each_pair`] takes over with the same result as if it
+/// had read the message from its start (`tests::esm_order_reads_as_the_general_reader`);
+/// None when `visit` asked to stop.
+#[inline(always)]
+fn read_esm_order<'a>(
+    message: &'a [u8],
+    mut visit: impl FnMut(Key, &'a [u8]) -> bool,
+) -> Option<usize> {
+    let mut end = 0;
+    for (i, (name, field)) in ESM_ORDER.into_iter().enumerate() {
+        let key_at = match i {
+            0 => 0,
+            _ if message.get(end) == Some(&b' ') => end + 1,
+            _ => break,
+        };
+        let Some(after) = message.get(key_at..).and_then(|m| m.strip_prefix(name)) else {
+            break;
+        };
+        let (rest, raw) = pair_value(after);
+        end = message.len() - rest.len();
+        if visit(Key::canonical(field), raw) {
+            return None;
+        }
+    }
+    Some(end)
+}
+
 /// Calls `visit` with each `key=value` pair whose key is a field, in order, until it
 /// returns true. See [`parse_fields`] for what a pair is.
 #[inline(always)]
@@ -792,23 +836,25 @@ fn pair_value(input: &[u8]) -> (&[u8], &[u8]) {
 
 /// An unquoted value: everything up to the first ASCII whitespace, double quote or
 /// backslash (the end of a message written inside a JSON string, `..."duration=5ms",` or
-/// `...5ms\n...`). The usual separators are found with one SIMD search over the rest of the
-/// message; the value before them is short, so a table lookup per byte finds the rare ones
-/// sooner than more searches would.
+/// `...5ms\n...`). Values are short (a user, a status, a path): one table lookup per byte
+/// finds their end sooner than a SIMD search, whose set-up costs more than the scan.
+#[inline]
 fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
-    const RARE_END: [bool; 256] = {
+    const END: [bool; 256] = {
         let mut table = [false; 256];
-        table[b'\r' as usize] = true;
-        table[0x0c] = true;
+        let mut i = 0;
+        while i < 256 {
+            table[i] = (i as u8).is_ascii_whitespace();
+            i += 1;
+        }
         table[b'"' as usize] = true;
         table[b'\\' as usize] = true;
         table
     };
-    let end = memchr3(b' ', b'\t', b'\n', input).unwrap_or(input.len());
-    let end = input[..end]
+    let end = input
         .iter()
-        .position(|&b| RARE_END[usize::from(b)])
-        .unwrap_or(end);
+        .position(|&b| END[usize::from(b)])
+        .unwrap_or(input.len());
     Ok((&input[end..], &input[..end]))
 }
 
@@ -1837,6 +1883,83 @@ mod tests {
     }
 
     const FUZZ_ROUNDS: usize = 5_000;
+
+    /// Every pair `visit` is given, reading `message` as [`parse_fields_in`] does (ESM's
+    /// order first) or with the general reader alone.
+    fn pairs_read(message: &[u8], esm_order_first: bool) -> Vec<(Key, Vec<u8>)> {
+        let mut pairs = Vec::new();
+        let mut visit = |key: Key, value: &[u8]| {
+            pairs.push((key, value.to_vec()));
+            false
+        };
+        let from = if esm_order_first {
+            read_esm_order(message, &mut visit).expect("visit never stops")
+        } else {
+            0
+        };
+        for_each_pair(&message[from..], visit);
+        pairs
+    }
+
+    #[test]
+    fn esm_order_reads_as_the_general_reader() {
+        const PIECES: &[&[u8]] = &[
+            b"user=",
+            b" ip=",
+            b"ip=",
+            b" method=",
+            b" path=",
+            b" status=",
+            b" duration=",
+            b" cards=",
+            b"USER=",
+            b"  ",
+            b" ",
+            b"\t",
+            b"\"",
+            b"\\",
+            b"=",
+            b"\r",
+            b"\n",
+            b"x",
+            b"200",
+            b"/rest-api/itsm/v1/dc/incident/data",
+            b"CRM_SYNC",
+            b"12ms",
+            b"a\"b c\"",
+        ];
+        let mut rng = crate::generate::Rng(14);
+        let mut checked_prefixes = 0;
+        for _ in 0..FUZZ_ROUNDS {
+            let mut message = Vec::new();
+            // Mostly ESM's own order with a piece or two changed, so that the fast reader
+            // runs far and then stops at every kind of place.
+            for (i, (name, _)) in ESM_ORDER.iter().enumerate() {
+                if i > 0 {
+                    message.push(b' ');
+                }
+                message.extend_from_slice(name);
+                for _ in 0..rng.below(3) {
+                    message.extend_from_slice(PIECES[rng.below(PIECES.len() as u64) as usize]);
+                }
+                if rng.below(8) == 0 {
+                    break;
+                }
+            }
+            for _ in 0..rng.below(4) {
+                message.extend_from_slice(PIECES[rng.below(PIECES.len() as u64) as usize]);
+            }
+            let fast = pairs_read(&message, true);
+            assert_eq!(
+                fast,
+                pairs_read(&message, false),
+                "{}",
+                String::from_utf8_lossy(&message)
+            );
+            checked_prefixes += usize::from(fast.len() >= ESM_ORDER.len());
+        }
+        assert!(checked_prefixes > FUZZ_ROUNDS / 10, "{checked_prefixes}");
+    }
 
     #[test]
     fn survives_pseudo_random_bytes() {
