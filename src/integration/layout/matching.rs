@@ -285,7 +285,7 @@ impl LayoutParser {
                 }
             },
         };
-        if !ok || max.is_some_and(|m| value.len() > m && char_len(value) > m) {
+        if !ok || over_max(max, value) {
             return None;
         }
         match field {
@@ -355,6 +355,73 @@ impl Head {
         h.offset_seconds = v.offset;
         h.level = Some(level);
         Some(&rest[self.after_level.len()..])
+    }
+}
+
+/// Whether a field's value is longer than its maximum width (`%.30c`), in characters.
+#[inline]
+fn over_max(max: Option<usize>, value: &[u8]) -> bool {
+    max.is_some_and(|m| value.len() > m && char_len(value) > m)
+}
+
+/// The ops after a [`Head`] when they are a thread, a literal, a logger (or class) and a
+/// literal that starts with a blank, and nothing else: `[%t] %c - ` of the default layout.
+/// [`Tail::read`] takes the first place each literal occurs as the end of its field, which
+/// is the reading the op loop tries first; a line where that reading fails (a thread name
+/// holding `] `, an empty field) goes to the op loop, which backtracks.
+#[derive(Debug, Clone)]
+pub(super) struct Tail {
+    thread_max: Option<usize>,
+    after_thread: Literal,
+    logger: Field,
+    logger_max: Option<usize>,
+    after_logger: Vec<u8>,
+}
+
+impl Tail {
+    /// The tail of a layout from `ops` (the ops after its head), when they have that shape.
+    pub(super) fn of(ops: &[Op]) -> Option<Tail> {
+        match ops {
+            [Op::Field(Field::Thread, Pad { min: 0, .. }, thread_max), Op::Lit(after_thread), Op::Field(logger @ (Field::Logger | Field::Class), Pad { min: 0, .. }, logger_max), Op::Lit(after_logger)]
+                if !after_thread.bytes.is_empty()
+                    && matches!(after_logger.bytes.first(), Some(b' ' | b'\t')) =>
+            {
+                Some(Tail {
+                    thread_max: *thread_max,
+                    after_thread: after_thread.clone(),
+                    logger: *logger,
+                    logger_max: *logger_max,
+                    after_logger: after_logger.bytes.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads the thread and logger at the start of `input` into `h`; the message after
+    /// them. None where the op loop has to decide.
+    #[inline(always)]
+    pub(super) fn read<'a>(&self, input: &'a [u8], h: &mut Header<'a>) -> Option<&'a [u8]> {
+        let end = self.after_thread.find(input, 0)?;
+        let thread = &input[..end];
+        if thread.is_empty() || over_max(self.thread_max, thread) {
+            return None;
+        }
+        let rest = &input[end + self.after_thread.bytes.len()..];
+        // The literal after the logger starts with a blank and a logger has none, so the
+        // first blank is the only place that literal can first occur.
+        let blank = rest.iter().position(|&b| b == b' ' || b == b'\t')?;
+        let logger = &rest[..blank];
+        if logger.is_empty() || over_max(self.logger_max, logger) {
+            return None;
+        }
+        let message = rest[blank..].strip_prefix(self.after_logger.as_slice())?;
+        h.thread = Some(thread);
+        match self.logger {
+            Field::Class => h.class = Some(logger),
+            _ => h.logger = Some(logger),
+        }
+        Some(message)
     }
 }
 

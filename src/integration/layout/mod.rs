@@ -272,6 +272,9 @@ pub struct LayoutParser {
     /// The first ops again, when they are a date, a literal, a level and a literal (the
     /// default layout and most others): read without the op loop.
     head: Option<Box<matching::Head>>,
+    /// The ops after the head, when they are `%t<text>%c<text>` (the default layout): read
+    /// straight through where no backtracking is needed.
+    tail: Option<Box<matching::Tail>>,
     /// One JSON object per line (`--layout json`) instead of a conversion pattern.
     json: bool,
 }
@@ -314,6 +317,7 @@ impl LayoutParser {
                 time_only: false,
                 has_ansi: false,
                 head: None,
+                tail: None,
                 json: true,
             });
         }
@@ -330,6 +334,10 @@ impl LayoutParser {
         }
         b.flush_literal();
         let head = matching::Head::of(&b.ops).map(Box::new);
+        let tail = head
+            .as_ref()
+            .and_then(|_| matching::Tail::of(&b.ops[matching::Head::OPS..]))
+            .map(Box::new);
         Ok(LayoutParser {
             pattern: pattern.to_owned(),
             ops: b.ops,
@@ -339,6 +347,7 @@ impl LayoutParser {
             time_only: b.time_only,
             has_ansi: b.has_ansi,
             head,
+            tail,
             json: false,
         })
     }
@@ -359,7 +368,10 @@ impl LayoutParser {
         header.message = match &self.head {
             Some(head) => {
                 let rest = head.read(line, &mut header)?;
-                self.match_from(matching::Head::OPS, rest, &mut header, &mut budget)?
+                match self.tail.as_ref().and_then(|t| t.read(rest, &mut header)) {
+                    Some(message) => message,
+                    None => self.match_from(matching::Head::OPS, rest, &mut header, &mut budget)?,
+                }
             }
             None => self.match_from(0, line, &mut header, &mut budget)?,
         };

@@ -969,27 +969,102 @@ fn colour_codes_are_not_part_of_fields() {
         .is_none());
 }
 
+/// A line read by the op loop alone, without the straight-through head and tail.
+fn read_by_op_loop<'a>(p: &LayoutParser, line: &'a [u8]) -> Option<Header<'a>> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let mut h = Header::empty();
+    let mut budget = BACKTRACK_BUDGET;
+    p.match_from(0, line, &mut h, &mut budget).map(|m| {
+        h.message = m;
+        h
+    })
+}
+
 #[test]
 fn the_head_reads_as_the_op_loop_does() {
-    // Every case line, read with the straight-through head and with the op loop alone.
-    let mut with_head = 0;
+    // Every case line, read with the straight-through head and tail and with the op loop
+    // alone.
+    let (mut with_head, mut with_tail) = (0, 0);
     for (layout, line, _) in CASES {
         let p = parser(layout);
         with_head += usize::from(p.head.is_some());
+        with_tail += usize::from(p.tail.is_some());
         let line = line.as_bytes();
-        let got = p.parse_header(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        let mut h = Header::empty();
-        let mut budget = BACKTRACK_BUDGET;
-        let loop_only = p.match_from(0, line, &mut h, &mut budget).map(|m| {
-            h.message = m;
-            h
-        });
-        assert_eq!(got, loop_only, "{layout}: {line:?}");
+        assert_eq!(
+            p.parse_header(line),
+            read_by_op_loop(&p, line),
+            "{layout}: {line:?}"
+        );
     }
-    assert!(with_head > 20, "{with_head}");
+    assert!(with_head > 20 && with_tail > 10, "{with_head} {with_tail}");
     assert!(parser(D).head.is_some() && parser("%r [%t] %p %m").head.is_none());
+    assert!(parser(D).tail.is_some() && parser("%d %p [%t] %c{1}: %m").tail.is_none());
+}
+
+#[test]
+fn the_tail_reads_as_the_op_loop_does_on_odd_lines() {
+    // Threads and loggers that hold the literals after them, blanks where a field should
+    // be, maximum widths: the straight-through tail must give the op loop's answer, or
+    // leave the line to it.
+    const LAYOUTS: &[&str] = &[
+        D,
+        "%d %-5p [%t] %C - %m%n",
+        "%d %p [%.6t] %.8c - %m%n",
+        "%d %p %t: %c  %m%n",
+        "%d %p <%t> %c\t%m%n",
+    ];
+    const PIECES: &[&str] = &[
+        "] ",
+        "]",
+        " ",
+        "\t",
+        " - ",
+        "-",
+        ": ",
+        "> ",
+        "<",
+        "main",
+        "http-nio-8443-exec-7",
+        "com.efecte.rest.RestApiLogger",
+        "main] c.e.Log - ",
+        "exec-7] Logger - ",
+        "main> Logger\t",
+        "main: Logger  ",
+        "é",
+        "x",
+        "  ",
+    ];
+    let mut rng = crate::generate::Rng(11);
+    let mut fast = 0;
+    for round in 0..20_000 {
+        let layout = LAYOUTS[round % LAYOUTS.len()];
+        let p = parser(layout);
+        assert!(p.tail.is_some(), "{layout}");
+        let mut line = String::from("2023-04-11 20:34:00,635 INFO  ");
+        if layout.contains('[') {
+            line.push('[');
+        } else if layout.contains('<') {
+            line.push('<');
+        }
+        for _ in 0..rng.below(9) {
+            line.push_str(PIECES[rng.below(PIECES.len() as u64) as usize]);
+        }
+        let line = line.replacen("INFO  ", if layout == D { "INFO  " } else { "INFO " }, 1);
+        let straight = p.tail.as_ref().and_then(|t| {
+            let mut h = Header::empty();
+            let rest = p.head.as_ref()?.read(line.as_bytes(), &mut h)?;
+            t.read(rest, &mut h)
+        });
+        fast += usize::from(straight.is_some());
+        assert_eq!(
+            p.parse_header(line.as_bytes()),
+            read_by_op_loop(&p, line.as_bytes()),
+            "{layout}: {line:?}"
+        );
+    }
+    // The random lines reach both the straight-through reading and the op loop.
+    assert!((1_000..19_000).contains(&fast), "{fast}");
 }
 
 #[test]
