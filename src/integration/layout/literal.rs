@@ -50,12 +50,7 @@ impl Literal {
     }
 }
 
-/// `s.starts_with(p)` without a call to memcmp, which dominates for the
-/// one-to-five-byte literals of a layout.
-#[inline(always)]
-pub(super) fn has_prefix(s: &[u8], p: &[u8]) -> bool {
-    s.len() >= p.len() && p.iter().zip(s).all(|(a, b)| a == b)
-}
+pub(super) use crate::lines::has_prefix;
 
 /// How many bytes of ANSI colour codes (`ESC [ digits;… m`) `s` starts with.
 #[inline]

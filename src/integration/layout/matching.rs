@@ -415,7 +415,11 @@ impl Tail {
         if logger.is_empty() || over_max(self.logger_max, logger) {
             return None;
         }
-        let message = rest[blank..].strip_prefix(self.after_logger.as_slice())?;
+        let rest = &rest[blank..];
+        if !has_prefix(rest, &self.after_logger) {
+            return None;
+        }
+        let message = &rest[self.after_logger.len()..];
         h.thread = Some(thread);
         match self.logger {
             Field::Class => h.class = Some(logger),
