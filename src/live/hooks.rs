@@ -76,7 +76,8 @@ fn run_and_wait(command: &str, event: &HookEvent, timeout: Duration) -> Result<(
         .map_err(|e| format!("could not be started: {e}"))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A command that does not read its input closes the pipe: not a failure.
-        let _ = stdin.write_all(event.json().as_bytes());
+        // One line, so that a hook appending events to a file writes JSON lines.
+        let _ = stdin.write_all(format!("{}\n", event.json()).as_bytes());
     }
     let started = Instant::now();
     loop {
