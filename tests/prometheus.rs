@@ -39,7 +39,10 @@ fn get(port: u16, path: &str) -> Option<String> {
         return None;
     }
     // Prometheus answers small queries whole; a chunked body is one chunk then.
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let (_, rest) = body.split_once("\r\n")?;
         return Some(rest.rsplit_once("\r\n0\r\n")?.0.to_owned());
     }
@@ -57,10 +60,7 @@ fn query(port: u16, promql: &str) -> Option<f64> {
         .collect();
     let body = get(port, &format!("/api/v1/query?query={encoded}"))?;
     let json: serde_json::Value = serde_json::from_str(&body).ok()?;
-    json["data"]["result"][0]["value"][1]
-        .as_str()?
-        .parse()
-        .ok()
+    json["data"]["result"][0]["value"][1].as_str()?.parse().ok()
 }
 
 struct Killed(Child);
@@ -151,7 +151,10 @@ fn prometheus_scrapes_the_calls_of_the_truth() {
     let _prometheus = Killed(
         Command::new(prometheus)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
             .stdout(Stdio::null())
             .stderr(fs::File::create(dir.path().join("prometheus.stderr")).unwrap())
