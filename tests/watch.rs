@@ -17,15 +17,6 @@ const INTEGRATION: &str = "integration.log";
 const USAGE: &str = "Matrix42_rest_rest_api_usage.log";
 const LIMIT: Duration = Duration::from_secs(120);
 
-/// A port free now (the watch binds it right away).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The body of `GET path`, or None while nothing answers.
 fn fetch(port: u16, path: &str) -> Option<(String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -89,13 +80,16 @@ struct Watch {
 
 impl Watch {
     fn start(dir: &Path, extra: &[&str]) -> Watch {
-        let port = free_port();
-        let stderr = dir.join(format!("watch-{port}.stderr"));
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stderr = dir.join(format!("watch-{n}.stderr"));
+        // Port 0: the watch binds a free port itself and says which on stderr, so that no
+        // other test can take it between choosing and binding.
         let child = Command::new(env!("CARGO_BIN_EXE_esmlog"))
             .arg("watch")
             .arg(dir.join("logs").join(INTEGRATION))
             .arg(dir.join("logs").join(USAGE))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--listen", "127.0.0.1:0"])
             .args(["--poll-interval", "50ms", "--checkpoint-interval", "100ms"])
             .args(extra)
             .stdin(Stdio::null())
@@ -103,6 +97,15 @@ impl Watch {
             .stderr(fs::File::create(&stderr).unwrap())
             .spawn()
             .unwrap();
+        let start = Instant::now();
+        let port = loop {
+            let text = fs::read_to_string(&stderr).unwrap_or_default();
+            if let Some(rest) = text.split("serving http://127.0.0.1:").nth(1) {
+                break rest.split('/').next().unwrap().parse().unwrap();
+            }
+            assert!(start.elapsed() < LIMIT, "no address on stderr: {text}");
+            std::thread::sleep(Duration::from_millis(10));
+        };
         let watch = Watch {
             child,
             port,

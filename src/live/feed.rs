@@ -66,6 +66,15 @@ pub trait LineSink {
     ) -> usize;
 }
 
+/// Where the complete lines of `bytes` end: after its last line end, or at its end when the
+/// file is done (`whole`); None when no line is complete yet.
+pub fn complete_lines_end(bytes: &[u8], whole: bool) -> Option<usize> {
+    if whole {
+        return Some(bytes.len());
+    }
+    memchr::memrchr(b'\n', bytes).map(|p| p + 1)
+}
+
 /// How the feed reads.
 #[derive(Debug, Clone)]
 pub struct FeedSettings {
@@ -273,13 +282,8 @@ impl LineSink for Feed {
         at: u64,
         whole: bool,
     ) -> usize {
-        let end = if whole {
-            bytes.len()
-        } else {
-            match memchr::memrchr(b'\n', bytes) {
-                Some(p) => p + 1,
-                None => return 0,
-            }
+        let Some(end) = complete_lines_end(bytes, whole) else {
+            return 0;
         };
         let run = &bytes[..end];
         let kind = match reading.kind {

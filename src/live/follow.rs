@@ -157,7 +157,7 @@ fn find_copy(path: &Path, identity: &Identity) -> Option<PathBuf> {
                 .then(|| (meta.modified().unwrap_or(std::time::UNIX_EPOCH), e.path()))
         })
         .collect();
-    copies.sort_by(|a, b| b.0.cmp(&a.0));
+    copies.sort_by_key(|c| std::cmp::Reverse(c.0));
     copies.into_iter().map(|(_, p)| p).find(|copy| {
         let Ok(meta) = fs::metadata(copy) else {
             return false;
@@ -526,13 +526,8 @@ mod tests {
             _at: u64,
             whole: bool,
         ) -> usize {
-            let end = if whole {
-                bytes.len()
-            } else {
-                match memchr::memrchr(b'\n', bytes) {
-                    Some(p) => p + 1,
-                    None => return 0,
-                }
+            let Some(end) = crate::live::feed::complete_lines_end(bytes, whole) else {
+                return 0;
             };
             for line in bytes[..end].split(|&b| b == b'\n') {
                 if !line.is_empty() {
