@@ -60,6 +60,10 @@ pub enum Command {
     /// A monthly report bundle to forward as is: index.html (self-contained), report.md,
     /// charts/*.svg, data/*.csv and summary.json, for the last complete month by default.
     Report(ReportArgs),
+    /// Follows the logs as they grow (through rotations and restarts) and serves live
+    /// figures to Prometheus on /metrics; runs a command when a rejection spike starts or the
+    /// quota passes a share.
+    Watch(WatchArgs),
     /// Prints the completion script for a shell: `esmlog completions bash >
     /// /etc/bash_completion.d/esmlog`.
     Completions(CompletionsArgs),
@@ -246,6 +250,23 @@ pub struct RejectionsArgs {
     /// monitoring: with --last 15m every 15 minutes, each spike is raised once).
     #[arg(long)]
     pub fail_on_spike: bool,
+    #[command(flatten)]
+    pub spike: SpikeArgs,
+    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows, which
+    /// each spike's top user is measured against.
+    #[arg(long, value_name = "N", default_value_t = 30, value_parser = at_least_one)]
+    pub rate_limit: u64,
+    /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
+    #[arg(long, value_name = "FILE.svg")]
+    pub chart: Option<String>,
+    /// Exit 1 when an input has malformed or suspicious lines, or is not a log.
+    #[arg(long)]
+    pub fail_on_problems: bool,
+}
+
+/// How a rejection spike is told (`rejections` and `watch` share the rule).
+#[derive(Debug, Clone, Args)]
+pub struct SpikeArgs {
     /// Minutes before a minute, not in a spike, whose rejection rate is its baseline.
     #[arg(long, value_name = "MINUTES", default_value_t = 60, value_parser = at_least_one_usize)]
     pub spike_window: usize,
@@ -257,16 +278,109 @@ pub struct RejectionsArgs {
     /// before there is a baseline, this many 429s make a spike by themselves.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = at_least_one)]
     pub spike_min: u64,
-    /// `external.api.max.requests.per.minute`: calls per minute and user ESM allows, which
-    /// each spike's top user is measured against.
+}
+
+impl SpikeArgs {
+    /// The spike rule's parameters.
+    pub fn params(&self) -> crate::spike::SpikeParams {
+        crate::spike::SpikeParams {
+            window: self.spike_window.max(1),
+            threshold: self.spike_threshold,
+            min_count: self.spike_min,
+            ..crate::spike::SpikeParams::default()
+        }
+    }
+}
+
+/// Flags of `esmlog watch`.
+#[derive(Debug, Clone, Args)]
+pub struct WatchArgs {
+    /// The log files to follow: the names the server writes to (integration.log,
+    /// Matrix42_rest_rest_api_usage.log), not rotated copies. A file that does not exist yet
+    /// is waited for; a folder follows every `*.log` file in it, those created later too.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<String>,
+    /// Checkpoint file: each file's identity and offset and every counter, written
+    /// atomically every --checkpoint-interval and on exit; a restart goes on from it.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+    /// Ignore the checkpoint (another format, damaged, or made with other settings) and
+    /// count again from what the followed files hold now; it is then written anew.
+    #[arg(long, requires = "state")]
+    pub rebuild: bool,
+    /// Serve /metrics (OpenMetrics) and /healthz on this address, for example
+    /// 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// How often the files are checked for new lines and rotations (`1s`, `100ms`).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_interval)]
+    pub poll_interval: std::time::Duration,
+    /// How often the checkpoint is written.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
+    pub checkpoint_interval: std::time::Duration,
+    /// The server's time zone, IANA or Windows (for the quota's periods).
+    #[arg(long, value_name = "ZONE", env = "ESMLOG_TZ")]
+    pub tz: Option<String>,
+    /// The layout integration.log is written with (see `esmlog calls --help`); `auto` infers
+    /// it from the first lines.
+    #[arg(long, value_name = "PATTERN", default_value = AUTO_LAYOUT, env = "ESMLOG_LAYOUT")]
+    pub layout: String,
+    /// Whose reading of the layout applies where the dialects differ.
+    #[arg(long, value_enum, value_name = "DIALECT", default_value_t = Dialect::Log4j2)]
+    pub layout_dialect: Dialect,
+    /// The unit of integration.log durations written as a bare number.
+    #[arg(long, value_name = "UNIT", default_value = "ms")]
+    pub duration_unit: DurationUnit,
+    /// Read messages with this regular expression instead of as key=value pairs.
+    #[arg(long, value_name = "REGEX")]
+    pub message_pattern: Option<String>,
+    /// `external.api.max.requests.per.minute`: minutes with this many calls of one user
+    /// count in esm_rate_limit_minutes_total.
     #[arg(long, value_name = "N", default_value_t = 30, value_parser = at_least_one)]
     pub rate_limit: u64,
-    /// Also draw the rejection rate over time, spikes shaded, into this SVG file.
-    #[arg(long, value_name = "FILE.svg")]
-    pub chart: Option<String>,
-    /// Exit 1 when an input has malformed or suspicious lines, or is not a log.
-    #[arg(long)]
-    pub fail_on_problems: bool,
+    /// Users named in metric labels; the rest are counted under `other`.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = at_least_one_usize)]
+    pub max_users: usize,
+    #[command(flatten)]
+    pub spike: SpikeArgs,
+    /// Licensed volume of transactions: esm_quota_used_ratio is the share used.
+    #[arg(long, value_name = "N", env = "ESMLOG_QUOTA", value_parser = parse_volume)]
+    pub quota: Option<u64>,
+    /// What the licensed volume is counted over.
+    #[arg(long, value_enum, default_value_t = QuotaPeriod::Month, requires = "quota")]
+    pub quota_period: QuotaPeriod,
+    /// Run this shell command when a rejection spike starts, with its details in ESMLOG_*
+    /// variables and as JSON on its standard input.
+    #[arg(long, value_name = "CMD")]
+    pub on_spike: Option<String>,
+    /// Run CMD once a quota period when its share used reaches PCT percent (`80` or `80%`),
+    /// with the details in ESMLOG_* variables and as JSON on its standard input.
+    #[arg(long, num_args = 2, value_names = ["PCT", "CMD"], requires = "quota")]
+    pub on_quota: Vec<String>,
+    /// A hook still running after this long is killed (and reported); the watch never
+    /// waits for one.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_interval)]
+    pub hook_timeout: std::time::Duration,
+}
+
+/// A length of time: `250ms`, `2s`, `1m`, or a bare number of seconds; above 0.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text, 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 && n * scale < 86_400.0 => {
+            Ok(std::time::Duration::from_secs_f64(n * scale))
+        }
+        _ => Err("expected a length of time above 0, for example 250ms, 2s or 1m".into()),
+    }
 }
 
 /// Flags of `esmlog report`.
@@ -455,5 +569,13 @@ mod tests {
         assert_eq!(parse_percent("80%"), Ok(0.8));
         assert_eq!(parse_percent("80"), Ok(0.8));
         assert!(parse_percent("0").is_err());
+        assert_eq!(
+            parse_interval("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(parse_interval("2"), Ok(std::time::Duration::from_secs(2)));
+        assert_eq!(parse_interval("1m"), Ok(std::time::Duration::from_secs(60)));
+        assert!(parse_interval("0s").is_err());
+        assert!(parse_interval("soon").is_err());
     }
 }

@@ -20,6 +20,8 @@ pub mod generate;
 pub mod ingest;
 pub mod integration;
 pub mod lines;
+#[cfg(feature = "reports")]
+pub mod live;
 pub mod messages;
 pub mod output;
 pub mod progress;

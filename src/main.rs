@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cmd::export::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Watch(args) => cmd::watch::run(args),
         Command::Completions(args) => cmd::shell::completions(args),
         Command::Man => cmd::shell::man(),
     };

@@ -9,10 +9,11 @@
 //! baseline has `min_baseline` buckets, a bucket is judged against an absolute floor only:
 //! `min_count` calls answered 429 (the rate limit turned them away) are a spike by themselves.
 
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// How spikes are told from the baseline.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpikeParams {
     /// Non-anomalous buckets before a point that form its baseline.
     pub window: usize,
@@ -47,7 +48,7 @@ impl Default for SpikeParams {
 }
 
 /// The counts of one bucket.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bucket {
     /// Unsuccessful calls (status 400 or more).
     pub rejected: u64,
@@ -59,7 +60,7 @@ pub struct Bucket {
 
 /// What a spike was judged against: the baseline at its first bucket, which stays frozen
 /// for the rest of it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
     /// Buckets in it (fewer than `min_baseline`: judged against the absolute floor).
     pub buckets: usize,
@@ -81,7 +82,7 @@ impl Baseline {
 }
 
 /// A run of spike buckets: indices into the series, inclusive.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpikeWindow {
     pub first: usize,
     pub last: usize,
@@ -95,6 +96,7 @@ pub struct SpikeWindow {
 }
 
 /// The last `window` non-anomalous buckets, with running sums.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Window {
     buckets: VecDeque<(usize, Bucket)>,
     rejected: u64,
@@ -191,73 +193,159 @@ impl Window {
     }
 }
 
-/// Finds spikes in `buckets`, one per consecutive time bucket (missing buckets are zeros).
-pub fn detect(buckets: &[Bucket], params: &SpikeParams) -> Vec<SpikeWindow> {
-    let window = params.window.max(1);
-    let mut baseline = Window {
-        buckets: VecDeque::with_capacity(window + 1),
-        rejected: 0,
-        calls: 0,
-    };
-    let mut flagged: Vec<Option<Baseline>> = vec![None; buckets.len()];
-    let mut run = 0usize;
-    for (i, bucket) in buckets.iter().enumerate() {
-        if baseline.is_anomalous(bucket, params) {
-            flagged[i] = Some(baseline.summary());
-            run += 1;
-            if run > params.relearn_after {
-                // A change of level this long is the new normal: learn it from its latest
-                // buckets, and judge what follows against it.
-                baseline = Window {
-                    buckets: VecDeque::with_capacity(window + 1),
-                    rejected: 0,
-                    calls: 0,
-                };
-                for (j, b) in buckets
-                    .iter()
-                    .enumerate()
-                    .take(i + 1)
-                    .skip(i + 1 - window.min(i + 1))
-                {
-                    baseline.push(j, *b, window);
-                }
-                flagged[i] = None;
-                run = 0;
-            }
-        } else {
-            run = 0;
-            baseline.push(i, *bucket, window);
+impl Window {
+    fn empty(window: usize) -> Window {
+        Window {
+            buckets: VecDeque::with_capacity(window + 1),
+            rejected: 0,
+            calls: 0,
+        }
+    }
+}
+
+/// What one bucket fed to a [`SpikeDetector`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SpikeStep {
+    /// A spike that can no longer grow: the bucket lies past the merge gap after it.
+    pub finished: Option<SpikeWindow>,
+    /// The bucket starts a new spike (as it stands after this bucket).
+    pub started: Option<SpikeWindow>,
+}
+
+/// The spike rule, one bucket at a time: [`detect`] feeds it a whole series, `esmlog watch`
+/// each minute as it closes, so that both find the same spikes. It holds only the baseline,
+/// the last buckets a relearn or a merge needs, and the spike that may still grow, so it
+/// can be kept in a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpikeDetector {
+    params: SpikeParams,
+    baseline: Window,
+    /// The last buckets, anomalous or not: what a relearn learns from and what a merge adds.
+    recent: VecDeque<Bucket>,
+    /// Consecutive anomalous buckets.
+    run: usize,
+    /// The index the next bucket gets.
+    next: usize,
+    /// The last spike, while a bucket within the merge gap may still extend it.
+    open: Option<SpikeWindow>,
+}
+
+impl SpikeDetector {
+    /// A detector that has seen no bucket.
+    pub fn new(params: SpikeParams) -> SpikeDetector {
+        SpikeDetector {
+            params,
+            baseline: Window::empty(params.window.max(1)),
+            recent: VecDeque::new(),
+            run: 0,
+            next: 0,
+            open: None,
         }
     }
 
-    let mut spikes: Vec<SpikeWindow> = Vec::new();
-    for (i, judged) in flagged.iter().enumerate() {
-        let Some(judged) = judged else { continue };
-        let value = buckets[i].rejected;
-        match spikes.last_mut() {
-            Some(s) if i - s.last <= params.merge_gap + 1 => {
-                s.total += buckets[s.last + 1..=i]
-                    .iter()
+    /// The parameters it judges by.
+    pub fn params(&self) -> &SpikeParams {
+        &self.params
+    }
+
+    /// Buckets fed so far.
+    pub fn buckets_seen(&self) -> usize {
+        self.next
+    }
+
+    /// The last spike while it may still grow (its last bucket is within the merge gap of
+    /// the newest bucket).
+    pub fn open_spike(&self) -> Option<&SpikeWindow> {
+        self.open.as_ref()
+    }
+
+    /// Judges the next bucket of the series.
+    pub fn push(&mut self, bucket: Bucket) -> SpikeStep {
+        let params = self.params;
+        let window = params.window.max(1);
+        let i = self.next;
+        self.next += 1;
+        self.recent.push_back(bucket);
+        while self.recent.len() > window.max(params.merge_gap + 2) {
+            self.recent.pop_front();
+        }
+        let mut flagged = None;
+        if self.baseline.is_anomalous(&bucket, &params) {
+            flagged = Some(self.baseline.summary());
+            self.run += 1;
+            if self.run > params.relearn_after {
+                // A change of level this long is the new normal: learn it from its latest
+                // buckets, and judge what follows against it.
+                self.baseline = Window::empty(window);
+                let learn = window.min(i + 1);
+                let skip = self.recent.len() - learn;
+                for (k, b) in self.recent.iter().skip(skip).enumerate() {
+                    self.baseline.push(i + 1 - learn + k, *b, window);
+                }
+                flagged = None;
+                self.run = 0;
+            }
+        } else {
+            self.run = 0;
+            self.baseline.push(i, bucket, window);
+        }
+
+        let mut step = SpikeStep::default();
+        if self.open.is_some_and(|s| i - s.last > params.merge_gap + 1) {
+            step.finished = self.open.take();
+        }
+        let Some(judged) = flagged else {
+            return step;
+        };
+        let value = bucket.rejected;
+        match &mut self.open {
+            Some(s) => {
+                // The buckets after its last one, up to this one, are all in `recent`: the
+                // gap is at most `merge_gap + 1`.
+                let between = self.recent.len() - (i - s.last)..;
+                s.total += self
+                    .recent
+                    .range(between.clone())
                     .map(|b| b.rejected)
                     .sum::<u64>();
-                s.calls += buckets[s.last + 1..=i].iter().map(|b| b.calls).sum::<u64>();
+                s.calls += self.recent.range(between).map(|b| b.calls).sum::<u64>();
                 s.last = i;
                 if value > s.peak {
                     s.peak = value;
                     s.peak_index = i;
                 }
             }
-            _ => spikes.push(SpikeWindow {
-                first: i,
-                last: i,
-                total: value,
-                calls: buckets[i].calls,
-                peak: value,
-                peak_index: i,
-                baseline: *judged,
-            }),
+            None => {
+                let spike = SpikeWindow {
+                    first: i,
+                    last: i,
+                    total: value,
+                    calls: bucket.calls,
+                    peak: value,
+                    peak_index: i,
+                    baseline: judged,
+                };
+                self.open = Some(spike);
+                step.started = Some(spike);
+            }
         }
+        step
     }
+
+    /// The spike that may still grow, taken as final (the series ends).
+    pub fn finish(self) -> Option<SpikeWindow> {
+        self.open
+    }
+}
+
+/// Finds spikes in `buckets`, one per consecutive time bucket (missing buckets are zeros).
+pub fn detect(buckets: &[Bucket], params: &SpikeParams) -> Vec<SpikeWindow> {
+    let mut detector = SpikeDetector::new(*params);
+    let mut spikes: Vec<SpikeWindow> = Vec::new();
+    for bucket in buckets {
+        spikes.extend(detector.push(*bucket).finished);
+    }
+    spikes.extend(detector.finish());
     spikes
 }
 
@@ -393,5 +481,40 @@ mod tests {
         assert_eq!(spikes.len(), 2, "{spikes:?}");
         assert_eq!((spikes[0].first, spikes[0].last), (100, 102));
         assert_eq!(spikes[0].total, 50 + buckets[101].rejected + 60);
+    }
+
+    #[test]
+    fn a_detector_saved_and_restored_anywhere_finds_the_same_spikes() {
+        let mut buckets = steady(400, |i| 10 + (i % 7) as u64, 0.03, 17);
+        burst(&mut buckets, 40..44, 30);
+        burst(&mut buckets, 46..47, 25);
+        burst(&mut buckets, 200..260, 45);
+        let params = SpikeParams {
+            relearn_after: 30,
+            ..SpikeParams::default()
+        };
+        let whole = detect(&buckets, &params);
+        assert!(whole.len() >= 2, "{whole:?}");
+        for cut in [1, 41, 45, 47, 210, 231, 399] {
+            let mut first = SpikeDetector::new(params);
+            let mut found = Vec::new();
+            let mut started = 0;
+            for b in &buckets[..cut] {
+                let step = first.push(*b);
+                started += usize::from(step.started.is_some());
+                found.extend(step.finished);
+            }
+            let saved = serde_json::to_string(&first).unwrap();
+            let mut second: SpikeDetector = serde_json::from_str(&saved).unwrap();
+            assert_eq!(second, first);
+            for b in &buckets[cut..] {
+                let step = second.push(*b);
+                started += usize::from(step.started.is_some());
+                found.extend(step.finished);
+            }
+            found.extend(second.finish());
+            assert_eq!(found, whole, "cut at {cut}");
+            assert_eq!(started, whole.len(), "cut at {cut}");
+        }
     }
 }

@@ -11,6 +11,7 @@ pub mod monthly;
 pub mod rejections;
 pub mod report;
 pub mod shell;
+pub mod watch;
 pub mod weekly;
 
 use crate::calendar::{RangeSpec, TimeRange};
@@ -76,6 +77,8 @@ pub enum CommandError {
     Frame(#[from] polars::prelude::PolarsError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
     #[error(transparent)]
     Environment(#[from] environments::EnvironmentError),
     #[error(transparent)]

@@ -8,7 +8,6 @@ use crate::cli::RejectionsArgs;
 use crate::messages;
 use crate::report::charts;
 use crate::report::rejections::{rejections_report, RejectionSettings};
-use crate::spike::SpikeParams;
 use crate::usage::period::build_timeline;
 
 pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
@@ -51,12 +50,7 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
             .as_ref()
             .map(|s| (s.calls.minutes.as_slice(), s.calls.failures.as_slice())),
         RejectionSettings {
-            params: SpikeParams {
-                window: args.spike_window.max(1),
-                threshold: args.spike_threshold,
-                min_count: args.spike_min,
-                ..SpikeParams::default()
-            },
+            params: args.spike.params(),
             top: 3,
             rate_limit: args.rate_limit,
         },
