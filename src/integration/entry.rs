@@ -296,6 +296,11 @@ impl EntryReader {
         mut visit: impl FnMut(&Entry<'r>),
     ) -> RunLines {
         let mut out = RunLines::default();
+        // One entry, overwritten by each header line: a header is too large to copy per line.
+        let mut entry = Entry {
+            line: 0,
+            header: Header::empty(),
+        };
         let counts = &mut out.counts;
         let mut in_entry = start.in_entry;
         let mut cut_lines = cut_lines.iter().peekable();
@@ -344,13 +349,11 @@ impl EntryReader {
             if out.first_text.is_none() {
                 out.first_text = Some(redact(&excerpt(line, PROBLEM_EXCERPT)).into_owned());
             }
-            if let Some(header) = self.layout.parse_header(line) {
+            if self.layout.parse_header_into(line, &mut entry.header) {
                 counts.entries += 1;
                 in_entry = true;
-                visit(&Entry {
-                    line: number,
-                    header,
-                });
+                entry.line = number;
+                visit(&entry);
             } else if self.looks_like_header(line) {
                 // Not folded into the entry above: a call in it would be lost unseen. The
                 // lines after it still continue the last entry (or stay orphans), as

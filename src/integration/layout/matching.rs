@@ -410,7 +410,7 @@ impl Tail {
         let rest = &input[end + self.after_thread.bytes.len()..];
         // The literal after the logger starts with a blank and a logger has none, so the
         // first blank is the only place that literal can first occur.
-        let blank = rest.iter().position(|&b| b == b' ' || b == b'\t')?;
+        let blank = memchr::memchr2(b' ', b'\t', rest)?;
         let logger = &rest[..blank];
         if logger.is_empty() || over_max(self.logger_max, logger) {
             return None;

@@ -239,7 +239,8 @@ pub struct Header<'a> {
 }
 
 impl<'a> Header<'a> {
-    fn empty() -> Header<'a> {
+    /// A header with no field read.
+    pub fn empty() -> Header<'a> {
         Header {
             local: None,
             time_only: None,
@@ -358,24 +359,44 @@ impl LayoutParser {
     /// the header (a file's first line, after a round trip through a Windows
     /// editor) is skipped.
     pub fn parse_header<'a>(&self, line: &'a [u8]) -> Option<Header<'a>> {
+        let mut header = Header::empty();
+        self.parse_header_into(line, &mut header).then_some(header)
+    }
+
+    /// [`LayoutParser::parse_header`] into a header the caller keeps from line to line,
+    /// so that the scan does not copy a header per line; whether the line is a header.
+    /// `header` is overwritten whole; on false it holds nothing of use.
+    pub fn parse_header_into<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         if self.json {
-            return json::parse_header(line);
-        }
-        let mut header = Header::empty();
-        let mut budget = BACKTRACK_BUDGET;
-        header.message = match &self.head {
-            Some(head) => {
-                let rest = head.read(line, &mut header)?;
-                match self.tail.as_ref().and_then(|t| t.read(rest, &mut header)) {
-                    Some(message) => message,
-                    None => self.match_from(matching::Head::OPS, rest, &mut header, &mut budget)?,
+            return match json::parse_header(line) {
+                Some(read) => {
+                    *header = read;
+                    true
                 }
-            }
-            None => self.match_from(0, line, &mut header, &mut budget)?,
+                None => false,
+            };
+        }
+        *header = Header::empty();
+        let mut budget = BACKTRACK_BUDGET;
+        let message = match &self.head {
+            Some(head) => match head.read(line, header) {
+                Some(rest) => match self.tail.as_ref().and_then(|t| t.read(rest, header)) {
+                    Some(message) => Some(message),
+                    None => self.match_from(matching::Head::OPS, rest, header, &mut budget),
+                },
+                None => None,
+            },
+            None => self.match_from(0, line, header, &mut budget),
         };
-        Some(header)
+        match message {
+            Some(message) => {
+                header.message = message;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Whether the layout is JSON lines rather than a conversion pattern.
