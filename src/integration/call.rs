@@ -288,16 +288,49 @@ impl CallReader {
     }
 }
 
-/// Whether `needle` (lower case) occurs in `haystack`, ignoring ASCII case.
+/// Whether `needle` (lower case, not empty) occurs in `haystack`, ignoring ASCII case.
+/// Only the places where its first letter occurs are compared: it runs on every POST.
 fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let mut from = 0;
+    while let Some(at) = memchr::memchr2(first, first.to_ascii_uppercase(), &haystack[from..]) {
+        let after = from + at + 1;
+        if haystack
+            .get(after..after + rest.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+        {
+            return true;
+        }
+        from = after;
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_a_word_in_any_case() {
+        for (haystack, found) in [
+            ("/rest-api/itsm/v1/users/login", true),
+            ("/rest-api/LOGIN", true),
+            ("/Login?x=1", true),
+            ("/llogin", true),
+            ("/logi", false),
+            ("/log/in", false),
+            ("", false),
+            ("l", false),
+        ] {
+            assert_eq!(
+                contains_ignore_case(haystack.as_bytes(), b"login"),
+                found,
+                "{haystack}"
+            );
+        }
+    }
 
     struct Want {
         user: Option<&'static str>,
