@@ -207,8 +207,8 @@ pub struct CallsArgs {
     /// token lifetime are avoidable.
     #[arg(long, value_name = "MINUTES", default_value_t = 15, value_parser = positive_minutes)]
     pub token_minutes: i64,
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
+    /// Worker threads (default: one per core; also $ESMLOG_THREADS).
+    #[arg(long, value_name = "N", value_parser = at_least_one_usize, env = "ESMLOG_THREADS")]
     pub threads: Option<usize>,
     /// Also draw the users' successful and unsuccessful calls into this SVG file.
     #[arg(long, value_name = "FILE.svg")]
@@ -466,8 +466,8 @@ pub struct ExportArgs {
     /// per open partition.
     #[arg(long, value_name = "N", default_value_t = crate::export::DEFAULT_ROWS_PER_GROUP)]
     pub rows_per_group: usize,
-    /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N", value_parser = at_least_one_usize)]
+    /// Worker threads (default: one per core; also $ESMLOG_THREADS).
+    #[arg(long, value_name = "N", value_parser = at_least_one_usize, env = "ESMLOG_THREADS")]
     pub threads: Option<usize>,
     /// With --format csv, end lines with CRLF (`\r\n`), as some spreadsheets expect.
     #[arg(long)]
