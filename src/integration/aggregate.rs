@@ -322,23 +322,67 @@ const MAX_DIMS: usize = Dim::ALL.len();
 struct Key([u32; MAX_DIMS]);
 
 /// Interned byte strings, looked up by bytes.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Interner {
     ids: FastMap<Box<[u8]>, u32>,
     strings: Vec<Box<[u8]>>,
+    /// Ids of recently interned texts by [`recent_slot`], checked against the text before
+    /// use ([`u32::MAX`]: none). Calls repeat a few users and endpoints, and for them this
+    /// spares the hash of the whole text and the probe of the table.
+    recent: [u32; RECENT_SLOTS],
+}
+
+/// Places in [`Interner::recent`].
+const RECENT_SLOTS: usize = 64;
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner {
+            ids: FastMap::default(),
+            strings: Vec::new(),
+            recent: [u32::MAX; RECENT_SLOTS],
+        }
+    }
 }
 
 impl Interner {
     #[inline]
     fn intern(&mut self, text: &[u8]) -> u32 {
-        if let Some(&id) = self.ids.get(text) {
-            return id;
+        let slot = recent_slot(text);
+        let recent = self.recent[slot];
+        if self
+            .strings
+            .get(recent as usize)
+            .is_some_and(|known| **known == *text)
+        {
+            return recent;
         }
-        let id = self.strings.len() as u32;
-        self.strings.push(text.into());
-        self.ids.insert(text.into(), id);
+        let id = match self.ids.get(text) {
+            Some(&id) => id,
+            None => {
+                let id = self.strings.len() as u32;
+                self.strings.push(text.into());
+                self.ids.insert(text.into(), id);
+                id
+            }
+        };
+        self.recent[slot] = id;
         id
     }
+}
+
+/// Where a text's id is kept in [`Interner::recent`]: from its length and its first and
+/// last eight bytes (endpoints share their start, users rarely do).
+#[inline(always)]
+fn recent_slot(text: &[u8]) -> usize {
+    let word = |bytes: &[u8]| {
+        let mut word = [0u8; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(word)
+    };
+    let n = text.len().min(8);
+    let mix = word(&text[..n]) ^ word(&text[text.len() - n..]).rotate_left(29) ^ text.len() as u64;
+    (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
 /// Days since 0001-01-01, for keys; None before it.
@@ -729,6 +773,33 @@ impl PartialAggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interned_texts_keep_their_ids_whatever_the_recent_slots_hold() {
+        // Far more texts than recent slots, many of the same length and ends, asked for
+        // in a mixed order: every text keeps one id, and an id gives its text back.
+        let mut interner = Interner::default();
+        let texts: Vec<Vec<u8>> = (0..500)
+            .map(|i| format!("GET /rest-api/{}/data/{}", i % 7, i).into_bytes())
+            .chain((0..50).map(|i| vec![b'u'; i]))
+            .collect();
+        let mut ids = Vec::new();
+        for round in 0..3 {
+            for (k, text) in texts.iter().enumerate() {
+                let k = (k * 7 + round) % texts.len();
+                let id = interner.intern(&texts[k]);
+                if round == 0 && ids.len() <= k {
+                    ids.resize(k + 1, u32::MAX);
+                }
+                if ids[k] == u32::MAX {
+                    ids[k] = id;
+                }
+                assert_eq!(id, ids[k], "{text:?}");
+                assert_eq!(&*interner.strings[id as usize], &texts[k][..]);
+            }
+        }
+        assert_eq!(interner.strings.len(), texts.len());
+    }
     use crate::integration::call::CallReader;
     use crate::integration::layout::LayoutParser;
 

@@ -360,13 +360,20 @@ impl LayoutParser {
     /// editor) is skipped.
     pub fn parse_header<'a>(&self, line: &'a [u8]) -> Option<Header<'a>> {
         let mut header = Header::empty();
-        self.parse_header_into(line, &mut header).then_some(header)
+        self.read_header(line, &mut header).then_some(header)
     }
 
     /// [`LayoutParser::parse_header`] into a header the caller keeps from line to line,
     /// so that the scan does not copy a header per line; whether the line is a header.
     /// `header` is overwritten whole; on false it holds nothing of use.
     pub fn parse_header_into<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
+        *header = Header::empty();
+        self.read_header(line, header)
+    }
+
+    /// Reads a header line into `header`, which holds no field yet.
+    #[inline(always)]
+    fn read_header<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         if self.json {
@@ -378,7 +385,6 @@ impl LayoutParser {
                 None => false,
             };
         }
-        *header = Header::empty();
         let mut budget = BACKTRACK_BUDGET;
         let message = match &self.head {
             Some(head) => match head.read(line, header) {
