@@ -364,10 +364,12 @@ impl LayoutParser {
     }
 
     /// [`LayoutParser::parse_header`] into a header the caller keeps from line to line,
-    /// so that the scan does not copy a header per line; whether the line is a header.
-    /// `header` is overwritten whole; on false it holds nothing of use.
+    /// so that the scan neither copies nor clears a header per line; whether the line is a
+    /// header. `header` must be [`Header::empty`] or last filled by this parser: every
+    /// successful match writes every field the layout has (its ops are one sequence, all
+    /// of them on the path that matched), and the fields it has not stay empty. On false
+    /// it holds nothing of use.
     pub fn parse_header_into<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
-        *header = Header::empty();
         self.read_header(line, header)
     }
 
