@@ -4,6 +4,20 @@
 /// The UTF-8 byte-order mark, ignored before a file's first line.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// A line without a trailing `\r` and without a byte-order mark before it, tested byte by
+/// byte: on every line of a scan, where `strip_suffix` would call memcmp for one byte.
+#[inline(always)]
+pub fn trim_line_marks(line: &[u8]) -> &[u8] {
+    let line = match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    };
+    match line {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => rest,
+        _ => line,
+    }
+}
+
 /// `s.starts_with(p)` without a call to memcmp, which dominates for the few-byte literals
 /// of a layout and the keys of a message.
 #[inline(always)]
@@ -63,6 +77,22 @@ pub fn excerpt(line: &[u8], max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_marks_are_trimmed_once_at_their_end() {
+        for (line, want) in [
+            (&b"a\r"[..], &b"a"[..]),
+            (b"\xEF\xBB\xBFa\r", b"a"),
+            (b"\xEF\xBB\xBF", b""),
+            (b"\r", b""),
+            (b"a\r\r", b"a\r"),
+            (b"\ra", b"\ra"),
+            (b"\xEF\xBBa", b"\xEF\xBBa"),
+            (b"", b""),
+        ] {
+            assert_eq!(trim_line_marks(line), want, "{line:?}");
+        }
+    }
 
     const CASES: &[(&[u8], &[&[u8]])] = &[
         (b"", &[]),

@@ -245,7 +245,10 @@ impl EntryReader {
         let line = if cut {
             raw
         } else {
-            raw.strip_suffix(b"\r").unwrap_or(raw)
+            match raw {
+                [rest @ .., b'\r'] => rest,
+                _ => raw,
+            }
         };
         let (line, oversized) = if line.len() > self.max_line {
             (&line[..self.max_line], Some(line.len() as u64))

@@ -10,6 +10,7 @@
 //! one that makes the most lines entries without a suspicious line wins (a more specific one
 //! on a tie). JSON lines are the `json` layout.
 
+use crate::lines::trim_line_marks;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
@@ -88,7 +89,7 @@ pub struct NoLayoutFound {
 /// Infers the layout of an input from its first bytes.
 pub fn infer(head: &[u8]) -> Result<Inferred, NoLayoutFound> {
     let lines: Vec<&[u8]> = LineSplitter::new(head)
-        .map(|(_, l)| clean(l))
+        .map(|(_, l)| trim_line_marks(l))
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(SAMPLE_LINES)
         .collect();
@@ -144,12 +145,6 @@ pub fn infer(head: &[u8]) -> Result<Inferred, NoLayoutFound> {
             first_line,
         }),
     }
-}
-
-/// A line without its byte-order mark and carriage return.
-fn clean(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
 }
 
 struct Score {

@@ -55,8 +55,7 @@ impl LayoutParser {
     /// In [`Walk::Shape`] mode it stops with [`Stop::DateShape`] at a date of the right
     /// shape and reads levels as any word.
     fn walk(&self, line: &[u8], mode: Walk) -> Result<(), Stop> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let line = crate::lines::trim_line_marks(line);
         let mut at = 0;
         for (i, op) in self.ops.iter().enumerate() {
             let input = &line[at..];

@@ -376,8 +376,7 @@ impl LayoutParser {
     /// Reads a header line into `header`, which holds no field yet.
     #[inline(always)]
     fn read_header<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        let line = crate::lines::trim_line_marks(line);
         if self.json {
             return match json::parse_header(line) {
                 Some(read) => {

@@ -971,8 +971,7 @@ fn colour_codes_are_not_part_of_fields() {
 
 /// A line read by the op loop alone, without the straight-through head and tail.
 fn read_by_op_loop<'a>(p: &LayoutParser, line: &'a [u8]) -> Option<Header<'a>> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    let line = crate::lines::trim_line_marks(line);
     let mut h = Header::empty();
     let mut budget = BACKTRACK_BUDGET;
     p.match_from(0, line, &mut h, &mut budget).map(|m| {
