@@ -5,21 +5,26 @@
 //! is done they become a small frame, handed to the [`CallExport`]'s collector with the
 //! chunk's place in its input. The collector takes chunks in input order (holding back those
 //! that arrive early), cuts them by month, and buffers up to `rows_per_group` rows per month
-//! before writing them as one batch (a Parquet row group). An input's files are finished as
-//! soon as its last chunk is written, so memory holds the open inputs' buffers only. Rows
-//! of input number `n` (in the order the inputs were found) go to `part-n` of their month:
-//! the output is the same on every run, whatever the thread timing.
+//! before cutting them into a numbered batch (a Parquet row group). The thread whose chunk
+//! filled the batch joins and encodes it outside the collector's lock, so the threads encode
+//! batches side by side while the others parse; the collector appends each file's encoded
+//! batches in their order. An input's files are finished as soon as its last batch is
+//! appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
+//! order the inputs were found) go to `part-n` of their month, and where one batch ends
+//! depends on the rows alone: the output is the same on every run, whatever the thread
+//! timing.
 
+use super::time_text::TimeText;
 use super::{
-    environment_dir, part_name, ExportError, ExportTable, Exporter, FileMeta, TableWriter,
+    environment_dir, part_name, EncodedBatch, ExportError, ExportTable, Exporter, FileMeta,
+    TableWriter,
 };
-use crate::calendar::Grain;
 use crate::clock::ServerClock;
 use crate::integration::call::{CallRecord, Endpoints};
 use crate::integration::layout::Header;
 use crate::integration::scan::{CallSink, ScanSink};
 use crate::redact::redact;
-use chrono::{Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone};
+use chrono::{Datelike, NaiveDateTime, Offset, TimeZone};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -45,6 +50,12 @@ impl TextColumn {
             }
             None => self.ends.push(None),
         }
+    }
+
+    /// Pushes the text `write` appends.
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        write(&mut self.text);
+        self.ends.push(Some(self.text.len()));
     }
 
     /// Pushes bytes as text (invalid UTF-8 replaced), redacted when asked.
@@ -105,6 +116,8 @@ pub struct CallRows {
     level: TextColumn,
     /// Month key (year * 12 + month - 1) per row, 0 without a date.
     months: Vec<u32>,
+    /// The day's and offset's text of the row before.
+    time_text: TimeText,
 }
 
 /// The column names of the calls table, in order (the partition columns `environment` and
@@ -159,15 +172,12 @@ impl CallRows {
             });
         match local {
             Some(t) => {
-                let mut time = t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
-                if let Some(fixed) = offset.and_then(FixedOffset::east_opt) {
-                    time.push_str(&fixed.to_string());
-                }
-                self.time.push(Some(&time));
+                let text = &mut self.time_text;
+                self.time.push_with(|out| text.write_time(t, offset, out));
+                let (date, week) = text.day(t.date());
+                self.date.push(Some(date));
+                self.week.push(Some(week));
                 self.local_ms.push(Some(t.and_utc().timestamp_millis()));
-                self.date.push(Some(&t.format("%Y-%m-%d").to_string()));
-                self.week
-                    .push(Some(&Grain::Week.label(Grain::Week.floor(t))));
                 self.months.push(month_key(t));
             }
             None => {
@@ -290,34 +300,74 @@ struct FileOrder {
     pending: BTreeMap<u64, ChunkFrame>,
 }
 
-/// One open output file and the rows not yet written to it.
+/// One open output file: the rows not yet cut into a batch, and the batches encoded ahead of
+/// their turn.
 struct Partition {
     writer: Box<dyn TableWriter>,
     buffered: Vec<DataFrame>,
     rows: usize,
+    /// How many batches were cut (the next one's number).
+    batches: u64,
+    /// How many batches were appended to the file.
+    appended: u64,
+    /// Encoded batches waiting for the ones before them.
+    encoded: BTreeMap<u64, EncodedBatch>,
+    /// No more rows come (its input is done): the file is finished after its last batch.
+    complete: bool,
+}
+
+/// (input, month key): which file a row goes to.
+type PartitionKey = (usize, u32);
+
+/// A batch cut from a partition, to be joined and encoded outside the collector's lock.
+struct BatchJob {
+    partition: PartitionKey,
+    seq: u64,
+    parts: Vec<DataFrame>,
+    path: PathBuf,
 }
 
 impl Partition {
-    fn flush(&mut self) -> PolarsResult<Option<DataFrame>> {
+    /// Cuts what is buffered into the next batch, if anything is.
+    fn cut(&mut self, partition: PartitionKey, path: PathBuf) -> Option<BatchJob> {
         if self.rows == 0 {
-            return Ok(None);
+            return None;
         }
-        let mut parts = std::mem::take(&mut self.buffered).into_iter();
-        let mut batch = parts.next().expect("rows are buffered");
+        self.rows = 0;
+        let seq = self.batches;
+        self.batches += 1;
+        Some(BatchJob {
+            partition,
+            seq,
+            parts: std::mem::take(&mut self.buffered),
+            path,
+        })
+    }
+
+    /// Whether every batch cut is in the file and no more rows come.
+    fn done(&self) -> bool {
+        self.complete && self.appended == self.batches
+    }
+}
+
+impl BatchJob {
+    /// The batch's rows as one frame of one chunk per column, encoded for `exporter`.
+    fn encode(self, exporter: &dyn Exporter) -> Result<EncodedBatch, ExportError> {
+        let fail = |e| ExportError::encode(&self.path, e);
+        let mut parts = self.parts.into_iter();
+        let mut batch = parts.next().expect("a batch has rows");
         for part in parts {
-            batch.vstack_mut_owned(part)?;
+            batch.vstack_mut_owned(part).map_err(fail)?;
         }
         batch.rechunk_mut();
-        self.rows = 0;
-        Ok(Some(batch))
+        exporter.encode(&batch, &self.path)
     }
 }
 
 #[derive(Default)]
 struct Collector {
     files: BTreeMap<usize, FileOrder>,
-    /// (input, month key) → its file.
-    open: BTreeMap<(usize, u32), Partition>,
+    open: BTreeMap<PartitionKey, Partition>,
     error: Option<ExportError>,
     rows: u64,
     written_files: u64,
@@ -370,15 +420,23 @@ impl<'e> CallExport<'e> {
     /// Writes what is still buffered and finishes every file; the first error of the whole
     /// export, if any.
     pub fn finish(self) -> Result<CallsWritten, ExportError> {
+        // Every batch cut was appended by the thread that cut it before the scan ended; what
+        // is left is the rows of inputs whose end the scan did not report.
+        let jobs = {
+            let mut collector = lock(&self.collector);
+            let keys: Vec<PartitionKey> = collector.open.keys().copied().collect();
+            let mut jobs = Vec::new();
+            Self::record_into(&mut collector, |collector| {
+                self.complete(collector, keys, &mut jobs)
+            });
+            jobs
+        };
+        self.encode_and_append(jobs);
         let mut collector = std::mem::take(&mut *lock(&self.collector));
         if let Some(error) = collector.error.take() {
             return Err(error);
         }
-        let open = std::mem::take(&mut collector.open);
-        for ((file, month), partition) in open {
-            let path = self.path(file, month);
-            close(partition, &path)?;
-        }
+        debug_assert!(collector.open.is_empty(), "every file was finished");
         Ok(CallsWritten {
             rows: collector.rows,
             files: collector.written_files,
@@ -391,8 +449,14 @@ impl<'e> CallExport<'e> {
             .join(part_name(file, self.exporter.extension()))
     }
 
-    /// Takes the chunks of `file` that are next in order; closes its files after the last.
-    fn advance(&self, collector: &mut Collector, file: usize) -> Result<(), ExportError> {
+    /// Takes the chunks of `file` that are next in order, adding to `jobs` the batches they
+    /// fill; marks its files complete after the last chunk.
+    fn advance(
+        &self,
+        collector: &mut Collector,
+        file: usize,
+        jobs: &mut Vec<BatchJob>,
+    ) -> Result<(), ExportError> {
         loop {
             let order = collector.files.entry(file).or_default();
             let next = order.next;
@@ -410,6 +474,10 @@ impl<'e> CallExport<'e> {
                             writer: self.exporter.create(&path, &self.meta)?,
                             buffered: Vec::new(),
                             rows: 0,
+                            batches: 0,
+                            appended: 0,
+                            encoded: BTreeMap::new(),
+                            complete: false,
                         })
                     }
                 };
@@ -419,29 +487,64 @@ impl<'e> CallExport<'e> {
                 partition.rows += len;
                 collector.rows += len as u64;
                 if partition.rows >= self.rows_per_group {
-                    let batch = partition
-                        .flush()
-                        .map_err(|e| ExportError::encode(&path, e))?;
-                    if let Some(batch) = batch {
-                        partition.writer.write_batch(&batch)?;
-                    }
+                    jobs.extend(partition.cut((file, month), path));
                 }
             }
         }
         let order = &collector.files[&file];
         if order.chunks == Some(order.next) {
             collector.files.remove(&file);
-            let months: Vec<u32> = collector
+            let partitions: Vec<PartitionKey> = collector
                 .open
                 .range((file, 0)..=(file, u32::MAX))
-                .map(|(&(_, m), _)| m)
+                .map(|(&key, _)| key)
                 .collect();
-            for month in months {
-                let partition = collector.open.remove(&(file, month)).expect("listed");
-                close(partition, &self.path(file, month))?;
+            self.complete(collector, partitions, jobs)?;
+        }
+        Ok(())
+    }
+
+    /// No more rows come to `partitions`: cuts their last batches into `jobs`, and finishes
+    /// the files that have nothing left to append.
+    fn complete(
+        &self,
+        collector: &mut Collector,
+        partitions: Vec<PartitionKey>,
+        jobs: &mut Vec<BatchJob>,
+    ) -> Result<(), ExportError> {
+        for key @ (file, month) in partitions {
+            let partition = collector.open.get_mut(&key).expect("listed");
+            partition.complete = true;
+            jobs.extend(partition.cut(key, self.path(file, month)));
+            if partition.done() {
+                let partition = collector.open.remove(&key).expect("listed");
+                partition.writer.finish()?;
             }
         }
         Ok(())
+    }
+
+    /// Encodes `jobs` on this thread, outside the collector's lock (the other threads go on
+    /// parsing and encoding meanwhile), then appends to each file the batches that are next
+    /// in its order, and finishes the files that are done.
+    fn encode_and_append(&self, jobs: Vec<BatchJob>) {
+        for job in jobs {
+            let (key, seq) = (job.partition, job.seq);
+            let encoded = job.encode(self.exporter);
+            self.record(|collector| {
+                let partition = collector.open.get_mut(&key).expect("open until appended");
+                partition.encoded.insert(seq, encoded?);
+                while let Some(batch) = partition.encoded.remove(&partition.appended) {
+                    partition.writer.append(batch)?;
+                    partition.appended += 1;
+                }
+                if partition.done() {
+                    let partition = collector.open.remove(&key).expect("open");
+                    partition.writer.finish()?;
+                }
+                Ok(())
+            });
+        }
     }
 
     fn record<F>(&self, f: F)
@@ -469,16 +572,6 @@ impl<'e> CallExport<'e> {
     }
 }
 
-fn close(mut partition: Partition, path: &std::path::Path) -> Result<(), ExportError> {
-    if let Some(batch) = partition
-        .flush()
-        .map_err(|e| ExportError::encode(path, e))?
-    {
-        partition.writer.write_batch(&batch)?;
-    }
-    partition.writer.finish()
-}
-
 impl ScanSink for CallExport<'_> {
     type Worker = CallRowSink;
 
@@ -497,28 +590,36 @@ impl ScanSink for CallExport<'_> {
             .map(|(frame, runs)| ChunkFrame { frame, runs })
             .map_err(|e| ExportError::encode(&self.dir, e));
         let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
-        let mut collector = lock(&self.collector);
-        let before = held(&collector);
-        Self::record_into(&mut collector, |collector| {
-            let chunk = chunk?;
-            collector
-                .files
-                .entry(file)
-                .or_default()
-                .pending
-                .insert(seq, chunk);
-            self.advance(collector, file)
-        });
-        // This chunk and those it let through are done with; the held-back ones keep their
-        // block, so that the readers wait for the chunk everything waits for (see ScanSink).
-        before + 1 - held(&collector)
+        let mut jobs = Vec::new();
+        let done = {
+            let mut collector = lock(&self.collector);
+            let before = held(&collector);
+            Self::record_into(&mut collector, |collector| {
+                let chunk = chunk?;
+                collector
+                    .files
+                    .entry(file)
+                    .or_default()
+                    .pending
+                    .insert(seq, chunk);
+                self.advance(collector, file, &mut jobs)
+            });
+            // This chunk and those it let through are done with; the held-back ones keep
+            // their block, so that the readers wait for the chunk everything waits for (see
+            // ScanSink).
+            before + 1 - held(&collector)
+        };
+        self.encode_and_append(jobs);
+        done
     }
 
     fn file_done(&self, file: usize, chunks: u64) {
+        let mut jobs = Vec::new();
         self.record(|collector| {
             collector.files.entry(file).or_default().chunks = Some(chunks);
-            self.advance(collector, file)
+            self.advance(collector, file, &mut jobs)
         });
+        self.encode_and_append(jobs);
     }
 }
 
