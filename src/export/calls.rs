@@ -23,7 +23,7 @@ use crate::clock::ServerClock;
 use crate::integration::call::{CallRecord, Endpoints};
 use crate::integration::layout::Header;
 use crate::integration::scan::{CallSink, ScanSink};
-use crate::redact::redact;
+use crate::redact::{plain_ascii, redact};
 use chrono::{Datelike, NaiveDateTime, Offset, TimeZone};
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -33,35 +33,44 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// The month folder of calls without a date.
 pub const UNKNOWN_MONTH: &str = "unknown";
 
-/// Strings of one column, kept in one buffer (no allocation per row).
-#[derive(Debug, Default)]
+/// Strings of one column, added straight to the column polars will take (one copy of each
+/// value, short ones held in the views themselves).
 struct TextColumn {
-    text: String,
-    /// (end in `text`) per row, None for null.
-    ends: Vec<Option<usize>>,
+    values: StringChunkedBuilder,
+    /// Where a value made on the fly (a time, a redacted text) is written before it is added.
+    scratch: String,
+}
+
+impl Default for TextColumn {
+    fn default() -> TextColumn {
+        TextColumn {
+            values: StringChunkedBuilder::new(PlSmallStr::EMPTY, 0),
+            scratch: String::new(),
+        }
+    }
 }
 
 impl TextColumn {
     fn push(&mut self, value: Option<&str>) {
-        match value {
-            Some(v) => {
-                self.text.push_str(v);
-                self.ends.push(Some(self.text.len()));
-            }
-            None => self.ends.push(None),
-        }
+        self.values.append_option(value);
     }
 
     /// Pushes the text `write` appends.
     fn push_with(&mut self, write: impl FnOnce(&mut String)) {
-        write(&mut self.text);
-        self.ends.push(Some(self.text.len()));
+        self.scratch.clear();
+        write(&mut self.scratch);
+        self.values.append_value(&self.scratch);
     }
 
     /// Pushes bytes as text (invalid UTF-8 replaced), redacted when asked.
     fn push_bytes(&mut self, value: Option<&[u8]>, redact_text: bool) {
         match value {
             None => self.push(None),
+            // Most values are plain ASCII (a user name, a path): taken as they are, after one
+            // pass instead of a UTF-8 check and three searches for secrets.
+            Some(bytes) if plain_ascii(bytes) => {
+                self.push(Some(std::str::from_utf8(bytes).expect("ASCII")));
+            }
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
                 if redact_text {
@@ -73,30 +82,18 @@ impl TextColumn {
         }
     }
 
-    fn column(&self, name: &str) -> Column {
-        let mut start = 0;
-        let values: Vec<Option<&str>> = self
-            .ends
-            .iter()
-            .map(|end| {
-                end.map(|end| {
-                    let s = &self.text[start..end];
-                    start = end;
-                    s
-                })
-            })
-            .collect();
-        Column::new(name.into(), values)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
+    /// The rows pushed so far as the column `name`; starts a new column of room for `rows`.
+    fn take_column(&mut self, name: &str, rows: usize) -> Column {
+        let values = std::mem::replace(
+            &mut self.values,
+            StringChunkedBuilder::new(PlSmallStr::EMPTY, rows),
+        );
+        values.finish().with_name(name.into()).into_column()
     }
 }
 
 /// The calls of one chunk, column by column.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CallRows {
     time: TextColumn,
     local_ms: Vec<Option<i64>>,
@@ -214,22 +211,22 @@ impl CallRows {
         let frame = DataFrame::new(
             n,
             vec![
-                self.time.column("time"),
+                self.time.take_column("time", n),
                 local,
                 Column::new("utc_offset_s".into(), std::mem::take(&mut self.offset)),
-                self.date.column("date"),
-                self.week.column("week"),
-                self.user.column("user_name"),
-                self.ip.column("ip"),
-                self.method.column("method"),
-                self.endpoint.column("endpoint"),
-                self.template.column("template"),
+                self.date.take_column("date", n),
+                self.week.take_column("week", n),
+                self.user.take_column("user_name", n),
+                self.ip.take_column("ip", n),
+                self.method.take_column("method", n),
+                self.endpoint.take_column("endpoint", n),
+                self.template.take_column("template", n),
                 Column::new("status".into(), std::mem::take(&mut self.status)),
                 Column::new("success".into(), std::mem::take(&mut self.success)),
                 Column::new("duration_ms".into(), std::mem::take(&mut self.duration_ms)),
                 Column::new("cards".into(), std::mem::take(&mut self.cards)),
                 Column::new("login".into(), std::mem::take(&mut self.login)),
-                self.level.column("level"),
+                self.level.take_column("level", n),
             ],
         )?;
         let mut runs: MonthRuns = Vec::new();
@@ -240,19 +237,6 @@ impl CallRows {
             }
         }
         self.months.clear();
-        for column in [
-            &mut self.time,
-            &mut self.date,
-            &mut self.week,
-            &mut self.user,
-            &mut self.ip,
-            &mut self.method,
-            &mut self.endpoint,
-            &mut self.template,
-            &mut self.level,
-        ] {
-            column.clear();
-        }
         Ok((frame, runs))
     }
 }

@@ -101,7 +101,14 @@ mod tests {
             .unwrap()
             .and_hms_milli_opt(23, 59, 58, 7)
             .unwrap();
-        let offsets = [None, Some(0), Some(10_800), Some(-34_200), Some(20_745), Some(i32::MAX)];
+        let offsets = [
+            None,
+            Some(0),
+            Some(10_800),
+            Some(-34_200),
+            Some(20_745),
+            Some(i32::MAX),
+        ];
         // Steps of odd sizes cross seconds, minutes, days, the year and ISO week 53/1.
         let mut t = start;
         for step in 0..20_000u32 {
