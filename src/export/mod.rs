@@ -115,6 +115,12 @@ impl ExportError {
         }
     }
 
+    /// A batch encoded for another format than the file at `path`'s (a bug).
+    pub fn other_format(path: &Path) -> ExportError {
+        let reason = "the batch was encoded for another format than the file's";
+        ExportError::encode(path, PolarsError::InvalidOperation(reason.into()))
+    }
+
     /// An encoding error at `path`.
     pub fn encode(path: &Path, source: PolarsError) -> ExportError {
         ExportError::Encode {
@@ -196,10 +202,7 @@ impl TableWriter for TextFile {
     fn append(&mut self, batch: EncodedBatch) -> Result<(), ExportError> {
         use std::io::Write;
         let EncodedBatch::Text { header, lines } = batch else {
-            return Err(ExportError::encode(
-                &self.path,
-                PolarsError::InvalidOperation("a text file takes lines of text".into()),
-            ));
+            return Err(ExportError::other_format(&self.path));
         };
         let out = match &mut self.out {
             Some(out) => out,

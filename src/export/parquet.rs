@@ -164,10 +164,7 @@ impl ParquetTable {
 impl TableWriter for ParquetTable {
     fn append(&mut self, batch: EncodedBatch) -> Result<(), ExportError> {
         let EncodedBatch::RowGroups { schema, groups } = batch else {
-            return Err(ExportError::encode(
-                &self.path,
-                PolarsError::InvalidOperation("a Parquet file takes Parquet row groups".into()),
-            ));
+            return Err(ExportError::other_format(&self.path));
         };
         let path = self.path.clone();
         let writer = self.writer(&schema)?;
