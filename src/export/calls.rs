@@ -206,14 +206,14 @@ impl CallRows {
     /// first row, rows). Empties the buffer, keeping its capacity.
     fn take_frame(&mut self) -> PolarsResult<(DataFrame, MonthRuns)> {
         let n = self.len();
-        let local = Column::new("local_time".into(), std::mem::take(&mut self.local_ms))
+        let local = Column::new("local_time".into(), take_with_room(n, &mut self.local_ms))
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
         let frame = DataFrame::new(
             n,
             vec![
                 self.time.take_column("time", n),
                 local,
-                Column::new("utc_offset_s".into(), std::mem::take(&mut self.offset)),
+                Column::new("utc_offset_s".into(), take_with_room(n, &mut self.offset)),
                 self.date.take_column("date", n),
                 self.week.take_column("week", n),
                 self.user.take_column("user_name", n),
@@ -221,11 +221,14 @@ impl CallRows {
                 self.method.take_column("method", n),
                 self.endpoint.take_column("endpoint", n),
                 self.template.take_column("template", n),
-                Column::new("status".into(), std::mem::take(&mut self.status)),
-                Column::new("success".into(), std::mem::take(&mut self.success)),
-                Column::new("duration_ms".into(), std::mem::take(&mut self.duration_ms)),
-                Column::new("cards".into(), std::mem::take(&mut self.cards)),
-                Column::new("login".into(), std::mem::take(&mut self.login)),
+                Column::new("status".into(), take_with_room(n, &mut self.status)),
+                Column::new("success".into(), take_with_room(n, &mut self.success)),
+                Column::new(
+                    "duration_ms".into(),
+                    take_with_room(n, &mut self.duration_ms),
+                ),
+                Column::new("cards".into(), take_with_room(n, &mut self.cards)),
+                Column::new("login".into(), take_with_room(n, &mut self.login)),
                 self.level.take_column("level", n),
             ],
         )?;
@@ -239,6 +242,13 @@ impl CallRows {
         self.months.clear();
         Ok((frame, runs))
     }
+}
+
+/// The values of `column`, leaving it empty with room for `rows` values: the next chunk's
+/// column is made once at its size rather than grown by doubling (each step a new
+/// allocation, and the kernel's page faults behind it).
+fn take_with_room<T>(rows: usize, column: &mut Vec<T>) -> Vec<T> {
+    std::mem::replace(column, Vec::with_capacity(rows))
 }
 
 /// Runs of rows of one month in a chunk: (month key, first row, rows).
