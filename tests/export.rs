@@ -1,6 +1,6 @@
 //! `esmlog export`: the partitions and rows it writes, redaction, the Parquet metadata, the
-//! same output for any thread count and row-group size, and the part files of an earlier
-//! export replaced.
+//! same output (Parquet bytes too) for any thread count and row-group size, and the part
+//! files of an earlier export replaced.
 
 use esmlog::generate::{generate, GenerateArgs};
 use std::collections::BTreeMap;
@@ -50,6 +50,20 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         }
     }
     out
+}
+
+/// `esmlog export --quiet LOGS --out OUT EXTRA…`, and every file it wrote.
+fn export_tree(logs: &Path, out: &Path, extra: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    let mut args = vec![
+        "export",
+        "--quiet",
+        logs.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    esmlog(&args);
+    tree(out)
 }
 
 fn lines(bytes: &[u8]) -> Vec<serde_json::Value> {
@@ -162,19 +176,8 @@ fn the_same_output_for_any_threads_and_row_group_size() {
     let dir = tempfile::tempdir().unwrap();
     let logs = generated(dir.path());
     let export = |name: &str, extra: &[&str]| {
-        let out = dir.path().join(name);
-        let mut args = vec![
-            "export",
-            "--quiet",
-            "--format",
-            "csv",
-            logs.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        esmlog(&args);
-        tree(&out)
+        let extra = [&["--format", "csv"], extra].concat();
+        export_tree(&logs, &dir.path().join(name), &extra)
     };
     let one = export("one", &["--threads", "1", "--rows-per-group", "7"]);
     let two = export("two", &["--threads", "2"]);
@@ -213,21 +216,40 @@ fn the_same_output_for_any_threads_and_row_group_size() {
     assert_eq!(rows as u64, calls["total"]["calls"].as_u64().unwrap());
 }
 
+/// Row groups are encoded on whichever thread fills them and may finish out of order; the
+/// files must still be the same bytes, with one thread or two and with many small row groups
+/// per file.
+#[test]
+fn parquet_is_the_same_bytes_for_any_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = generated(dir.path());
+    let export = |name: &str, threads: &str| {
+        let extra = ["--threads", threads, "--rows-per-group", "300"];
+        export_tree(&logs, &dir.path().join(name), &extra)
+    };
+    let one = export("one", "1");
+    assert!(
+        one.keys().filter(|k| k.starts_with("calls/")).count() >= 2,
+        "calls of more than one month: {:?}",
+        one.keys().collect::<Vec<_>>()
+    );
+    for run in ["two", "again"] {
+        let two = export(run, "2");
+        assert_eq!(
+            one.keys().collect::<Vec<_>>(),
+            two.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &one {
+            assert!(two[name] == *bytes, "{name} differs between runs");
+        }
+    }
+}
+
 #[test]
 fn parquet_files_carry_the_schema_version() {
     let dir = tempfile::tempdir().unwrap();
     let logs = generated(dir.path());
-    let out = dir.path().join("ds");
-    esmlog(&[
-        "export",
-        "--quiet",
-        logs.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--rows-per-group",
-        "1000",
-    ]);
-    let files = tree(&out);
+    let files = export_tree(&logs, &dir.path().join("ds"), &["--rows-per-group", "1000"]);
     assert!(files.len() >= 4, "{:?}", files.keys().collect::<Vec<_>>());
     for (name, bytes) in &files {
         assert!(name.ends_with(".parquet"), "{name}");

@@ -5,21 +5,26 @@
 //! is done they become a small frame, handed to the [`CallExport`]'s collector with the
 //! chunk's place in its input. The collector takes chunks in input order (holding back those
 //! that arrive early), cuts them by month, and buffers up to `rows_per_group` rows per month
-//! before writing them as one batch (a Parquet row group). An input's files are finished as
-//! soon as its last chunk is written, so memory holds the open inputs' buffers only. Rows
-//! of input number `n` (in the order the inputs were found) go to `part-n` of their month:
-//! the output is the same on every run, whatever the thread timing.
+//! before cutting them into a numbered batch (a Parquet row group). The thread whose chunk
+//! filled the batch joins and encodes it outside the collector's lock, so the threads encode
+//! batches side by side while the others parse; the collector appends each file's encoded
+//! batches in their order. An input's files are finished as soon as its last batch is
+//! appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
+//! order the inputs were found) go to `part-n` of their month, and where one batch ends
+//! depends on the rows alone: the output is the same on every run, whatever the thread
+//! timing.
 
+use super::time_text::TimeText;
 use super::{
-    environment_dir, part_name, ExportError, ExportTable, Exporter, FileMeta, TableWriter,
+    environment_dir, part_name, EncodedBatch, ExportError, ExportTable, Exporter, FileMeta,
+    TableWriter,
 };
-use crate::calendar::Grain;
 use crate::clock::ServerClock;
 use crate::integration::call::{CallRecord, Endpoints};
 use crate::integration::layout::Header;
 use crate::integration::scan::{CallSink, ScanSink};
-use crate::redact::redact;
-use chrono::{Datelike, FixedOffset, NaiveDateTime, Offset, TimeZone};
+use crate::redact::{plain_ascii, redact};
+use chrono::{Datelike, NaiveDateTime, Offset, TimeZone};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -28,29 +33,44 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 /// The month folder of calls without a date.
 pub const UNKNOWN_MONTH: &str = "unknown";
 
-/// Strings of one column, kept in one buffer (no allocation per row).
-#[derive(Debug, Default)]
+/// Strings of one column, added straight to the column polars will take (one copy of each
+/// value, short ones held in the views themselves).
 struct TextColumn {
-    text: String,
-    /// (end in `text`) per row, None for null.
-    ends: Vec<Option<usize>>,
+    values: StringChunkedBuilder,
+    /// Where a value made on the fly (a time, a redacted text) is written before it is added.
+    scratch: String,
+}
+
+impl Default for TextColumn {
+    fn default() -> TextColumn {
+        TextColumn {
+            values: StringChunkedBuilder::new(PlSmallStr::EMPTY, 0),
+            scratch: String::new(),
+        }
+    }
 }
 
 impl TextColumn {
     fn push(&mut self, value: Option<&str>) {
-        match value {
-            Some(v) => {
-                self.text.push_str(v);
-                self.ends.push(Some(self.text.len()));
-            }
-            None => self.ends.push(None),
-        }
+        self.values.append_option(value);
+    }
+
+    /// Pushes the text `write` appends.
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        self.scratch.clear();
+        write(&mut self.scratch);
+        self.values.append_value(&self.scratch);
     }
 
     /// Pushes bytes as text (invalid UTF-8 replaced), redacted when asked.
     fn push_bytes(&mut self, value: Option<&[u8]>, redact_text: bool) {
         match value {
             None => self.push(None),
+            // Most values are plain ASCII (a user name, a path): taken as they are, after one
+            // pass instead of a UTF-8 check and three searches for secrets.
+            Some(bytes) if plain_ascii(bytes) => {
+                self.push(Some(std::str::from_utf8(bytes).expect("ASCII")));
+            }
             Some(bytes) => {
                 let text = String::from_utf8_lossy(bytes);
                 if redact_text {
@@ -62,30 +82,18 @@ impl TextColumn {
         }
     }
 
-    fn column(&self, name: &str) -> Column {
-        let mut start = 0;
-        let values: Vec<Option<&str>> = self
-            .ends
-            .iter()
-            .map(|end| {
-                end.map(|end| {
-                    let s = &self.text[start..end];
-                    start = end;
-                    s
-                })
-            })
-            .collect();
-        Column::new(name.into(), values)
-    }
-
-    fn clear(&mut self) {
-        self.text.clear();
-        self.ends.clear();
+    /// The rows pushed so far as the column `name`; starts a new column of room for `rows`.
+    fn take_column(&mut self, name: &str, rows: usize) -> Column {
+        let values = std::mem::replace(
+            &mut self.values,
+            StringChunkedBuilder::new(PlSmallStr::EMPTY, rows),
+        );
+        values.finish().with_name(name.into()).into_column()
     }
 }
 
 /// The calls of one chunk, column by column.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CallRows {
     time: TextColumn,
     local_ms: Vec<Option<i64>>,
@@ -105,6 +113,8 @@ pub struct CallRows {
     level: TextColumn,
     /// Month key (year * 12 + month - 1) per row, 0 without a date.
     months: Vec<u32>,
+    /// The day's and offset's text of the row before.
+    time_text: TimeText,
 }
 
 /// The column names of the calls table, in order (the partition columns `environment` and
@@ -159,15 +169,12 @@ impl CallRows {
             });
         match local {
             Some(t) => {
-                let mut time = t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string();
-                if let Some(fixed) = offset.and_then(FixedOffset::east_opt) {
-                    time.push_str(&fixed.to_string());
-                }
-                self.time.push(Some(&time));
+                let text = &mut self.time_text;
+                self.time.push_with(|out| text.write_time(t, offset, out));
+                let (date, week) = text.day(t.date());
+                self.date.push(Some(date));
+                self.week.push(Some(week));
                 self.local_ms.push(Some(t.and_utc().timestamp_millis()));
-                self.date.push(Some(&t.format("%Y-%m-%d").to_string()));
-                self.week
-                    .push(Some(&Grain::Week.label(Grain::Week.floor(t))));
                 self.months.push(month_key(t));
             }
             None => {
@@ -199,27 +206,30 @@ impl CallRows {
     /// first row, rows). Empties the buffer, keeping its capacity.
     fn take_frame(&mut self) -> PolarsResult<(DataFrame, MonthRuns)> {
         let n = self.len();
-        let local = Column::new("local_time".into(), std::mem::take(&mut self.local_ms))
+        let local = Column::new("local_time".into(), take_with_room(n, &mut self.local_ms))
             .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
         let frame = DataFrame::new(
             n,
             vec![
-                self.time.column("time"),
+                self.time.take_column("time", n),
                 local,
-                Column::new("utc_offset_s".into(), std::mem::take(&mut self.offset)),
-                self.date.column("date"),
-                self.week.column("week"),
-                self.user.column("user_name"),
-                self.ip.column("ip"),
-                self.method.column("method"),
-                self.endpoint.column("endpoint"),
-                self.template.column("template"),
-                Column::new("status".into(), std::mem::take(&mut self.status)),
-                Column::new("success".into(), std::mem::take(&mut self.success)),
-                Column::new("duration_ms".into(), std::mem::take(&mut self.duration_ms)),
-                Column::new("cards".into(), std::mem::take(&mut self.cards)),
-                Column::new("login".into(), std::mem::take(&mut self.login)),
-                self.level.column("level"),
+                Column::new("utc_offset_s".into(), take_with_room(n, &mut self.offset)),
+                self.date.take_column("date", n),
+                self.week.take_column("week", n),
+                self.user.take_column("user_name", n),
+                self.ip.take_column("ip", n),
+                self.method.take_column("method", n),
+                self.endpoint.take_column("endpoint", n),
+                self.template.take_column("template", n),
+                Column::new("status".into(), take_with_room(n, &mut self.status)),
+                Column::new("success".into(), take_with_room(n, &mut self.success)),
+                Column::new(
+                    "duration_ms".into(),
+                    take_with_room(n, &mut self.duration_ms),
+                ),
+                Column::new("cards".into(), take_with_room(n, &mut self.cards)),
+                Column::new("login".into(), take_with_room(n, &mut self.login)),
+                self.level.take_column("level", n),
             ],
         )?;
         let mut runs: MonthRuns = Vec::new();
@@ -230,21 +240,15 @@ impl CallRows {
             }
         }
         self.months.clear();
-        for column in [
-            &mut self.time,
-            &mut self.date,
-            &mut self.week,
-            &mut self.user,
-            &mut self.ip,
-            &mut self.method,
-            &mut self.endpoint,
-            &mut self.template,
-            &mut self.level,
-        ] {
-            column.clear();
-        }
         Ok((frame, runs))
     }
+}
+
+/// The values of `column`, leaving it empty with room for `rows` values: the next chunk's
+/// column is made once at its size rather than grown by doubling (each step a new
+/// allocation, and the kernel's page faults behind it).
+fn take_with_room<T>(rows: usize, column: &mut Vec<T>) -> Vec<T> {
+    std::mem::replace(column, Vec::with_capacity(rows))
 }
 
 /// Runs of rows of one month in a chunk: (month key, first row, rows).
@@ -290,34 +294,74 @@ struct FileOrder {
     pending: BTreeMap<u64, ChunkFrame>,
 }
 
-/// One open output file and the rows not yet written to it.
+/// One open output file: the rows not yet cut into a batch, and the batches encoded ahead of
+/// their turn.
 struct Partition {
     writer: Box<dyn TableWriter>,
     buffered: Vec<DataFrame>,
     rows: usize,
+    /// How many batches were cut (the next one's number).
+    batches: u64,
+    /// How many batches were appended to the file.
+    appended: u64,
+    /// Encoded batches waiting for the ones before them.
+    encoded: BTreeMap<u64, EncodedBatch>,
+    /// No more rows come (its input is done): the file is finished after its last batch.
+    complete: bool,
+}
+
+/// (input, month key): which file a row goes to.
+type PartitionKey = (usize, u32);
+
+/// A batch cut from a partition, to be joined and encoded outside the collector's lock.
+struct BatchJob {
+    partition: PartitionKey,
+    seq: u64,
+    parts: Vec<DataFrame>,
+    path: PathBuf,
 }
 
 impl Partition {
-    fn flush(&mut self) -> PolarsResult<Option<DataFrame>> {
+    /// Cuts what is buffered into the next batch, if anything is.
+    fn cut(&mut self, partition: PartitionKey, path: PathBuf) -> Option<BatchJob> {
         if self.rows == 0 {
-            return Ok(None);
+            return None;
         }
-        let mut parts = std::mem::take(&mut self.buffered).into_iter();
-        let mut batch = parts.next().expect("rows are buffered");
+        self.rows = 0;
+        let seq = self.batches;
+        self.batches += 1;
+        Some(BatchJob {
+            partition,
+            seq,
+            parts: std::mem::take(&mut self.buffered),
+            path,
+        })
+    }
+
+    /// Whether every batch cut is in the file and no more rows come.
+    fn done(&self) -> bool {
+        self.complete && self.appended == self.batches
+    }
+}
+
+impl BatchJob {
+    /// The batch's rows as one frame of one chunk per column, encoded for `exporter`.
+    fn encode(self, exporter: &dyn Exporter) -> Result<EncodedBatch, ExportError> {
+        let fail = |e| ExportError::encode(&self.path, e);
+        let mut parts = self.parts.into_iter();
+        let mut batch = parts.next().expect("a batch has rows");
         for part in parts {
-            batch.vstack_mut_owned(part)?;
+            batch.vstack_mut_owned(part).map_err(fail)?;
         }
         batch.rechunk_mut();
-        self.rows = 0;
-        Ok(Some(batch))
+        exporter.encode(&batch, &self.path)
     }
 }
 
 #[derive(Default)]
 struct Collector {
     files: BTreeMap<usize, FileOrder>,
-    /// (input, month key) → its file.
-    open: BTreeMap<(usize, u32), Partition>,
+    open: BTreeMap<PartitionKey, Partition>,
     error: Option<ExportError>,
     rows: u64,
     written_files: u64,
@@ -370,15 +414,23 @@ impl<'e> CallExport<'e> {
     /// Writes what is still buffered and finishes every file; the first error of the whole
     /// export, if any.
     pub fn finish(self) -> Result<CallsWritten, ExportError> {
+        // Every batch cut was appended by the thread that cut it before the scan ended; what
+        // is left is the rows of inputs whose end the scan did not report.
+        let jobs = {
+            let mut collector = lock(&self.collector);
+            let keys: Vec<PartitionKey> = collector.open.keys().copied().collect();
+            let mut jobs = Vec::new();
+            Self::record_into(&mut collector, |collector| {
+                self.complete(collector, keys, &mut jobs)
+            });
+            jobs
+        };
+        self.encode_and_append(jobs);
         let mut collector = std::mem::take(&mut *lock(&self.collector));
         if let Some(error) = collector.error.take() {
             return Err(error);
         }
-        let open = std::mem::take(&mut collector.open);
-        for ((file, month), partition) in open {
-            let path = self.path(file, month);
-            close(partition, &path)?;
-        }
+        debug_assert!(collector.open.is_empty(), "every file was finished");
         Ok(CallsWritten {
             rows: collector.rows,
             files: collector.written_files,
@@ -391,8 +443,14 @@ impl<'e> CallExport<'e> {
             .join(part_name(file, self.exporter.extension()))
     }
 
-    /// Takes the chunks of `file` that are next in order; closes its files after the last.
-    fn advance(&self, collector: &mut Collector, file: usize) -> Result<(), ExportError> {
+    /// Takes the chunks of `file` that are next in order, adding to `jobs` the batches they
+    /// fill; marks its files complete after the last chunk.
+    fn advance(
+        &self,
+        collector: &mut Collector,
+        file: usize,
+        jobs: &mut Vec<BatchJob>,
+    ) -> Result<(), ExportError> {
         loop {
             let order = collector.files.entry(file).or_default();
             let next = order.next;
@@ -410,6 +468,10 @@ impl<'e> CallExport<'e> {
                             writer: self.exporter.create(&path, &self.meta)?,
                             buffered: Vec::new(),
                             rows: 0,
+                            batches: 0,
+                            appended: 0,
+                            encoded: BTreeMap::new(),
+                            complete: false,
                         })
                     }
                 };
@@ -419,29 +481,64 @@ impl<'e> CallExport<'e> {
                 partition.rows += len;
                 collector.rows += len as u64;
                 if partition.rows >= self.rows_per_group {
-                    let batch = partition
-                        .flush()
-                        .map_err(|e| ExportError::encode(&path, e))?;
-                    if let Some(batch) = batch {
-                        partition.writer.write_batch(&batch)?;
-                    }
+                    jobs.extend(partition.cut((file, month), path));
                 }
             }
         }
         let order = &collector.files[&file];
         if order.chunks == Some(order.next) {
             collector.files.remove(&file);
-            let months: Vec<u32> = collector
+            let partitions: Vec<PartitionKey> = collector
                 .open
                 .range((file, 0)..=(file, u32::MAX))
-                .map(|(&(_, m), _)| m)
+                .map(|(&key, _)| key)
                 .collect();
-            for month in months {
-                let partition = collector.open.remove(&(file, month)).expect("listed");
-                close(partition, &self.path(file, month))?;
+            self.complete(collector, partitions, jobs)?;
+        }
+        Ok(())
+    }
+
+    /// No more rows come to `partitions`: cuts their last batches into `jobs`, and finishes
+    /// the files that have nothing left to append.
+    fn complete(
+        &self,
+        collector: &mut Collector,
+        partitions: Vec<PartitionKey>,
+        jobs: &mut Vec<BatchJob>,
+    ) -> Result<(), ExportError> {
+        for key @ (file, month) in partitions {
+            let partition = collector.open.get_mut(&key).expect("listed");
+            partition.complete = true;
+            jobs.extend(partition.cut(key, self.path(file, month)));
+            if partition.done() {
+                let partition = collector.open.remove(&key).expect("listed");
+                partition.writer.finish()?;
             }
         }
         Ok(())
+    }
+
+    /// Encodes `jobs` on this thread, outside the collector's lock (the other threads go on
+    /// parsing and encoding meanwhile), then appends to each file the batches that are next
+    /// in its order, and finishes the files that are done.
+    fn encode_and_append(&self, jobs: Vec<BatchJob>) {
+        for job in jobs {
+            let (key, seq) = (job.partition, job.seq);
+            let encoded = job.encode(self.exporter);
+            self.record(|collector| {
+                let partition = collector.open.get_mut(&key).expect("open until appended");
+                partition.encoded.insert(seq, encoded?);
+                while let Some(batch) = partition.encoded.remove(&partition.appended) {
+                    partition.writer.append(batch)?;
+                    partition.appended += 1;
+                }
+                if partition.done() {
+                    let partition = collector.open.remove(&key).expect("open");
+                    partition.writer.finish()?;
+                }
+                Ok(())
+            });
+        }
     }
 
     fn record<F>(&self, f: F)
@@ -469,16 +566,6 @@ impl<'e> CallExport<'e> {
     }
 }
 
-fn close(mut partition: Partition, path: &std::path::Path) -> Result<(), ExportError> {
-    if let Some(batch) = partition
-        .flush()
-        .map_err(|e| ExportError::encode(path, e))?
-    {
-        partition.writer.write_batch(&batch)?;
-    }
-    partition.writer.finish()
-}
-
 impl ScanSink for CallExport<'_> {
     type Worker = CallRowSink;
 
@@ -497,28 +584,36 @@ impl ScanSink for CallExport<'_> {
             .map(|(frame, runs)| ChunkFrame { frame, runs })
             .map_err(|e| ExportError::encode(&self.dir, e));
         let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
-        let mut collector = lock(&self.collector);
-        let before = held(&collector);
-        Self::record_into(&mut collector, |collector| {
-            let chunk = chunk?;
-            collector
-                .files
-                .entry(file)
-                .or_default()
-                .pending
-                .insert(seq, chunk);
-            self.advance(collector, file)
-        });
-        // This chunk and those it let through are done with; the held-back ones keep their
-        // block, so that the readers wait for the chunk everything waits for (see ScanSink).
-        before + 1 - held(&collector)
+        let mut jobs = Vec::new();
+        let done = {
+            let mut collector = lock(&self.collector);
+            let before = held(&collector);
+            Self::record_into(&mut collector, |collector| {
+                let chunk = chunk?;
+                collector
+                    .files
+                    .entry(file)
+                    .or_default()
+                    .pending
+                    .insert(seq, chunk);
+                self.advance(collector, file, &mut jobs)
+            });
+            // This chunk and those it let through are done with; the held-back ones keep
+            // their block, so that the readers wait for the chunk everything waits for (see
+            // ScanSink).
+            before + 1 - held(&collector)
+        };
+        self.encode_and_append(jobs);
+        done
     }
 
     fn file_done(&self, file: usize, chunks: u64) {
+        let mut jobs = Vec::new();
         self.record(|collector| {
             collector.files.entry(file).or_default().chunks = Some(chunks);
-            self.advance(collector, file)
+            self.advance(collector, file, &mut jobs)
         });
+        self.encode_and_append(jobs);
     }
 }
 

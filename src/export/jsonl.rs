@@ -2,12 +2,10 @@
 //! booleans bare, nulls (and numbers JSON cannot hold, NaN) as `null`, everything else a
 //! string in the text formats' form ([`super::value_text`]).
 
-use super::{complete_file, create_file, value_text, ExportError, Exporter, FileMeta, TableWriter};
+use super::{value_text, EncodedBatch, ExportError, Exporter, FileMeta, TableWriter, TextFile};
 use polars::prelude::{AnyValue, Column, DataFrame, PolarsError};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Writes JSON lines.
 pub struct JsonlExporter;
@@ -18,16 +16,23 @@ impl Exporter for JsonlExporter {
     }
 
     fn create(&self, path: &Path, _meta: &FileMeta) -> Result<Box<dyn TableWriter>, ExportError> {
-        Ok(Box::new(JsonlTable {
-            path: path.to_path_buf(),
-            out: None,
-        }))
+        Ok(Box::new(TextFile::new(path)))
     }
-}
 
-struct JsonlTable {
-    path: PathBuf,
-    out: Option<BufWriter<File>>,
+    fn encode(&self, batch: &DataFrame, path: &Path) -> Result<EncodedBatch, ExportError> {
+        let mut lines = Vec::new();
+        let columns = batch.columns();
+        for row in 0..batch.height() {
+            // A value polars cannot give back fails the row's serialisation, with its reason.
+            serde_json::to_writer(&mut lines, &Row { columns, row })
+                .map_err(|e| ExportError::write(path, e.into()))?;
+            lines.push(b'\n');
+        }
+        Ok(EncodedBatch::Text {
+            header: Vec::new(),
+            lines,
+        })
+    }
 }
 
 /// One value of a batch as serde sees it.
@@ -71,30 +76,5 @@ impl Serialize for Row<'_> {
             map.serialize_entry(column.name().as_str(), value)?;
         }
         map.end()
-    }
-}
-
-impl TableWriter for JsonlTable {
-    fn write_batch(&mut self, batch: &DataFrame) -> Result<(), ExportError> {
-        if self.out.is_none() {
-            self.out = Some(create_file(&self.path)?);
-        }
-        let out = self.out.as_mut().expect("just made");
-        let columns = batch.columns();
-        for row in 0..batch.height() {
-            // A value polars cannot give back fails the row's serialisation, with its reason.
-            serde_json::to_writer(&mut *out, &Row { columns, row })
-                .map_err(|e| ExportError::write(&self.path, e.into()))?;
-            out.write_all(b"\n")
-                .map_err(|e| ExportError::write(&self.path, e))?;
-        }
-        Ok(())
-    }
-
-    fn finish(self: Box<Self>) -> Result<(), ExportError> {
-        match self.out {
-            Some(out) => complete_file(out, &self.path),
-            None => Ok(()),
-        }
     }
 }

@@ -11,10 +11,11 @@ pub mod calls;
 pub mod csv;
 pub mod jsonl;
 pub mod parquet;
+mod time_text;
 pub mod usage;
 
 use crate::render::csv::LineEnd;
-use polars::prelude::{AnyValue, DataFrame, PolarsError, TimeUnit};
+use polars::prelude::{AnyValue, DataFrame, PolarsError, SchemaRef, TimeUnit};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -114,6 +115,12 @@ impl ExportError {
         }
     }
 
+    /// A batch encoded for another format than the file at `path`'s (a bug).
+    pub fn other_format(path: &Path) -> ExportError {
+        let reason = "the batch was encoded for another format than the file's";
+        ExportError::encode(path, PolarsError::InvalidOperation(reason.into()))
+    }
+
     /// An encoding error at `path`.
     pub fn encode(path: &Path, source: PolarsError) -> ExportError {
         ExportError::Encode {
@@ -149,14 +156,73 @@ pub trait Exporter: Sync {
     fn extension(&self) -> &'static str;
     /// Starts the file at `path` (written to a temporary name, renamed when finished).
     fn create(&self, path: &Path, meta: &FileMeta) -> Result<Box<dyn TableWriter>, ExportError>;
+    /// Encodes `batch` (one chunk per column, see [`DataFrame::rechunk_mut`]) for a file of
+    /// this format, `path` naming it in errors. It needs no file, so the batches of one file
+    /// can be encoded on several threads at once and appended in order.
+    fn encode(&self, batch: &DataFrame, path: &Path) -> Result<EncodedBatch, ExportError>;
+}
+
+/// A batch encoded for a file of one format, ready to be appended to it.
+pub enum EncodedBatch {
+    /// Lines of a text format, and the header line a file of them starts with (empty for
+    /// none).
+    Text { header: Vec<u8>, lines: Vec<u8> },
+    /// Parquet row groups of the batch's schema: each column's compressed pages.
+    RowGroups {
+        schema: SchemaRef,
+        groups: Vec<parquet::RowGroup>,
+    },
 }
 
 /// One output file being written, batch by batch.
 pub trait TableWriter: Send {
-    /// Appends the rows of `batch` (all batches of a file have the same columns).
-    fn write_batch(&mut self, batch: &DataFrame) -> Result<(), ExportError>;
+    /// Appends a batch its exporter encoded (all batches of a file have the same columns).
+    fn append(&mut self, batch: EncodedBatch) -> Result<(), ExportError>;
     /// Completes the file and moves it to its final name.
     fn finish(self: Box<Self>) -> Result<(), ExportError>;
+}
+
+/// A file of a text format (CSV, JSON lines): its header line, then the lines of every batch.
+pub struct TextFile {
+    path: PathBuf,
+    out: Option<io::BufWriter<fs::File>>,
+}
+
+impl TextFile {
+    /// The file at `path`, made when the first batch comes.
+    pub fn new(path: &Path) -> TextFile {
+        TextFile {
+            path: path.to_path_buf(),
+            out: None,
+        }
+    }
+}
+
+impl TableWriter for TextFile {
+    fn append(&mut self, batch: EncodedBatch) -> Result<(), ExportError> {
+        use std::io::Write;
+        let EncodedBatch::Text { header, lines } = batch else {
+            return Err(ExportError::other_format(&self.path));
+        };
+        let out = match &mut self.out {
+            Some(out) => out,
+            None => {
+                let mut out = create_file(&self.path)?;
+                out.write_all(&header)
+                    .map_err(|e| ExportError::write(&self.path, e))?;
+                self.out.insert(out)
+            }
+        };
+        out.write_all(&lines)
+            .map_err(|e| ExportError::write(&self.path, e))
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), ExportError> {
+        match self.out {
+            Some(out) => complete_file(out, &self.path),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The temporary name a file is written under until it is complete, so that an engine

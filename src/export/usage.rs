@@ -217,7 +217,7 @@ pub fn write_usage(
             },
         )?;
         // Usage logs are small (a line per thousand calls): one batch per table.
-        writer.write_batch(&frame)?;
+        writer.append(exporter.encode(&frame, &path)?)?;
         writer.finish()?;
         *slot = frame.height() as u64;
     }
