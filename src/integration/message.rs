@@ -1139,15 +1139,29 @@ fn is_version(segment: &[u8]) -> bool {
 /// without its dashes, an MD5) and Efecte-style `123:456` ids.
 fn is_id(segment: &[u8]) -> bool {
     let number = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    let uuid = segment.len() == 36
-        && segment.iter().enumerate().all(|(i, &b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        });
-    let hex32 = segment.len() == 32 && segment.iter().all(u8::is_ascii_hexdigit);
-    let pair =
-        memchr(b':', segment).is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]));
-    number(segment) || uuid || hex32 || pair
+    let uuid = || {
+        segment.len() == 36
+            && segment.iter().enumerate().all(|(i, &b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+    };
+    let hex32 = || segment.len() == 32 && segment.iter().all(u8::is_ascii_hexdigit);
+    // Every kind of id starts with a hex digit, and only UUIDs and 32-hex ids with a
+    // letter: the words of a path (`rest-api`, `incident`, `data`) are told apart by their
+    // first byte and length, without a search for `:` in each (every call's path is
+    // normalised in a report).
+    match segment.first() {
+        Some(b'0'..=b'9') => {
+            let pair = || {
+                memchr(b':', segment)
+                    .is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]))
+            };
+            number(segment) || pair() || uuid() || hex32()
+        }
+        Some(b) if b.is_ascii_hexdigit() => uuid() || hex32(),
+        _ => false,
+    }
 }
 
 /// The template code (`incident` in `/dc/incident/data/...`): the segment
@@ -1957,6 +1971,43 @@ mod tests {
         };
         for_each_pair(&message[from..], visit);
         pairs
+    }
+
+    #[test]
+    fn ids_are_told_by_their_first_byte_as_by_every_rule() {
+        // The rules of `is_id` applied one by one, without its shortcut on the first byte.
+        fn by_every_rule(segment: &[u8]) -> bool {
+            let number = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+            let uuid = segment.len() == 36
+                && segment.iter().enumerate().all(|(i, &b)| match i {
+                    8 | 13 | 18 | 23 => b == b'-',
+                    _ => b.is_ascii_hexdigit(),
+                });
+            let hex32 = segment.len() == 32 && segment.iter().all(u8::is_ascii_hexdigit);
+            let pair = memchr(b':', segment)
+                .is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]));
+            number(segment) || uuid || hex32 || pair
+        }
+        const BYTES: &[u8] = b"0129aAfFgz-:.";
+        let mut rng = crate::generate::Rng(36);
+        let mut ids = 0;
+        for round in 0..200_000 {
+            let len = [0, 1, 3, 32, 36][round % 5] + usize::from(round % 7 == 0);
+            // Mostly well-formed UUIDs and hex ids with a byte changed here and there.
+            let mut segment: Vec<u8> = (0..len)
+                .map(|i| match (len, i) {
+                    (36, 8 | 13 | 18 | 23) if rng.below(20) > 0 => b'-',
+                    _ if rng.below(4) > 0 => b"0123456789abcdef"[rng.below(16) as usize],
+                    _ => BYTES[rng.below(BYTES.len() as u64) as usize],
+                })
+                .collect();
+            if rng.below(3) == 0 {
+                segment.retain(|b| b.is_ascii_digit() || *b == b':');
+            }
+            ids += usize::from(by_every_rule(&segment));
+            assert_eq!(is_id(&segment), by_every_rule(&segment), "{segment:?}");
+        }
+        assert!(ids > 10_000, "{ids}");
     }
 
     #[test]
