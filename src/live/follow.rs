@@ -6,7 +6,11 @@
 //!
 //! - renamed away (`integration.log` → `integration.log.1`, gzipped later or not) or deleted
 //!   and recreated: the open descriptor still reads the old file, so it is read to its end
-//!   (its last line whole, even without a line end) before the new file is opened from 0;
+//!   (its last line whole, even without a line end) before the new file is opened from 0.
+//!   The writer may go on writing to the old file until it reopens its log (logrotate's
+//!   `create` before the signal to reopen), so while the new file is still empty the old
+//!   one is read on, until it has stayed unchanged for [`DRAIN_POLLS`] polls; once the new
+//!   file has bytes, the writer has moved to it and the old one is complete;
 //! - copied and truncated (smaller than what was read, or other first bytes on the same
 //!   inode): what was written after the last read is only in the copy, so the copy beside it
 //!   with the same fingerprint (plain or `.gz`) is read from that offset to its end, and the
@@ -25,6 +29,10 @@ use std::fs::{self, File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// Polls without growth after which a file renamed away or deleted is finished although
+/// the new file at its path is still empty (the writer has gone quiet, or never reopens).
+pub const DRAIN_POLLS: u32 = 3;
 
 /// Bytes at the start of a file its fingerprint covers.
 pub const FINGERPRINT_BYTES: usize = 1024;
@@ -203,6 +211,8 @@ pub struct Follower {
     /// every poll.
     last_error: Option<String>,
     base_backoff: Duration,
+    /// Polls in a row in which the open file, renamed away or deleted, did not grow.
+    quiet_polls: u32,
 }
 
 impl Follower {
@@ -221,6 +231,7 @@ impl Follower {
             backoff,
             last_error: None,
             base_backoff: backoff,
+            quiet_polls: 0,
         }
     }
 
@@ -297,8 +308,19 @@ impl Follower {
                 .as_ref()
                 .is_some_and(|m| device_inode(m) == (open.identity.device, open.identity.inode));
             if !same_file {
-                // Renamed away or deleted: the descriptor still reads the old file to its end.
+                // Renamed away or deleted: the descriptor still reads the old file to its end,
+                // and reads on while its writer may still write there (see the module's
+                // documentation). The new file's size was taken before this read: when it
+                // had bytes, every write to the old file came before them.
+                let before = open.read;
                 self.read_new(sink)?;
+                let grew = self.open.as_ref().is_some_and(|o| o.read > before);
+                self.quiet_polls = if grew { 0 } else { self.quiet_polls + 1 };
+                let writer_moved = at_path.as_ref().is_some_and(|m| m.len() > 0);
+                if !writer_moved && self.quiet_polls < DRAIN_POLLS {
+                    return Ok(());
+                }
+                self.quiet_polls = 0;
                 self.finish_file(sink);
                 self.status.rotations += 1;
             } else if self.rewritten()? {
@@ -593,6 +615,53 @@ mod tests {
             .collect();
         assert_eq!(sink.0, expected);
         assert_eq!(follower.status().rotations, 3);
+    }
+
+    #[test]
+    fn a_writer_that_reopens_late_loses_no_line_to_the_rotation() {
+        // logrotate's `create`: the file is renamed and an empty one made at once, and the
+        // program goes on writing to the renamed file until it reopens its log.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let old = dir.path().join("app.log.1");
+        let mut follower = Follower::new(path.clone(), None, Duration::from_millis(1));
+        let mut sink = Collect::default();
+        append(&path, "line 1\n");
+        poll(&mut follower, &mut sink);
+        fs::rename(&path, &old).unwrap();
+        append(&path, "");
+        append(&old, "line 2\n");
+        poll(&mut follower, &mut sink);
+        append(&old, "line 3\n");
+        for _ in 0..DRAIN_POLLS - 1 {
+            poll(&mut follower, &mut sink);
+        }
+        append(&old, "line 4\n");
+        poll(&mut follower, &mut sink);
+        assert_eq!(follower.status().rotations, 0, "still reading the old file");
+        // Reopened: the program writes to the new file now.
+        append(&path, "line 5\n");
+        poll(&mut follower, &mut sink);
+        append(&path, "line 6\n");
+        poll(&mut follower, &mut sink);
+        assert_eq!(
+            sink.0,
+            (1..=6).map(|i| format!("line {i}")).collect::<Vec<_>>()
+        );
+        assert_eq!(follower.status().rotations, 1);
+
+        // A writer that has gone quiet: the old file is finished after DRAIN_POLLS polls
+        // even though the new one stays empty, and the new one is read once it has lines.
+        fs::rename(&path, &old).unwrap();
+        append(&path, "");
+        for _ in 0..DRAIN_POLLS {
+            poll(&mut follower, &mut sink);
+        }
+        assert_eq!(follower.status().rotations, 2);
+        append(&path, "line 7\n");
+        poll(&mut follower, &mut sink);
+        assert_eq!(sink.0.last().map(String::as_str), Some("line 7"));
+        assert_eq!(sink.0.len(), 7);
     }
 
     #[test]
