@@ -85,6 +85,27 @@ pub struct InputArgs {
     /// Log files, folders, globs, .gz or .zip archives; `-` reads stdin.
     #[arg(required_unless_present = "environment", value_name = "PATHS")]
     pub paths: Vec<String>,
+    #[command(flatten)]
+    pub reading: ReadingArgs,
+    /// The day (YYYY-MM-DD) of integration.log entries written with a time-only layout
+    /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// The ESM environment of the inputs: `NAME` names the PATHS' environment; `NAME=PATH`
+    /// (repeatable) adds PATH as an input of environment NAME. With several environments the
+    /// reports have rows per environment and a total.
+    #[arg(long, value_name = "NAME[=PATH]")]
+    pub environment: Vec<String>,
+    /// Each of the PATHS is a folder with one subfolder per environment (logs/<environment>/…),
+    /// named after the subfolder.
+    #[arg(long)]
+    pub environments_by_folder: bool,
+}
+
+/// How the logs' times and integration.log's lines are read: the same flags for every
+/// command that reads logs, `watch` included.
+#[derive(Debug, Clone, Args)]
+pub struct ReadingArgs {
     /// The server's time zone, IANA (Europe/Helsinki) or Windows (FLE Standard Time): converts
     /// instants exactly and resolves the repeated hour when daylight saving time ends. A zone
     /// that contradicts the offsets the usage log wrote is refused.
@@ -105,19 +126,6 @@ pub struct InputArgs {
     /// ns, us, ms or s. A unit written with the value (`143ms`, `0.2s`, `PT0.143S`) wins.
     #[arg(long, value_name = "UNIT", default_value = "ms")]
     pub duration_unit: DurationUnit,
-    /// The day (YYYY-MM-DD) of integration.log entries written with a time-only layout
-    /// (`%d{ABSOLUTE}`), for inputs whose file name has no date (`integration.log.2023-10-09`).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub date: Option<String>,
-    /// The ESM environment of the inputs: `NAME` names the PATHS' environment; `NAME=PATH`
-    /// (repeatable) adds PATH as an input of environment NAME. With several environments the
-    /// reports have rows per environment and a total.
-    #[arg(long, value_name = "NAME[=PATH]")]
-    pub environment: Vec<String>,
-    /// Each of the PATHS is a folder with one subfolder per environment (logs/<environment>/…),
-    /// named after the subfolder.
-    #[arg(long)]
-    pub environments_by_folder: bool,
 }
 
 /// Where and how to write a report.
@@ -318,19 +326,8 @@ pub struct WatchArgs {
     /// How often the checkpoint is written.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_interval)]
     pub checkpoint_interval: std::time::Duration,
-    /// The server's time zone, IANA or Windows (for the quota's periods).
-    #[arg(long, value_name = "ZONE", env = "ESMLOG_TZ")]
-    pub tz: Option<String>,
-    /// The layout integration.log is written with (see `esmlog calls --help`); `auto` infers
-    /// it from the first lines.
-    #[arg(long, value_name = "PATTERN", default_value = AUTO_LAYOUT, env = "ESMLOG_LAYOUT")]
-    pub layout: String,
-    /// Whose reading of the layout applies where the dialects differ.
-    #[arg(long, value_enum, value_name = "DIALECT", default_value_t = Dialect::Log4j2)]
-    pub layout_dialect: Dialect,
-    /// The unit of integration.log durations written as a bare number.
-    #[arg(long, value_name = "UNIT", default_value = "ms")]
-    pub duration_unit: DurationUnit,
+    #[command(flatten)]
+    pub reading: ReadingArgs,
     /// Read messages with this regular expression instead of as key=value pairs.
     #[arg(long, value_name = "REGEX")]
     pub message_pattern: Option<String>,

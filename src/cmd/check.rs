@@ -10,7 +10,7 @@ pub fn run(args: &CheckArgs) -> Result<Status, CommandError> {
     if args.show_config {
         show_config()?;
     }
-    let clock = clock_of(&args.input.tz)?;
+    let clock = clock_of(&args.input.reading.tz)?;
     let mut ingest = read_inputs(&args.input)?;
     let input_paths = ingest.disk_paths();
     let timeline = build_timeline(&ingest.usage, clock)?;

@@ -148,10 +148,12 @@ mod tests {
     fn args(paths: &[&str], env: &[&str], by_folder: bool) -> InputArgs {
         InputArgs {
             paths: paths.iter().map(|s| s.to_string()).collect(),
-            tz: None,
-            layout: DEFAULT_LAYOUT.into(),
-            duration_unit: Default::default(),
-            layout_dialect: Default::default(),
+            reading: crate::cli::ReadingArgs {
+                tz: None,
+                layout: DEFAULT_LAYOUT.into(),
+                duration_unit: Default::default(),
+                layout_dialect: Default::default(),
+            },
             date: None,
             environment: env.iter().map(|s| s.to_string()).collect(),
             environments_by_folder: by_folder,

@@ -28,7 +28,7 @@ struct Written {
 
 pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
     let envs = environments(&args.input)?;
-    let clock = clock_of(&args.input.tz)?;
+    let clock = clock_of(&args.input.reading.tz)?;
     let out = PathBuf::from(&args.out);
     let exporter = args
         .format
@@ -69,7 +69,7 @@ pub fn run(args: &ExportArgs) -> Result<Status, CommandError> {
         if !ingest.integration.is_empty() {
             let mut options = ScanOptions::new(ingest.layout.clone());
             options.message_pattern = message_pattern.clone();
-            options.duration_unit = args.input.duration_unit;
+            options.duration_unit = args.input.reading.duration_unit;
             options.date = days_of_time_only_inputs(&options, &ingest.integration, &args.input)?;
             options.redact = redact;
             let progress = ProgressBar::for_inputs(&ingest.integration);

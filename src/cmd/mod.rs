@@ -160,7 +160,7 @@ pub fn newest_line(
         }
     }
     let mut options = ScanOptions::new(ingest.layout.clone());
-    options.duration_unit = args.duration_unit;
+    options.duration_unit = args.reading.duration_unit;
     options.date = parse_date("--date", &args.date)?;
     options.failures = false;
     let result = scan(again, &options);
@@ -207,7 +207,7 @@ fn report_layout_finding(finding: &LayoutFinding, layout: &LayoutParser) {
 /// Reads every input, reporting unreadable ones and skipped lines on stderr. A command
 /// without a per-environment view reads the inputs of every environment together.
 pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
-    let choice = LayoutChoice::from_flag(&args.layout, args.layout_dialect)?;
+    let choice = LayoutChoice::from_flag(&args.reading.layout, args.reading.layout_dialect)?;
     let mut paths = args.paths.clone();
     if !args.environment.is_empty() || args.environments_by_folder {
         let envs = environments::environments(args)?;
@@ -241,7 +241,7 @@ pub fn read_inputs(args: &InputArgs) -> Result<Ingest, CommandError> {
 
 /// Reads the usage logs among the inputs into a timeline.
 pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
-    let clock = clock_of(&args.input.tz)?;
+    let clock = clock_of(&args.input.reading.tz)?;
     let spec = range_spec(&args.range)?;
     let ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() {
@@ -267,7 +267,7 @@ pub fn load_usage(args: &UsageArgs) -> Result<UsageInputs, CommandError> {
             thousands((timeline.anomalies.len() - 10) as u64)
         ));
     }
-    if args.input.tz.is_none() && timeline.offsets_differ {
+    if args.input.reading.tz.is_none() && timeline.offsets_differ {
         messages::warn(
             "the periods' `since` offsets differ (daylight saving time changed); each period is read \
              with its own offset. Give the server's zone with --tz (for example --tz Europe/Helsinki) \
@@ -461,7 +461,7 @@ pub fn scan_integration(
         return Ok(None);
     }
     let mut options = ScanOptions::new(ingest.layout.clone());
-    options.duration_unit = args.duration_unit;
+    options.duration_unit = args.reading.duration_unit;
     options.date = days_of_time_only_inputs(&options, &ingest.integration, args)?;
     configure(&mut options);
     let progress = ProgressBar::for_inputs(&ingest.integration);

@@ -11,7 +11,7 @@ use crate::report::rejections::{rejections_report, RejectionSettings};
 use crate::usage::period::build_timeline;
 
 pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
-    let clock = clock_of(&args.input.tz)?;
+    let clock = clock_of(&args.input.reading.tz)?;
     let spec = range_spec(&args.range)?;
     let mut ingest = read_inputs(&args.input)?;
     if ingest.usage.is_empty() && ingest.integration.is_empty() {
@@ -39,7 +39,7 @@ pub fn run(args: &RejectionsArgs) -> Result<Status, CommandError> {
     let range = spec
         .resolve(newest)
         .map_err(crate::error::UsageError::from)?;
-    if args.input.tz.is_none() && timeline.periods.is_empty() {
+    if args.input.reading.tz.is_none() && timeline.periods.is_empty() {
         messages::warn("no usage log and no --tz: times are shown without a UTC offset");
     }
     let report = rejections_report(

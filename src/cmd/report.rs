@@ -22,10 +22,7 @@ fn usage_args(args: &ReportArgs) -> UsageArgs {
     UsageArgs {
         input: InputArgs {
             paths: args.input.paths.clone(),
-            tz: args.input.tz.clone(),
-            layout: args.input.layout.clone(),
-            duration_unit: args.input.duration_unit,
-            layout_dialect: args.input.layout_dialect,
+            reading: args.input.reading.clone(),
             date: args.input.date.clone(),
             environment: Vec::new(),
             environments_by_folder: false,
@@ -120,7 +117,7 @@ fn run_one(args: &ReportArgs) -> Result<Status, CommandError> {
         Sources {
             timeline: &inputs.timeline,
             clock: inputs.options.clock,
-            tz: args.input.tz.as_deref(),
+            tz: args.input.reading.tz.as_deref(),
             quota: inputs.options.quota,
             scan: scan.as_ref(),
             check,

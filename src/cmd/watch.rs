@@ -38,11 +38,11 @@ pub fn run(args: &WatchArgs) -> Result<Status, CommandError> {
         listen: args.listen.clone(),
         poll: args.poll_interval,
         checkpoint_every: args.checkpoint_interval,
-        layout: LayoutChoice::from_flag(&args.layout, args.layout_dialect)?,
-        dialect: args.layout_dialect,
+        layout: LayoutChoice::from_flag(&args.reading.layout, args.reading.layout_dialect)?,
+        dialect: args.reading.layout_dialect,
         feed: FeedSettings {
             max_users: args.max_users,
-            duration_unit: args.duration_unit,
+            duration_unit: args.reading.duration_unit,
             message_pattern: message_pattern_of(args.message_pattern.as_deref())?,
         },
         counting: CountingSettings {
@@ -53,7 +53,7 @@ pub fn run(args: &WatchArgs) -> Result<Status, CommandError> {
             spike_min: spike.min_count,
         },
         spike,
-        clock: clock_of(&args.tz)?,
+        clock: clock_of(&args.reading.tz)?,
         quota: args.quota.map(|volume| Quota {
             volume,
             period: args.quota_period,
