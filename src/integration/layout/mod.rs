@@ -360,7 +360,7 @@ impl LayoutParser {
     /// editor) is skipped.
     pub fn parse_header<'a>(&self, line: &'a [u8]) -> Option<Header<'a>> {
         let mut header = Header::empty();
-        self.read_header(line, &mut header).then_some(header)
+        self.parse_header_into(line, &mut header).then_some(header)
     }
 
     /// [`LayoutParser::parse_header`] into a header the caller keeps from line to line,
@@ -369,40 +369,35 @@ impl LayoutParser {
     /// successful match writes every field the layout has (its ops are one sequence, all
     /// of them on the path that matched), and the fields it has not stay empty. On false
     /// it holds nothing of use.
+    #[inline]
     pub fn parse_header_into<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
-        self.read_header(line, header)
-    }
-
-    /// Reads a header line into `header`, which holds no field yet.
-    #[inline(always)]
-    fn read_header<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> bool {
         let line = crate::lines::trim_line_marks(line);
         if self.json {
-            return match json::parse_header(line) {
-                Some(read) => {
-                    *header = read;
-                    true
-                }
-                None => false,
-            };
+            return json::parse_header(line)
+                .map(|read| *header = read)
+                .is_some();
         }
-        let mut budget = BACKTRACK_BUDGET;
-        let message = match &self.head {
-            Some(head) => match head.read(line, header) {
-                Some(rest) => match self.tail.as_ref().and_then(|t| t.read(rest, header)) {
-                    Some(message) => Some(message),
-                    None => self.match_from(matching::Head::OPS, rest, header, &mut budget),
-                },
-                None => None,
-            },
-            None => self.match_from(0, line, header, &mut budget),
-        };
-        match message {
+        match self.match_header(line, header) {
             Some(message) => {
                 header.message = message;
                 true
             }
             None => false,
+        }
+    }
+
+    /// Reads the header fields of `line` into `header`; where the message starts. The
+    /// straight-through head and tail first, the op loop for whatever they leave.
+    #[inline(always)]
+    fn match_header<'a>(&self, line: &'a [u8], header: &mut Header<'a>) -> Option<&'a [u8]> {
+        let mut budget = BACKTRACK_BUDGET;
+        let Some(head) = &self.head else {
+            return self.match_from(0, line, header, &mut budget);
+        };
+        let rest = head.read(line, header)?;
+        match self.tail.as_ref().and_then(|t| t.read(rest, header)) {
+            Some(message) => Some(message),
+            None => self.match_from(matching::Head::OPS, rest, header, &mut budget),
         }
     }
 
