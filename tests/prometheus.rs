@@ -3,10 +3,12 @@
 //! Prometheus is not installed, unless ESMLOG_REQUIRE_PROMETHEUS=1 (CI sets it, and
 //! installs Debian's `prometheus` package).
 
+mod common;
+
 use esmlog::generate::{generate, GenerateArgs};
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,32 +23,10 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The body of a `200` answer to `GET path`.
 fn get(port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).ok()?;
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        return None;
-    }
-    // Prometheus answers small queries whole; a chunked body is one chunk then.
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let (_, rest) = body.split_once("\r\n")?;
-        return Some(rest.rsplit_once("\r\n0\r\n")?.0.to_owned());
-    }
-    Some(body.to_owned())
+    let (head, body) = common::fetch(port, path)?;
+    (head.starts_with("HTTP/1.1 200") || head.starts_with("HTTP/1.0 200")).then_some(body)
 }
 
 /// The value of an instant query's single sample.

@@ -3,12 +3,15 @@
 //! restarted, and `/metrics` fetched over loopback compared with the generator's truth.
 //! Every wait is on a condition with a generous limit; nothing sleeps and hopes.
 
+mod common;
+
+use common::fetch;
 use esmlog::generate::{generate, GenerateArgs, Truth};
 use esmlog::integration::scan::{scan_buffer, ScanOptions};
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,19 +19,6 @@ use std::time::{Duration, Instant};
 const INTEGRATION: &str = "integration.log";
 const USAGE: &str = "Matrix42_rest_rest_api_usage.log";
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// The body of `GET path`, or None while nothing answers.
-fn fetch(port: u16, path: &str) -> Option<(String, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let (head, body) = response.split_once("\r\n\r\n")?;
-    Some((head.to_owned(), body.to_owned()))
-}
 
 /// Samples of `/metrics`: (name, labels) to value.
 type Samples = BTreeMap<(String, BTreeMap<String, String>), f64>;
