@@ -2,8 +2,10 @@
 //! integration user reached the limit, the 429s ESM answered, and who filled those minutes.
 
 use crate::integration::aggregate::MinuteRow;
+use chrono::{DateTime, NaiveDateTime};
 use polars::prelude::*;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// One user's minutes at or over the limit.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -42,11 +44,20 @@ pub struct RateLimitReport {
     pub busiest_minutes: Vec<BusyMinute>,
 }
 
+/// Minutes as numbers (since 1970-01-01 00:00, wall clock) rather than text: the table holds
+/// a row per (minute, user), and only the busiest few minutes are ever shown.
+fn minute_number(minute: NaiveDateTime) -> i64 {
+    minute.and_utc().timestamp().div_euclid(60)
+}
+
+fn minute_text(number: i64) -> String {
+    DateTime::from_timestamp(number * 60, 0)
+        .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
 fn minutes_frame(rows: &[MinuteRow]) -> PolarsResult<DataFrame> {
-    let minute: Vec<String> = rows
-        .iter()
-        .map(|r| r.minute.format("%Y-%m-%d %H:%M").to_string())
-        .collect();
+    let minute: Vec<i64> = rows.iter().map(|r| minute_number(r.minute)).collect();
     let user: Vec<&str> = rows.iter().map(|r| &*r.user).collect();
     let calls: Vec<u64> = rows.iter().map(|r| u64::from(r.counts.calls)).collect();
     let limited: Vec<u64> = rows
@@ -62,6 +73,27 @@ fn minutes_frame(rows: &[MinuteRow]) -> PolarsResult<DataFrame> {
             Column::new("rate_limited".into(), limited),
         ],
     )
+}
+
+/// The user with the most calls in each of `minutes` (the first by name of equals), with
+/// those calls. One pass over the rows, whatever their order.
+fn top_users<'r>(rows: &'r [MinuteRow], minutes: &[i64]) -> HashMap<i64, (&'r str, u64)> {
+    let mut top: HashMap<i64, (&str, u64)> = HashMap::with_capacity(minutes.len());
+    for row in rows {
+        let minute = minute_number(row.minute);
+        if !minutes.contains(&minute) {
+            continue;
+        }
+        let candidate = (&*row.user, u64::from(row.counts.calls));
+        top.entry(minute)
+            .and_modify(|best| {
+                if candidate.1 > best.1 || (candidate.1 == best.1 && candidate.0 < best.0) {
+                    *best = candidate;
+                }
+            })
+            .or_insert(candidate);
+    }
+    top
 }
 
 fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
@@ -125,19 +157,13 @@ pub fn rate_limit_report(
         })
         .collect();
 
-    // Per minute: the total load, and the user with the most calls in it.
+    // Per minute: the total load; then the user with the most calls in each of the busiest.
     let per_minute = frame
         .lazy()
-        .sort_by_exprs(
-            [col("calls"), col("user")],
-            SortMultipleOptions::default().with_order_descending_multi([true, false]),
-        )
         .group_by([col("minute")])
         .agg([
             col("calls").sum().alias("total"),
             col("rate_limited").sum().alias("limited"),
-            col("user").first().alias("top_user"),
-            col("calls").first().alias("top_user_calls"),
         ])
         .sort_by_exprs(
             [col("total"), col("minute")],
@@ -145,21 +171,26 @@ pub fn rate_limit_report(
         )
         .limit(top as IdxSize)
         .collect()?;
-    let busiest_minutes = strings(&per_minute, "minute")?
-        .into_iter()
+    let minutes: Vec<i64> = per_minute
+        .column("minute")?
+        .i64()?
+        .into_no_null_iter()
+        .collect();
+    let top_user = top_users(rows, &minutes);
+    let busiest_minutes = minutes
+        .iter()
         .zip(numbers(&per_minute, "total")?)
         .zip(numbers(&per_minute, "limited")?)
-        .zip(strings(&per_minute, "top_user")?)
-        .zip(numbers(&per_minute, "top_user_calls")?)
-        .map(
-            |((((minute, calls), limited), top_user), top_user_calls)| BusyMinute {
-                minute,
+        .map(|((minute, calls), limited)| {
+            let (user, user_calls) = top_user.get(minute).copied().unwrap_or_default();
+            BusyMinute {
+                minute: minute_text(*minute),
                 calls,
                 rate_limited: limited,
-                top_user,
-                top_user_calls,
-            },
-        )
+                top_user: user.to_string(),
+                top_user_calls: user_calls,
+            }
+        })
         .collect();
 
     Ok(RateLimitReport {
@@ -220,6 +251,34 @@ mod tests {
         assert_eq!(report.busiest_minutes[0].top_user, "CRM_SYNC");
         assert_eq!(report.busiest_minutes[1].minute, "2023-04-07 13:29");
         assert_eq!(report.busiest_minutes[1].top_user, "HR_IMPORT");
+    }
+
+    #[test]
+    fn the_top_user_of_a_minute_is_the_first_by_name_of_equals_in_any_row_order() {
+        let rows = vec![
+            row("2023-04-07 13:29", "ZED", 20, 0),
+            row("2023-04-07 13:27", "HR_IMPORT", 7, 0),
+            row("2023-04-07 13:29", "ABE", 20, 0),
+            row("2023-04-07 13:27", "CRM_SYNC", 7, 2),
+            row("2023-04-07 13:28", "CRM_SYNC", 1, 0),
+            row("1969-12-31 23:59", "OLD", 1, 0),
+        ];
+        let report = rate_limit_report(&rows, 100, 4).unwrap();
+        let shown: Vec<(&str, u64, &str, u64)> = report
+            .busiest_minutes
+            .iter()
+            .map(|m| (&*m.minute, m.calls, &*m.top_user, m.top_user_calls))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("2023-04-07 13:29", 40, "ABE", 20),
+                ("2023-04-07 13:27", 14, "CRM_SYNC", 7),
+                ("1969-12-31 23:59", 1, "OLD", 1),
+                ("2023-04-07 13:28", 1, "CRM_SYNC", 1),
+            ]
+        );
+        assert_eq!(report.busiest_minutes[1].rate_limited, 2);
     }
 
     #[test]
