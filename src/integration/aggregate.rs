@@ -318,8 +318,69 @@ const MAX_DIMS: usize = Dim::ALL.len();
 
 /// A group key: one number per dimension (an interned string, a status, an hour, a day or
 /// a week), unused places zero.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Key([u32; MAX_DIMS]);
+
+impl Key {
+    /// The key two places to a word: what its hash and comparison read, without the
+    /// per-element rounds and the `memcmp` call that the derived ones cost on every call.
+    #[inline(always)]
+    fn words(&self) -> [u64; MAX_DIMS.div_ceil(2)] {
+        std::array::from_fn(|i| {
+            let high = self.0.get(2 * i + 1).copied().unwrap_or(0);
+            u64::from(self.0[2 * i]) | u64::from(high) << 32
+        })
+    }
+}
+
+impl PartialEq for Key {
+    #[inline(always)]
+    fn eq(&self, other: &Key) -> bool {
+        self.words()
+            .iter()
+            .zip(other.words())
+            .fold(0, |differ, (a, b)| differ | (a ^ b))
+            == 0
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    #[inline(always)]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for word in self.words() {
+            state.write_u64(word);
+        }
+    }
+}
+
+/// What a user's latest call was counted under: calls of a user come in runs of one group
+/// and one minute, while users interleave, so remembering this per user spares most calls
+/// the hash and probe of both tables.
+#[derive(Debug, Clone, Copy)]
+struct UserMemo {
+    /// The group key and its row in `PartialAggregate::group_rows`.
+    key: Key,
+    group: u32,
+    /// The minute, and its counts not yet added to `PartialAggregate::minutes`.
+    minute: u32,
+    pending: MinuteCounts,
+}
+
+/// No group: a memo that matches no key.
+const NO_ROW: u32 = u32::MAX;
+
+impl Default for UserMemo {
+    fn default() -> UserMemo {
+        UserMemo {
+            key: Key::default(),
+            group: NO_ROW,
+            minute: NONE,
+            pending: MinuteCounts::default(),
+        }
+    }
+}
 
 /// Interned byte strings, looked up by bytes.
 #[derive(Debug, Clone)]
@@ -385,6 +446,16 @@ fn recent_slot(text: &[u8]) -> usize {
     (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
+/// A user's place in `PartialAggregate::memos`: calls without a user first.
+#[inline(always)]
+fn memo_slot(user: u32) -> usize {
+    user.wrapping_add(1) as usize
+}
+
+fn user_of_slot(slot: usize) -> u32 {
+    (slot as u32).wrapping_sub(1)
+}
+
 /// Days since 0001-01-01, for keys; None before it.
 fn day_number(date: NaiveDate) -> Option<u32> {
     u32::try_from(date.num_days_from_ce()).ok()
@@ -394,9 +465,17 @@ fn date_of_day(day: u32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(i32::try_from(day).ok()?)
 }
 
-/// Minutes since 0001-01-01 00:00 (fits u32 until the year 8166).
-fn minute_number(time: NaiveDateTime) -> Option<u32> {
-    let day = day_number(time.date())?;
+/// The ISO week as `year * 100 + week`. Not inlined: the compiler would otherwise work
+/// it out ahead of the loop over the dimensions, on every call, for the few scans that
+/// group by week.
+#[inline(never)]
+fn week_number(time: NaiveDateTime) -> Option<u32> {
+    let week = time.date().iso_week();
+    Some(u32::try_from(week.year()).ok()? * 100 + week.week())
+}
+
+/// Minutes since 0001-01-01 00:00 (fits u32 until the year 8166), of a time on `day`.
+fn minute_number(day: u32, time: NaiveDateTime) -> Option<u32> {
     day.checked_mul(1440)?
         .checked_add(time.hour() * 60 + time.minute())
 }
@@ -447,8 +526,15 @@ const STATUS_SLOTS: usize = 1000;
 pub struct PartialAggregate {
     dims: Vec<Dim>,
     strings: Interner,
-    groups: FastMap<Key, GroupStats>,
+    /// Group key → its row in `group_rows`.
+    groups: FastMap<Key, u32>,
+    group_rows: Vec<(Key, GroupStats)>,
     minutes: FastMap<(u32, u32), MinuteCounts>,
+    /// Per user ([`memo_slot`]): see [`UserMemo`]. Pending minute counts belong to
+    /// `minutes`; every reader of it adds them.
+    memos: Vec<UserMemo>,
+    /// The latest call's date and its day number.
+    day_memo: (NaiveDate, Option<u32>),
     /// (minute, user, endpoint, status) → unsuccessful calls.
     failures: FastMap<(u32, u32, u32, u16), u64>,
     keep_failures: bool,
@@ -475,7 +561,10 @@ impl PartialAggregate {
             dims: unique,
             strings: Interner::default(),
             groups: FastMap::default(),
+            group_rows: Vec::new(),
             minutes: FastMap::default(),
+            memos: Vec::new(),
+            day_memo: (NaiveDate::MIN, day_number(NaiveDate::MIN)),
             failures: FastMap::default(),
             keep_failures: true,
             statuses: vec![0; STATUS_SLOTS],
@@ -541,6 +630,14 @@ impl PartialAggregate {
     /// been read with at least [`PartialAggregate::endpoints_needed`].
     pub fn record_call(&mut self, time: Option<NaiveDateTime>, call: &CallRecord<'_>) {
         let user = call.user.map_or(NONE, |u| self.strings.intern(u));
+        // Calls come in date order, so the day number is worked out once a day.
+        let day = time.and_then(|t| {
+            let date = t.date();
+            if date != self.day_memo.0 {
+                self.day_memo = (date, day_number(date));
+            }
+            self.day_memo.1
+        });
         let mut key = Key::default();
         for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
             *slot = match dim {
@@ -551,24 +648,44 @@ impl PartialAggregate {
                 Dim::Ip => call.ip.map_or(NONE, |ip| self.strings.intern(ip)),
                 Dim::Status => call.status.map_or(NONE, u32::from),
                 Dim::Hour => time
-                    .and_then(|t| Some(day_number(t.date())?.checked_mul(24)? + t.hour()))
+                    .zip(day)
+                    .and_then(|(t, day)| Some(day.checked_mul(24)? + t.hour()))
                     .unwrap_or(NONE),
-                Dim::Day => time.and_then(|t| day_number(t.date())).unwrap_or(NONE),
-                Dim::Week => time
-                    .and_then(|t| {
-                        let week = t.date().iso_week();
-                        Some(u32::try_from(week.year()).ok()? * 100 + week.week())
-                    })
-                    .unwrap_or(NONE),
+                Dim::Day => day.unwrap_or(NONE),
+                Dim::Week => time.and_then(week_number).unwrap_or(NONE),
             };
         }
         let in_window = self.window.is_all() || time.is_some_and(|t| self.window.contains(t));
-        if in_window {
-            self.groups.entry(key).or_default().record(call);
+        let slot = memo_slot(user);
+        if slot >= self.memos.len() {
+            self.memos.resize(slot + 1, UserMemo::default());
         }
-        match time.and_then(minute_number) {
+        if in_window {
+            let memo = &mut self.memos[slot];
+            if memo.group == NO_ROW || memo.key != key {
+                let rows = &mut self.group_rows;
+                memo.group = *self.groups.entry(key).or_insert_with(|| {
+                    rows.push((key, GroupStats::default()));
+                    rows.len() as u32 - 1
+                });
+                memo.key = key;
+            }
+            self.group_rows[memo.group as usize].1.record(call);
+        }
+        match time.zip(day).and_then(|(t, day)| minute_number(day, t)) {
             Some(minute) => {
-                self.minutes.entry((minute, user)).or_default().record(call);
+                let memo = &mut self.memos[slot];
+                if memo.minute != minute {
+                    if memo.pending.calls > 0 {
+                        self.minutes
+                            .entry((memo.minute, user))
+                            .or_default()
+                            .merge(&memo.pending);
+                    }
+                    memo.minute = minute;
+                    memo.pending = MinuteCounts::default();
+                }
+                memo.pending.record(call);
                 if let (true, Some(false), Some(status)) =
                     (self.keep_failures, call.successful(), call.status)
                 {
@@ -588,6 +705,21 @@ impl PartialAggregate {
         }
     }
 
+    /// The (minute, user) counts: the table and the counts still pending in the memos (a
+    /// key may come twice; readers add them up).
+    fn minute_counts(&self) -> impl Iterator<Item = ((u32, u32), &MinuteCounts)> {
+        let pending = self
+            .memos
+            .iter()
+            .enumerate()
+            .filter(|(_, memo)| memo.pending.calls > 0)
+            .map(|(slot, memo)| ((memo.minute, user_of_slot(slot)), &memo.pending));
+        self.minutes
+            .iter()
+            .map(|(&key, counts)| (key, counts))
+            .chain(pending)
+    }
+
     /// Adds everything `other` counted. Both must group by the same dimensions.
     pub fn merge(&mut self, other: &PartialAggregate) {
         assert_eq!(
@@ -601,16 +733,21 @@ impl PartialAggregate {
             .map(|s| self.strings.intern(s))
             .collect();
         let map = |id: u32| if id == NONE { NONE } else { remap[id as usize] };
-        for (key, stats) in &other.groups {
+        for (key, stats) in &other.group_rows {
             let mut key = *key;
             for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
                 if dim.is_text() {
                     *slot = map(*slot);
                 }
             }
-            self.groups.entry(key).or_default().merge(stats);
+            let rows = &mut self.group_rows;
+            let row = *self.groups.entry(key).or_insert_with(|| {
+                rows.push((key, GroupStats::default()));
+                rows.len() as u32 - 1
+            });
+            rows[row as usize].1.merge(stats);
         }
-        for (&(minute, user), counts) in &other.minutes {
+        for ((minute, user), counts) in other.minute_counts() {
             self.minutes
                 .entry((minute, map(user)))
                 .or_default()
@@ -655,10 +792,17 @@ impl PartialAggregate {
                 .get(id as usize)
                 .map_or_else(|| MISSING.to_owned(), Clone::clone)
         };
+        // The big tables are sorted as numbers: a string's rank in text order stands for
+        // it, and strings that redaction made equal share a rank, so their rows merge.
+        let ranks = TextRanks::new(&texts);
+        let mut minutes: Vec<(u32, u32, MinuteCounts)> = self
+            .minute_counts()
+            .map(|((minute, user), counts)| (minute, ranks.rank(user), *counts))
+            .collect();
         let dims = self.dims;
         let mut groups: BTreeMap<Vec<String>, GroupStats> = BTreeMap::new();
         let mut totals = GroupStats::default();
-        for (key, stats) in self.groups {
+        for (key, stats) in self.group_rows {
             totals.merge(&stats);
             let key = dims
                 .iter()
@@ -683,16 +827,8 @@ impl PartialAggregate {
                 }
             }
         }
-        // The big tables are sorted as numbers: a string's rank in text order stands for
-        // it, and strings that redaction made equal share a rank, so their rows merge.
-        let ranks = TextRanks::new(&texts);
         let shared: Vec<Arc<str>> = ranks.texts.iter().map(|&t| Arc::from(t)).collect();
         let name = |rank: u32| shared[rank as usize].clone();
-        let mut minutes: Vec<(u32, u32, MinuteCounts)> = self
-            .minutes
-            .into_iter()
-            .map(|((minute, user), counts)| (minute, ranks.rank(user), counts))
-            .collect();
         minutes.sort_unstable_by_key(|&(minute, user, _)| (minute, user));
         minutes.dedup_by(|next, kept| {
             let same = (next.0, next.1) == (kept.0, kept.1);
@@ -992,6 +1128,84 @@ mod tests {
             let b = aggregate(&dims, &LINES[..split]);
             a.merge(&b);
             assert_eq!(a.finish(true), whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn the_user_memos_count_as_the_tables_would_in_any_order_and_split() {
+        // Users interleave, minutes mostly rise but now and then go back, groups change
+        // within a user's run: every count must land once, whether it was still pending in
+        // a memo at a merge or at the finish.
+        let mut seed = 7u64;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut lines = Vec::new();
+        let mut minute = 0u64;
+        for _ in 0..3000 {
+            minute = if next(20) == 0 {
+                minute.saturating_sub(3)
+            } else {
+                minute + next(2)
+            };
+            let user = ["A", "B", "C", "LONG_USER_NAME"][next(4) as usize];
+            let status = [200, 200, 200, 404, 429][next(5) as usize];
+            lines.push(format!(
+                "2023-04-10 {:02}:{:02}:{:02},000 INFO  [t] c - user={user} method=GET path=/rest-api/itsm/v1/dc/x{}/data status={status} duration={}ms",
+                minute / 60 % 24,
+                minute % 60,
+                next(60),
+                next(3),
+                next(500)
+            ));
+        }
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut expected: BTreeMap<(String, String), (u32, u32)> = BTreeMap::new();
+        for line in &lines {
+            let time = &line[..16];
+            let user = line
+                .split("user=")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            let entry = expected
+                .entry((time.to_string(), user.to_string()))
+                .or_default();
+            entry.0 += 1;
+            entry.1 += u32::from(line.contains("status=429"));
+        }
+        for dims in [&[Dim::User][..], &[Dim::User, Dim::Endpoint, Dim::Status]] {
+            let whole = aggregate(dims, &lines).finish(false);
+            let got: BTreeMap<(String, String), (u32, u32)> = whole
+                .minutes
+                .iter()
+                .map(|r| {
+                    let time = r.minute.format("%Y-%m-%d %H:%M").to_string();
+                    (
+                        (time, r.user.to_string()),
+                        (r.counts.calls, r.counts.rate_limited),
+                    )
+                })
+                .collect();
+            assert_eq!(got, expected);
+            assert_eq!(whole.totals.calls, 3000);
+            assert_eq!(
+                whole.groups.iter().map(|g| g.stats.calls).sum::<u64>(),
+                3000
+            );
+            for cut in [1, 997, 2999] {
+                let mut first = aggregate(dims, &lines[..cut]);
+                first.merge(&aggregate(dims, &lines[cut..]));
+                // The merged partial goes on counting: its memos must still be right.
+                let more = aggregate_into(first, &lines[..10]).finish(false);
+                let reference = aggregate(dims, &[&lines[..], &lines[..10]].concat()).finish(false);
+                assert_eq!(more, reference, "cut at {cut}");
+            }
         }
     }
 
