@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, NaiveTime};
 
 use super::compile::Pad;
-use super::date_format::{parse_offset, DatePattern, FastDate, NAMED_DATES};
+use super::date_format::{parse_offset, DateMemo, DatePattern, FastDate, NAMED_DATES};
 use super::padding::leading_spaces;
 use super::LayoutError;
 
@@ -90,12 +90,27 @@ impl DateSpec {
     // Always inlined into the matcher: it is the first op of nearly every layout.
     #[inline(always)]
     pub(super) fn parse_padded(&self, input: &[u8], pad: Pad) -> Option<(DateValue, usize)> {
+        self.parse_padded_with(input, pad, None)
+    }
+
+    /// [`DateSpec::parse_padded`], with the day of the line before in `memo` (for the
+    /// `yyyy-MM-dd HH:mm:ss,SSS` shape; others parse as without it).
+    #[inline(always)]
+    pub(super) fn parse_padded_with(
+        &self,
+        input: &[u8],
+        pad: Pad,
+        memo: Option<&mut DateMemo>,
+    ) -> Option<(DateValue, usize)> {
         let lead = if pad.left {
             0
         } else {
             leading_spaces(input, pad.min)
         };
-        let (mut v, n) = self.parse(&input[lead..])?;
+        let (mut v, n) = match (&self.kind, memo) {
+            (DateKind::Fast(f), Some(memo)) => f.parse_with(&input[lead..], memo)?,
+            _ => self.parse(&input[lead..])?,
+        };
         let mut end = lead + n;
         if pad.left {
             end += leading_spaces(&input[end..], pad.min.saturating_sub(n));

@@ -153,6 +153,52 @@ impl FastDate {
         (digits && self.separators_match(s)).then_some(23)
     }
 
+    /// [`FastDate::parse`], taking the day from `memo` when the date's ten bytes are the
+    /// ones it holds (they were checked then), and keeping the day of a new date there.
+    #[inline(always)]
+    pub(super) fn parse_with(&self, s: &[u8], memo: &mut DateMemo) -> Option<(DateValue, usize)> {
+        let s: &[u8; 23] = s.get(..23)?.try_into().ok()?;
+        let mut key = [0u8; 16];
+        key[..10].copy_from_slice(&s[..10]);
+        let key = u128::from_le_bytes(key);
+        if key != memo.key {
+            let parsed = self.parse(s)?;
+            if let Some(local) = parsed.0.local {
+                *memo = DateMemo {
+                    key,
+                    date: local.date(),
+                };
+            }
+            return Some(parsed);
+        }
+        if !self.separators_match(s) {
+            return None;
+        }
+        // The time's digits: FAST_DIGITS from the hour on.
+        let mut d = [0u32; 9];
+        let mut bad = false;
+        for (k, &at) in FAST_DIGITS[8..].iter().enumerate() {
+            let v = s[at].wrapping_sub(b'0');
+            bad |= v > 9;
+            d[k] = u32::from(v);
+        }
+        if bad {
+            return None;
+        }
+        let time = NaiveTime::from_hms_milli_opt(
+            d[0] * 10 + d[1],
+            d[2] * 10 + d[3],
+            d[4] * 10 + d[5],
+            d[6] * 100 + d[7] * 10 + d[8],
+        )?;
+        let v = DateValue {
+            local: Some(memo.date.and_time(time)),
+            time: None,
+            offset: None,
+        };
+        Some((v, 23))
+    }
+
     #[inline(always)]
     pub(super) fn parse(&self, s: &[u8]) -> Option<(DateValue, usize)> {
         let s: &[u8; 23] = s.get(..23)?.try_into().ok()?;
@@ -185,6 +231,35 @@ impl FastDate {
             offset: None,
         };
         Some((v, 23))
+    }
+}
+
+/// The day of the latest `yyyy-MM-dd…` date a header was read with, by its ten bytes:
+/// lines of one day share them, and the date is then neither parsed nor checked again.
+/// Equality ignores it (it caches, it does not describe a line).
+#[derive(Debug, Clone, Copy)]
+pub struct DateMemo {
+    /// The ten bytes, little-endian; [`DateMemo::NONE`] matches no text.
+    key: u128,
+    date: NaiveDate,
+}
+
+impl DateMemo {
+    const NONE: u128 = u128::MAX;
+}
+
+impl Default for DateMemo {
+    fn default() -> DateMemo {
+        DateMemo {
+            key: DateMemo::NONE,
+            date: NaiveDate::MIN,
+        }
+    }
+}
+
+impl PartialEq for DateMemo {
+    fn eq(&self, _: &DateMemo) -> bool {
+        true
     }
 }
 

@@ -338,7 +338,9 @@ impl Head {
     /// Reads the head of a line into `h`; the rest of the line after it.
     #[inline(always)]
     pub(super) fn read<'a>(&self, line: &'a [u8], h: &mut Header<'a>) -> Option<&'a [u8]> {
-        let (v, n) = self.date.parse_padded(line, self.date_pad)?;
+        let (v, n) = self
+            .date
+            .parse_padded_with(line, self.date_pad, Some(&mut h.date_memo))?;
         let rest = &line[n..];
         if !has_prefix(rest, &self.after_date) {
             return None;

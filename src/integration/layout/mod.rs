@@ -32,6 +32,7 @@ use chrono::{NaiveDateTime, NaiveTime};
 
 use compile::{Builder, Op};
 use date::Zone;
+use date_format::DateMemo;
 use pattern::tokenize;
 
 pub use infer::{infer, Inferred, NoLayoutFound, AUTO_LAYOUT, SAMPLE_LINES};
@@ -236,6 +237,9 @@ pub struct Header<'a> {
     /// Everything from where `%m` starts to the end of the line (trailing
     /// `\r` removed).
     pub message: &'a [u8],
+    /// The date of an earlier line read into this header, for the next line of the same
+    /// day. Not a field of the line: equality ignores it.
+    pub(crate) date_memo: DateMemo,
 }
 
 impl<'a> Header<'a> {
@@ -254,6 +258,7 @@ impl<'a> Header<'a> {
             mdc: [None; MAX_MDC],
             mdc_map: None,
             message: &[],
+            date_memo: DateMemo::default(),
         }
     }
 }

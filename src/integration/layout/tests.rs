@@ -1146,3 +1146,48 @@ fn dialects_read_the_words_they_differ_on() {
     let err = LayoutParser::compile_in("%d{HH:mm:ss,SSS} %m", Logback).unwrap_err();
     assert!(err.to_string().contains("SSS"), "{err}");
 }
+
+#[test]
+fn a_header_kept_from_line_to_line_reads_each_date_as_a_fresh_one_does() {
+    // The day is taken from the line before when the date's ten bytes match: every line
+    // here must still read (or fail) exactly as with a fresh header.
+    let p = LayoutParser::default();
+    let lines = [
+        "2023-04-07 13:27:45,123 INFO  [t] c - a",
+        "2023-04-07 13:27:46,000 INFO  [t] c - same day",
+        "2023-04-07 25:27:46,000 INFO  [t] c - same day, no such hour",
+        "2023-04-07 13:61:46,000 INFO  [t] c - same day, no such minute",
+        "2023-04-07 13:27:4x,000 INFO  [t] c - same day, a letter in the time",
+        "2023-04-07T13:27:46,000 INFO  [t] c - same day, another separator",
+        "2023-04-07 13:27:46.000 INFO  [t] c - same day, a dot before the millis",
+        "2023-04-07 13:27:46,999 INFO  [t] c - same day again",
+        "2023-02-29 00:00:00,000 INFO  [t] c - no such day",
+        "2023-02-29 00:00:01,000 INFO  [t] c - still no such day",
+        "2023-04-07 23:59:59,999 INFO  [t] c - back to the known day",
+        "2024-02-29 00:00:00,000 INFO  [t] c - a leap day",
+        "2024-02-29 12:00:00,500 INFO  [t] c - the leap day again",
+        "2024-02-29",
+        "2024-02-29 12:00:00,5",
+        "not a header",
+        "2024-02-29 12:00:01,500 INFO  [t] c - after a line that is none",
+    ];
+    let mut kept = Header::empty();
+    for line in lines {
+        let fresh = p.parse_header(line.as_bytes());
+        assert_eq!(
+            p.parse_header_into(line.as_bytes(), &mut kept),
+            fresh.is_some(),
+            "{line}"
+        );
+        if let Some(fresh) = fresh {
+            assert_eq!(kept.local, fresh.local, "{line}");
+            assert_eq!(kept, fresh, "{line}");
+        }
+    }
+    let read = |line: &str| p.parse_header(line.as_bytes()).and_then(|h| h.local);
+    assert!(read(lines[2]).is_none() && read(lines[8]).is_none());
+    assert_eq!(
+        read(lines[12]).unwrap().to_string(),
+        "2024-02-29 12:00:00.500"
+    );
+}
