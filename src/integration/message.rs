@@ -980,9 +980,17 @@ pub fn parse_duration_in(text: &[u8], unit: DurationUnit) -> Option<u64> {
     let text = text.trim_ascii();
     // The usual spelling, whole milliseconds (`143ms`), without the general parser's
     // 128-bit arithmetic; up to 15 digits the product cannot overflow.
-    if let Some(digits) = text.strip_suffix(b"ms") {
-        if (1..=15).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) {
-            return Some(decimal(digits)? * 1_000);
+    // A pattern rather than `strip_suffix`, and one fold that checks and sums the digits:
+    // this runs on nearly every call, and a `memcmp` call or a second pass costs more.
+    if let [digits @ .., b'm', b's'] = text {
+        if (1..=15).contains(&digits.len()) {
+            let value = digits.iter().try_fold(0u64, |acc, &d| {
+                let digit = d.wrapping_sub(b'0');
+                (digit <= 9).then_some(acc * 10 + u64::from(digit))
+            });
+            if let Some(ms) = value {
+                return Some(ms * 1_000);
+            }
         }
     }
     if let Some(iso) = text
