@@ -414,7 +414,7 @@ impl Interner {
         if self
             .strings
             .get(recent as usize)
-            .is_some_and(|known| **known == *text)
+            .is_some_and(|known| same_bytes(known, text))
         {
             return recent;
         }
@@ -432,17 +432,39 @@ impl Interner {
     }
 }
 
+/// `a == b`, with texts of up to sixteen bytes (users, methods) compared as two words each
+/// rather than by a call to `memcmp`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        0 => true,
+        1..=7 => word_of(a) == word_of(b),
+        8..=16 => {
+            let n = a.len();
+            word_of(&a[..8]) == word_of(&b[..8]) && word_of(&a[n - 8..]) == word_of(&b[n - 8..])
+        }
+        _ => a == b,
+    }
+}
+
+/// Up to eight bytes as a little-endian word, zero-padded.
+#[inline(always)]
+fn word_of(bytes: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(word)
+}
+
 /// Where a text's id is kept in [`Interner::recent`]: from its length and its first and
 /// last eight bytes (endpoints share their start, users rarely do).
 #[inline(always)]
 fn recent_slot(text: &[u8]) -> usize {
-    let word = |bytes: &[u8]| {
-        let mut word = [0u8; 8];
-        word[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(word)
-    };
     let n = text.len().min(8);
-    let mix = word(&text[..n]) ^ word(&text[text.len() - n..]).rotate_left(29) ^ text.len() as u64;
+    let mix =
+        word_of(&text[..n]) ^ word_of(&text[text.len() - n..]).rotate_left(29) ^ text.len() as u64;
     (mix.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT_SLOTS.trailing_zeros())) as usize
 }
 
@@ -909,6 +931,29 @@ impl PartialAggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let texts: Vec<Vec<u8>> = (0..40)
+            .flat_map(|n: usize| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + (i % 26) as u8).collect();
+                let mut variants = vec![base.clone()];
+                for at in [0, n / 2, n.saturating_sub(1)] {
+                    if at < n {
+                        let mut changed = base.clone();
+                        changed[at] ^= 0x20;
+                        variants.push(changed);
+                    }
+                }
+                variants
+            })
+            .collect();
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn interned_texts_keep_their_ids_whatever_the_recent_slots_hold() {
