@@ -891,6 +891,20 @@ fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
         table
     };
     let mut from = 0;
+    // Sixteen bytes at a time where SSE2 is (every x86-64): the bytes that may end the
+    // value are flagged in one compare, and only flagged ones are looked up.
+    #[cfg(target_arch = "x86_64")]
+    while let Some(block) = input.get(from..from + 16) {
+        let mut flagged = may_end_value16(block.try_into().expect("sixteen bytes"));
+        while flagged != 0 {
+            let at = from + flagged.trailing_zeros() as usize;
+            if END[usize::from(input[at])] {
+                return Ok((&input[at..], &input[..at]));
+            }
+            flagged &= flagged - 1;
+        }
+        from += 16;
+    }
     while let Some(word) = input.get(from..from + 8) {
         if may_end_value(u64::from_le_bytes(word.try_into().expect("eight bytes"))) {
             break;
@@ -902,6 +916,26 @@ fn bare_value(input: &[u8]) -> IResult<&[u8], &[u8]> {
         .position(|&b| END[usize::from(b)])
         .map_or(input.len(), |i| from + i);
     Ok((&input[end..], &input[..end]))
+}
+
+/// A bit for each of the sixteen bytes that may end a bare value: every byte below `#` (the
+/// white space and `"` among them), every byte of 128 and more (the compare is signed), and
+/// the backslash. Never clear for a byte that ends one.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn may_end_value16(block: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86-64 target, and the load reads the sixteen bytes of
+    // `block`, unaligned.
+    unsafe {
+        let bytes = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let low = _mm_cmplt_epi8(bytes, _mm_set1_epi8(b'#' as i8));
+        let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        _mm_movemask_epi8(_mm_or_si128(low, backslash)) as u32
+    }
 }
 
 /// Whether one of the eight bytes of `word` may end a bare value: a byte below `#` (the
@@ -2042,6 +2076,33 @@ mod tests {
             }
         }
         assert!(!may_end_value(u64::from_le_bytes(*b"CRM_SYNC")));
+    }
+
+    #[test]
+    fn a_value_of_any_length_ends_where_the_first_end_byte_is() {
+        // Lengths across the sixteen- and eight-byte steps, with an end byte (or a byte that
+        // is flagged but no end: `!`, a control byte, bytes of 128 and more) at every place.
+        let fillers: &[u8] = b"a!\x01\x80\xff#";
+        let ends: &[u8] = b" \t\n\r\x0c\"\\";
+        for len in 0..70 {
+            for &filler in fillers {
+                let plain = vec![filler; len];
+                let (_, read) = bare_value(&plain).expect("never fails");
+                assert_eq!(read.len(), len, "{plain:?}");
+                for at in 0..len {
+                    for &end in ends.iter().chain(b"\x0b") {
+                        let mut value = plain.clone();
+                        value[at] = end;
+                        let want = value
+                            .iter()
+                            .position(|b| b.is_ascii_whitespace() || b"\"\\".contains(b))
+                            .unwrap_or(len);
+                        let (rest, read) = bare_value(&value).expect("never fails");
+                        assert_eq!((read.len(), rest.len()), (want, len - want), "{value:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
