@@ -1,19 +1,24 @@
 //! The `calls` table: one row per REST call of integration.log, streamed out of the
 //! parallel scan in input order.
 //!
-//! Each worker thread collects the calls of the chunk it parses into columns; when the chunk
-//! is done they become a small frame, handed to the [`CallExport`]'s collector with the
-//! chunk's place in its input. The collector takes chunks in input order (holding back those
-//! that arrive early), cuts them by month, and buffers up to `rows_per_group` rows per month
-//! before cutting them into a numbered batch (a Parquet row group). The thread whose chunk
-//! filled the batch joins and encodes it outside the collector's lock, so the threads encode
-//! batches side by side while the others parse; the collector appends each file's encoded
-//! batches in their order. An input's files are finished as soon as its last batch is
+//! Each worker thread collects the calls of the chunk it parses into columns (text as the
+//! chunk's own dictionaries, see [`super::columns`]); when the chunk is done they become a
+//! [`CallChunk`], handed to the [`CallExport`]'s collector with the chunk's place in its
+//! input. The collector takes chunks in input order (holding back those that arrive early),
+//! cuts them by month, and buffers up to `rows_per_group` rows per month before cutting them
+//! into a numbered batch (a Parquet row group) of runs of chunks' rows ([`CallBatch`]). The
+//! thread whose chunk filled the batch joins and encodes it ([`Exporter::encode_calls`])
+//! outside the collector's lock, so the threads encode batches side by side while the others
+//! parse; the collector appends each file's encoded batches in their order. An input's files are finished as soon as its last batch is
 //! appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
 //! order the inputs were found) go to `part-n` of their month, and where one batch ends
 //! depends on the rows alone: the output is the same on every run, whatever the thread
 //! timing.
 
+use super::columns::{
+    join_dict, join_flags, join_values, DictBuilder, DictColumn, JoinedDict, JoinedText,
+    TextBuilder, TextColumn,
+};
 use super::time_text::TimeText;
 use super::{
     environment_dir, part_name, EncodedBatch, ExportError, ExportTable, Exporter, FileMeta,
@@ -23,98 +28,63 @@ use crate::clock::ServerClock;
 use crate::integration::call::{CallRecord, Endpoints};
 use crate::integration::layout::Header;
 use crate::integration::scan::{CallSink, ScanSink};
-use crate::redact::{plain_ascii, redact};
 use chrono::{Datelike, NaiveDateTime, Offset, TimeZone};
 use polars::prelude::*;
+use polars_arrow::array::Array;
+use polars_arrow::datatypes::{ArrowDataType, TimeUnit as ArrowTimeUnit};
+use polars_arrow::types::NativeType;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 /// The month folder of calls without a date.
 pub const UNKNOWN_MONTH: &str = "unknown";
 
-/// Strings of one column, added straight to the column polars will take (one copy of each
-/// value, short ones held in the views themselves).
-struct TextColumn {
-    values: StringChunkedBuilder,
-    /// Where a value made on the fly (a time, a redacted text) is written before it is added.
-    scratch: String,
-}
-
-impl Default for TextColumn {
-    fn default() -> TextColumn {
-        TextColumn {
-            values: StringChunkedBuilder::new(PlSmallStr::EMPTY, 0),
-            scratch: String::new(),
-        }
-    }
-}
-
-impl TextColumn {
-    fn push(&mut self, value: Option<&str>) {
-        self.values.append_option(value);
-    }
-
-    /// Pushes the text `write` appends.
-    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
-        self.scratch.clear();
-        write(&mut self.scratch);
-        self.values.append_value(&self.scratch);
-    }
-
-    /// Pushes bytes as text (invalid UTF-8 replaced), redacted when asked.
-    fn push_bytes(&mut self, value: Option<&[u8]>, redact_text: bool) {
-        match value {
-            None => self.push(None),
-            // Most values are plain ASCII (a user name, a path): valid UTF-8 and free of
-            // secrets, known in one pass, and taken as they are without a lossy copy.
-            Some(bytes) if plain_ascii(bytes) => {
-                self.push(Some(std::str::from_utf8(bytes).expect("ASCII")));
-            }
-            Some(bytes) => {
-                let text = String::from_utf8_lossy(bytes);
-                if redact_text {
-                    self.push(Some(&redact(&text)));
-                } else {
-                    self.push(Some(&text));
-                }
-            }
-        }
-    }
-
-    /// The rows pushed so far as the column `name`; starts a new column of room for `rows`.
-    fn take_column(&mut self, name: &str, rows: usize) -> Column {
-        let values = std::mem::replace(
-            &mut self.values,
-            StringChunkedBuilder::new(PlSmallStr::EMPTY, rows),
-        );
-        values.finish().with_name(name.into()).into_column()
-    }
-}
-
-/// The calls of one chunk, column by column.
+/// The calls of the chunk being parsed, column by column.
 #[derive(Default)]
 pub struct CallRows {
-    time: TextColumn,
+    time: TextBuilder,
     local_ms: Vec<Option<i64>>,
     offset: Vec<Option<i32>>,
-    date: TextColumn,
-    week: TextColumn,
-    user: TextColumn,
-    ip: TextColumn,
-    method: TextColumn,
-    endpoint: TextColumn,
-    template: TextColumn,
+    date: DictBuilder,
+    week: DictBuilder,
+    user: DictBuilder,
+    ip: DictBuilder,
+    method: DictBuilder,
+    endpoint: DictBuilder,
+    template: DictBuilder,
     status: Vec<Option<i32>>,
     success: Vec<Option<bool>>,
     duration_ms: Vec<Option<f64>>,
     cards: Vec<Option<i64>>,
-    login: Vec<bool>,
-    level: TextColumn,
+    /// Always a value (Option as the other flags, for one join).
+    login: Vec<Option<bool>>,
+    level: DictBuilder,
     /// Month key (year * 12 + month - 1) per row, 0 without a date.
     months: Vec<u32>,
     /// The day's and offset's text of the row before.
     time_text: TimeText,
+}
+
+/// The calls of a parsed chunk, column by column (as in [`CALL_COLUMNS`]).
+pub struct CallChunk {
+    time: TextColumn,
+    local_ms: Vec<Option<i64>>,
+    offset: Vec<Option<i32>>,
+    date: DictColumn,
+    week: DictColumn,
+    user: DictColumn,
+    ip: DictColumn,
+    method: DictColumn,
+    endpoint: DictColumn,
+    template: DictColumn,
+    status: Vec<Option<i32>>,
+    success: Vec<Option<bool>>,
+    duration_ms: Vec<Option<f64>>,
+    cards: Vec<Option<i64>>,
+    login: Vec<Option<bool>>,
+    level: DictColumn,
 }
 
 /// The column names of the calls table, in order (the partition columns `environment` and
@@ -137,6 +107,36 @@ pub const CALL_COLUMNS: [&str; 16] = [
     "login",
     "level",
 ];
+
+/// The schema of the calls table's files.
+pub fn call_schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        let types = [
+            DataType::String,
+            DataType::Datetime(TimeUnit::Milliseconds, None),
+            DataType::Int32,
+            DataType::String,
+            DataType::String,
+            DataType::String,
+            DataType::String,
+            DataType::String,
+            DataType::String,
+            DataType::String,
+            DataType::Int32,
+            DataType::Boolean,
+            DataType::Float64,
+            DataType::Int64,
+            DataType::Boolean,
+            DataType::String,
+        ];
+        let fields = CALL_COLUMNS
+            .iter()
+            .zip(types)
+            .map(|(name, dtype)| Field::new((*name).into(), dtype));
+        Arc::new(Schema::from_iter(fields))
+    });
+    SCHEMA.clone()
+}
 
 fn month_key(t: NaiveDateTime) -> u32 {
     (t.year().max(0) as u32) * 12 + t.month0() + 1
@@ -172,66 +172,60 @@ impl CallRows {
                 let text = &mut self.time_text;
                 self.time.push_with(|out| text.write_time(t, offset, out));
                 let (date, week) = text.day(t.date());
-                self.date.push(Some(date));
-                self.week.push(Some(week));
+                self.date.push(Some(date.as_bytes()), false);
+                self.week.push(Some(week.as_bytes()), false);
                 self.local_ms.push(Some(t.and_utc().timestamp_millis()));
                 self.months.push(month_key(t));
             }
             None => {
-                self.time.push(None);
+                self.time.push_null();
                 self.local_ms.push(None);
-                self.date.push(None);
-                self.week.push(None);
+                self.date.push(None, false);
+                self.week.push(None, false);
                 self.months.push(0);
             }
         }
         self.offset.push(offset);
         let redact_text = settings.redact;
-        self.user.push_bytes(call.user, redact_text);
-        self.ip.push_bytes(call.ip, redact_text);
-        self.method.push_bytes(Some(call.method), redact_text);
-        self.endpoint.push_bytes(call.endpoint, redact_text);
-        self.template.push_bytes(call.template, redact_text);
+        self.user.push(call.user, redact_text);
+        self.ip.push(call.ip, redact_text);
+        self.method.push(Some(call.method), redact_text);
+        self.endpoint.push(call.endpoint, redact_text);
+        self.template.push(call.template, redact_text);
         self.status.push(call.status.map(i32::from));
         self.success.push(call.successful());
         self.duration_ms
             .push(call.duration_us.map(|us| us as f64 / 1000.0));
         self.cards
             .push(call.cards.map(|c| i64::try_from(c).unwrap_or(i64::MAX)));
-        self.login.push(call.login);
-        self.level.push_bytes(header.level, false);
+        self.login.push(Some(call.login));
+        self.level.push(header.level, false);
     }
 
-    /// The rows as a frame (columns as in [`CALL_COLUMNS`]), and the month runs: (month key,
-    /// first row, rows). Empties the buffer, keeping its capacity.
-    fn take_frame(&mut self) -> PolarsResult<(DataFrame, MonthRuns)> {
+    /// The rows as a chunk, and the month runs: (month key, first row, rows). Empties the
+    /// buffer; each column of the next chunk is made once at this one's size rather than
+    /// grown by doubling (each step a new allocation, and the kernel's page faults behind
+    /// it).
+    fn take_chunk(&mut self) -> (CallChunk, MonthRuns) {
         let n = self.len();
-        let local = Column::new("local_time".into(), take_with_room(n, &mut self.local_ms))
-            .cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?;
-        let frame = DataFrame::new(
-            n,
-            vec![
-                self.time.take_column("time", n),
-                local,
-                Column::new("utc_offset_s".into(), take_with_room(n, &mut self.offset)),
-                self.date.take_column("date", n),
-                self.week.take_column("week", n),
-                self.user.take_column("user_name", n),
-                self.ip.take_column("ip", n),
-                self.method.take_column("method", n),
-                self.endpoint.take_column("endpoint", n),
-                self.template.take_column("template", n),
-                Column::new("status".into(), take_with_room(n, &mut self.status)),
-                Column::new("success".into(), take_with_room(n, &mut self.success)),
-                Column::new(
-                    "duration_ms".into(),
-                    take_with_room(n, &mut self.duration_ms),
-                ),
-                Column::new("cards".into(), take_with_room(n, &mut self.cards)),
-                Column::new("login".into(), take_with_room(n, &mut self.login)),
-                self.level.take_column("level", n),
-            ],
-        )?;
+        let chunk = CallChunk {
+            time: self.time.take(n),
+            local_ms: take_with_room(n, &mut self.local_ms),
+            offset: take_with_room(n, &mut self.offset),
+            date: self.date.take(n),
+            week: self.week.take(n),
+            user: self.user.take(n),
+            ip: self.ip.take(n),
+            method: self.method.take(n),
+            endpoint: self.endpoint.take(n),
+            template: self.template.take(n),
+            status: take_with_room(n, &mut self.status),
+            success: take_with_room(n, &mut self.success),
+            duration_ms: take_with_room(n, &mut self.duration_ms),
+            cards: take_with_room(n, &mut self.cards),
+            login: take_with_room(n, &mut self.login),
+            level: self.level.take(n),
+        };
         let mut runs: MonthRuns = Vec::new();
         for (row, &month) in self.months.iter().enumerate() {
             match runs.last_mut() {
@@ -240,15 +234,123 @@ impl CallRows {
             }
         }
         self.months.clear();
-        Ok((frame, runs))
+        (chunk, runs)
     }
 }
 
-/// The values of `column`, leaving it empty with room for `rows` values: the next chunk's
-/// column is made once at its size rather than grown by doubling (each step a new
-/// allocation, and the kernel's page faults behind it).
+/// The values of `column`, leaving it empty with room for `rows` values.
 fn take_with_room<T>(rows: usize, column: &mut Vec<T>) -> Vec<T> {
     std::mem::replace(column, Vec::with_capacity(rows))
+}
+
+/// A column of a batch, as its rows were collected.
+pub enum BatchColumn<'a> {
+    /// Text as a dictionary of the batch's distinct values.
+    Dictionary(JoinedDict<'a>),
+    /// Text kept value after value (the time).
+    Text(JoinedText<'a>),
+    /// Numbers, booleans and timestamps.
+    Values(Box<dyn Array>),
+}
+
+impl BatchColumn<'_> {
+    /// The column as polars takes it: text one value per row.
+    pub fn into_array(self) -> Box<dyn Array> {
+        match self {
+            BatchColumn::Dictionary(dict) => dict.text_array().boxed(),
+            BatchColumn::Text(text) => text.text_array().boxed(),
+            BatchColumn::Values(array) => array,
+        }
+    }
+}
+
+/// Rows of a parsed chunk that go to one batch.
+struct ChunkPart {
+    chunk: Arc<CallChunk>,
+    rows: Range<usize>,
+}
+
+/// The rows of one row group: runs of chunks' rows, in order.
+pub struct CallBatch {
+    parts: Vec<ChunkPart>,
+}
+
+impl CallBatch {
+    /// How many rows.
+    pub fn rows(&self) -> usize {
+        self.parts.iter().map(|p| p.rows.len()).sum()
+    }
+
+    fn dict(&self, pick: fn(&CallChunk) -> &DictColumn) -> BatchColumn<'_> {
+        BatchColumn::Dictionary(join_dict(
+            self.parts
+                .iter()
+                .map(move |p| (pick(&p.chunk), p.rows.clone())),
+        ))
+    }
+
+    fn values<T: NativeType>(
+        &self,
+        pick: fn(&CallChunk) -> &[Option<T>],
+        dtype: ArrowDataType,
+    ) -> BatchColumn<'_> {
+        let parts = self
+            .parts
+            .iter()
+            .map(move |p| &pick(&p.chunk)[p.rows.clone()]);
+        BatchColumn::Values(join_values(parts, dtype).boxed())
+    }
+
+    fn flags(&self, pick: fn(&CallChunk) -> &[Option<bool>]) -> BatchColumn<'_> {
+        let parts = self
+            .parts
+            .iter()
+            .map(move |p| &pick(&p.chunk)[p.rows.clone()]);
+        BatchColumn::Values(join_flags(parts).boxed())
+    }
+
+    /// The columns, as in [`CALL_COLUMNS`] and [`call_schema`].
+    pub fn columns(&self) -> Vec<BatchColumn<'_>> {
+        vec![
+            BatchColumn::Text(JoinedText::new(
+                self.parts
+                    .iter()
+                    .map(|p| (&p.chunk.time, p.rows.clone()))
+                    .collect(),
+            )),
+            self.values(
+                |c| &c.local_ms,
+                ArrowDataType::Timestamp(ArrowTimeUnit::Millisecond, None),
+            ),
+            self.values(|c| &c.offset, ArrowDataType::Int32),
+            self.dict(|c| &c.date),
+            self.dict(|c| &c.week),
+            self.dict(|c| &c.user),
+            self.dict(|c| &c.ip),
+            self.dict(|c| &c.method),
+            self.dict(|c| &c.endpoint),
+            self.dict(|c| &c.template),
+            self.values(|c| &c.status, ArrowDataType::Int32),
+            self.flags(|c| &c.success),
+            self.values(|c| &c.duration_ms, ArrowDataType::Float64),
+            self.values(|c| &c.cards, ArrowDataType::Int64),
+            self.flags(|c| &c.login),
+            self.dict(|c| &c.level),
+        ]
+    }
+
+    /// The rows as a polars frame (one chunk per column), for the formats written from one.
+    pub fn to_frame(&self) -> PolarsResult<DataFrame> {
+        let columns = self
+            .columns()
+            .into_iter()
+            .zip(CALL_COLUMNS)
+            .map(|(column, name)| {
+                Series::from_arrow(name.into(), column.into_array()).map(Column::from)
+            })
+            .collect::<PolarsResult<Vec<Column>>>()?;
+        DataFrame::new(self.rows(), columns)
+    }
 }
 
 /// Runs of rows of one month in a chunk: (month key, first row, rows).
@@ -282,8 +384,8 @@ impl CallSink for CallRowSink {
 }
 
 /// A parsed chunk's rows waiting for their turn.
-struct ChunkFrame {
-    frame: DataFrame,
+struct ChunkRows {
+    chunk: Arc<CallChunk>,
     runs: MonthRuns,
 }
 
@@ -291,14 +393,14 @@ struct ChunkFrame {
 struct FileOrder {
     next: u64,
     chunks: Option<u64>,
-    pending: BTreeMap<u64, ChunkFrame>,
+    pending: BTreeMap<u64, ChunkRows>,
 }
 
 /// One open output file: the rows not yet cut into a batch, and the batches encoded ahead of
 /// their turn.
 struct Partition {
     writer: Box<dyn TableWriter>,
-    buffered: Vec<DataFrame>,
+    buffered: Vec<ChunkPart>,
     rows: usize,
     /// How many batches were cut (the next one's number).
     batches: u64,
@@ -317,7 +419,7 @@ type PartitionKey = (usize, u32);
 struct BatchJob {
     partition: PartitionKey,
     seq: u64,
-    parts: Vec<DataFrame>,
+    parts: Vec<ChunkPart>,
     path: PathBuf,
 }
 
@@ -345,16 +447,10 @@ impl Partition {
 }
 
 impl BatchJob {
-    /// The batch's rows as one frame of one chunk per column, encoded for `exporter`.
+    /// The batch's rows encoded for `exporter`.
     fn encode(self, exporter: &dyn Exporter) -> Result<EncodedBatch, ExportError> {
-        let fail = |e| ExportError::encode(&self.path, e);
-        let mut parts = self.parts.into_iter();
-        let mut batch = parts.next().expect("a batch has rows");
-        for part in parts {
-            batch.vstack_mut_owned(part).map_err(fail)?;
-        }
-        batch.rechunk_mut();
-        exporter.encode(&batch, &self.path)
+        let batch = CallBatch { parts: self.parts };
+        exporter.encode_calls(&batch, &self.path)
     }
 }
 
@@ -475,9 +571,10 @@ impl<'e> CallExport<'e> {
                         })
                     }
                 };
-                partition
-                    .buffered
-                    .push(chunk.frame.slice(start as i64, len));
+                partition.buffered.push(ChunkPart {
+                    chunk: chunk.chunk.clone(),
+                    rows: start..start + len,
+                });
                 partition.rows += len;
                 collector.rows += len as u64;
                 if partition.rows >= self.rows_per_group {
@@ -577,19 +674,17 @@ impl ScanSink for CallExport<'_> {
     }
 
     fn chunk_done(&self, worker: &mut CallRowSink, file: usize, seq: u64) -> usize {
-        // The frame is built on the parsing thread, outside the collector's lock.
-        let chunk = worker
-            .rows
-            .take_frame()
-            .map(|(frame, runs)| ChunkFrame { frame, runs })
-            .map_err(|e| ExportError::encode(&self.dir, e));
+        let (chunk, runs) = worker.rows.take_chunk();
+        let chunk = ChunkRows {
+            chunk: Arc::new(chunk),
+            runs,
+        };
         let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
         let mut jobs = Vec::new();
         let done = {
             let mut collector = lock(&self.collector);
             let before = held(&collector);
             Self::record_into(&mut collector, |collector| {
-                let chunk = chunk?;
                 collector
                     .files
                     .entry(file)
@@ -620,6 +715,10 @@ impl ScanSink for CallExport<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::parquet::ParquetExporter;
+    use crate::integration::layout::LayoutParser;
+    use crate::integration::scan::{scan_into, ScanOptions};
+    use std::path::Path;
 
     #[test]
     fn month_labels() {
@@ -628,5 +727,166 @@ mod tests {
         let t = NaiveDateTime::parse_from_str("2023-12-31 23:59:59", "%Y-%m-%d %H:%M:%S").unwrap();
         assert_eq!(month_label(month_key(t)), "2023-12");
         assert_eq!(month_label(0), UNKNOWN_MONTH);
+    }
+
+    /// Parquet written through a polars frame of each batch ([`Exporter::encode_calls`] as
+    /// every other format has it): the general path the calls' own arrays bypass.
+    struct ThroughFrames;
+
+    impl Exporter for ThroughFrames {
+        fn extension(&self) -> &'static str {
+            ParquetExporter.extension()
+        }
+
+        fn create(
+            &self,
+            path: &Path,
+            meta: &FileMeta,
+        ) -> Result<Box<dyn TableWriter>, ExportError> {
+            ParquetExporter.create(path, meta)
+        }
+
+        fn encode(&self, batch: &DataFrame, path: &Path) -> Result<EncodedBatch, ExportError> {
+            ParquetExporter.encode(batch, path)
+        }
+    }
+
+    /// Calls of every kind: two months across a change of UTC offset, users in runs and not,
+    /// non-ASCII, invalid UTF-8 and a token to redact, missing fields, and an address new
+    /// on nearly every row (so that batches write it plain rather than as a dictionary).
+    fn varied_log() -> Vec<u8> {
+        const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl";
+        let mut out = Vec::new();
+        let mut n = 7u64;
+        let start =
+            NaiveDateTime::parse_from_str("2023-10-28 22:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
+        for i in 0..3_000u64 {
+            n = n
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let t = start + chrono::Duration::milliseconds((i * 173_417 + n % 1_000) as i64);
+            let user: Vec<u8> = match (i / 40) % 6 {
+                0 => b"CRM_SYNC".to_vec(),
+                1 => format!("user{}", n % 5).into_bytes(),
+                2 => "päivi.kärkkäinen".as_bytes().to_vec(),
+                3 => b"bad\xff\xfeutf8".to_vec(),
+                4 => JWT.as_bytes().to_vec(),
+                _ => format!("svc-{}-{}", "x".repeat((n % 30) as usize), n % 3).into_bytes(),
+            };
+            let ip = if i % 1_000 < 700 {
+                format!("10.{}.{}.{}", n % 256, (n >> 8) % 256, (n >> 16) % 256)
+            } else {
+                format!("10.0.0.{}", n % 4)
+            };
+            let (method, path) = match n % 5 {
+                0 => (
+                    "GET",
+                    format!("/rest-api/itsm/v1/dc/incident/data/{}", n % 1000),
+                ),
+                1 => ("POST", "/rest-api/itsm/v1/dc/person/data".to_string()),
+                2 => ("POST", "/rest-api/itsm/v1/users/login".to_string()),
+                3 => ("PUT", format!("/rest-api/itsm/v1/dc/asset/data/{}", n % 7)),
+                _ => ("DELETE", "/rest-api/itsm/v1/odd path/å".to_string()),
+            };
+            let status = match n % 7 {
+                0 => String::new(),
+                1 => " status=429".to_string(),
+                _ => " status=200".to_string(),
+            };
+            let cards = if n % 3 == 0 {
+                format!(" cards={}", n % 50)
+            } else {
+                String::new()
+            };
+            let duration = if n % 11 == 0 {
+                String::new()
+            } else {
+                format!(" duration={}ms", n % 900)
+            };
+            let level = ["INFO ", "WARN ", "ERROR"][(n % 3) as usize];
+            out.extend_from_slice(
+                format!(
+                    "{} {level} [exec-1] com.efecte.rest.RestApiLogger - user=",
+                    t.format("%Y-%m-%d %H:%M:%S,%3f")
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(&user);
+            out.extend_from_slice(
+                format!(" ip={ip} method={method} path={path}{status}{duration}{cards}\n")
+                    .as_bytes(),
+            );
+        }
+        out
+    }
+
+    fn export_with(exporter: &dyn Exporter, log: &Path, out: &Path) -> CallsWritten {
+        let ingest = crate::ingest::ingest(&[log.display().to_string()], &LayoutParser::default());
+        let mut options = ScanOptions::new(ingest.layout.clone());
+        // Small chunks and row groups: every batch joins several chunks' dictionaries.
+        options.chunk_bytes = 16 << 10;
+        options.redact = true;
+        let clock = ServerClock::Zone("Europe/Helsinki".parse().unwrap());
+        let sink = CallExport::new(exporter, out, "t", 700, true, clock);
+        let scanned = scan_into(ingest.integration, &options, &sink);
+        assert!(scanned.errors.is_empty());
+        sink.finish().unwrap()
+    }
+
+    fn read_tree(dir: &Path) -> BTreeMap<String, DataFrame> {
+        let mut files = BTreeMap::new();
+        for entry in glob::glob(&format!("{}/**/*.parquet", dir.display())).unwrap() {
+            let path = entry.unwrap();
+            let frame = ParquetReader::new(std::fs::File::open(&path).unwrap())
+                .finish()
+                .unwrap();
+            let name = path.strip_prefix(dir).unwrap().display().to_string();
+            files.insert(name, frame);
+        }
+        files
+    }
+
+    #[test]
+    fn parquet_from_the_calls_arrays_reads_back_as_through_frames() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("integration.log");
+        std::fs::write(&log, varied_log()).unwrap();
+        let fast = export_with(&ParquetExporter, &log, &dir.path().join("fast"));
+        let general = export_with(&ThroughFrames, &log, &dir.path().join("general"));
+        assert_eq!(fast, general);
+        assert_eq!(fast.rows, 3_000);
+        let fast = read_tree(&dir.path().join("fast"));
+        let general = read_tree(&dir.path().join("general"));
+        assert_eq!(
+            fast.keys().collect::<Vec<_>>(),
+            general.keys().collect::<Vec<_>>()
+        );
+        assert!(fast.len() >= 2, "two months: {:?}", fast.keys());
+        for (name, frame) in &fast {
+            let other = &general[name];
+            assert_eq!(frame.schema(), other.schema(), "{name}");
+            assert_eq!(**frame.schema(), *call_schema(), "{name}");
+            assert!(frame.equals_missing(other), "{name}:\n{frame}\n{other}");
+        }
+        let all = fast.values().map(|f| f.height()).sum::<usize>();
+        assert_eq!(all, 3_000);
+        // The redacted token and the replaced bytes are in both, the token's text in neither.
+        let users: Vec<String> = fast
+            .values()
+            .flat_map(|f| {
+                f.column("user_name")
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .iter()
+                    .flatten()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(users.iter().any(|u| u == "[REDACTED]"));
+        assert!(users.iter().any(|u| u.contains('\u{fffd}')));
+        assert!(users.iter().any(|u| u.contains('\u{e4}')));
+        assert!(!users.iter().any(|u| u.contains("eyJ")));
     }
 }

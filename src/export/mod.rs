@@ -8,6 +8,7 @@
 //! See the README's "Export and fleet" section for the schema.
 
 pub mod calls;
+mod columns;
 pub mod csv;
 pub mod jsonl;
 pub mod parquet;
@@ -160,6 +161,16 @@ pub trait Exporter: Sync {
     /// this format, `path` naming it in errors. It needs no file, so the batches of one file
     /// can be encoded on several threads at once and appended in order.
     fn encode(&self, batch: &DataFrame, path: &Path) -> Result<EncodedBatch, ExportError>;
+    /// Encodes a batch of the calls table, as [`Exporter::encode`] encodes it as a frame
+    /// unless the format has a way of its own.
+    fn encode_calls(
+        &self,
+        batch: &calls::CallBatch,
+        path: &Path,
+    ) -> Result<EncodedBatch, ExportError> {
+        let frame = batch.to_frame().map_err(|e| ExportError::encode(path, e))?;
+        self.encode(&frame, path)
+    }
 }
 
 /// A batch encoded for a file of one format, ready to be appended to it.
