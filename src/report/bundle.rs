@@ -625,8 +625,8 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         .transpose()?;
     let endpoints = part
         .as_ref()
-        .map(|p| calls_report(p, &[Dim::Endpoint], settings))
-        .transpose()?;
+        .zip(users.as_ref())
+        .map(|(p, users)| users.regrouped(p, &[Dim::Endpoint]));
 
     let mut weeks_drawn = WeeklyReport {
         quota: quota.clone(),
