@@ -1094,10 +1094,11 @@ pub fn normalise_path(path: &[u8], out: &mut Vec<u8>) {
                 Lead::Start => self.lead = Lead::First(from, to),
                 Lead::First(first_from, first_to) => {
                     let first = &self.path[first_from..first_to];
-                    let is_base = (first.eq_ignore_ascii_case(b"rest-api")
-                        && segment.eq_ignore_ascii_case(b"itsm"))
-                        || (first.eq_ignore_ascii_case(b"itsm")
-                            && segment.eq_ignore_ascii_case(b"api"));
+                    // The base as usually written is told by a plain comparison.
+                    let is =
+                        |text: &[u8], word: &[u8]| text == word || text.eq_ignore_ascii_case(word);
+                    let is_base = (is(first, b"rest-api") && is(segment, b"itsm"))
+                        || (is(first, b"itsm") && is(segment, b"api"));
                     if is_base {
                         self.lead = Lead::Base;
                     } else {
@@ -1173,13 +1174,26 @@ pub fn normalise_path(path: &[u8], out: &mut Vec<u8>) {
     // One pass over the bytes instead of a search for the query, a split on `/` and a
     // search for `;` in each segment: `?` and `#` end the path, `/` a segment, and the
     // first `;` of a segment what is kept of it.
+    // The eight bytes from `at`, zeros past the end (no special byte): the last ones are
+    // read with the word that ends the path, shifted, rather than copied byte by byte.
+    let word_at = |at: usize| match path.get(at..at + 8) {
+        Some(bytes) => u64::from_le_bytes(bytes.try_into().expect("eight bytes")),
+        None if path.len() >= 8 => {
+            let last = &path[path.len() - 8..];
+            u64::from_le_bytes(last.try_into().expect("eight bytes")) >> (8 * (at + 8 - path.len()))
+        }
+        None => path[at..]
+            .iter()
+            .rev()
+            .fold(0, |word, &b| (word << 8) | u64::from(b)),
+    };
     let (mut start, mut cut, mut end) = (0, usize::MAX, path.len());
-    'words: for (index, chunk) in path.chunks(8).enumerate() {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        let mut special = special_bytes(u64::from_le_bytes(word));
+    let mut at = 0;
+    'words: while at < path.len() {
+        let mut special = special_bytes(word_at(at));
+        at += 8;
         while special != 0 {
-            let i = index * 8 + (special.trailing_zeros() / 8) as usize;
+            let i = at - 8 + (special.trailing_zeros() / 8) as usize;
             special &= special - 1;
             match path[i] {
                 b'/' => {
