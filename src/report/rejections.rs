@@ -5,6 +5,7 @@ use super::round_rate;
 use crate::calendar::{Grain, TimeRange};
 use crate::clock::ServerClock;
 use crate::integration::aggregate::{FailureRow, MinuteRow};
+use crate::integration::fast_hash::FastMap;
 use crate::render::{rate, thousands, Cell, Column, Report, Table};
 use crate::spike::{detect, Bucket, SpikeParams, SpikeWindow};
 use crate::usage::period::Timeline;
@@ -79,13 +80,21 @@ pub struct EndpointRejections {
 
 /// The `top` endpoints with the most rejected calls in `failures`, most first (ties by name).
 pub fn rejected_endpoints(failures: &[FailureRow], top: usize) -> Vec<EndpointRejections> {
-    let mut per_endpoint: BTreeMap<&str, BTreeMap<u16, u64>> = BTreeMap::new();
+    // The rows of a scan share one string per endpoint: they are counted by its address,
+    // without comparing texts row by row, and the counts of equal texts merged after.
+    let mut by_address: FastMap<usize, (&str, BTreeMap<u16, u64>)> = FastMap::default();
     for f in failures {
-        *per_endpoint
-            .entry(&*f.endpoint)
-            .or_default()
-            .entry(f.status)
-            .or_default() += f.count;
+        let (_, statuses) = by_address
+            .entry(f.endpoint.as_ptr() as usize)
+            .or_insert_with(|| (&*f.endpoint, BTreeMap::new()));
+        *statuses.entry(f.status).or_default() += f.count;
+    }
+    let mut per_endpoint: BTreeMap<&str, BTreeMap<u16, u64>> = BTreeMap::new();
+    for (endpoint, statuses) in by_address.into_values() {
+        let merged = per_endpoint.entry(endpoint).or_default();
+        for (status, count) in statuses {
+            *merged.entry(status).or_default() += count;
+        }
     }
     let mut list: Vec<EndpointRejections> = per_endpoint
         .into_iter()
@@ -671,5 +680,25 @@ mod tests {
             ]
         );
         assert_eq!(rejected_endpoints(&rows, 10)[2].main_status, 500);
+        // As a scan gives them, rows share the string of their endpoint.
+        let mut shared: BTreeMap<String, std::sync::Arc<str>> = BTreeMap::new();
+        let scanned: Vec<FailureRow> = rows
+            .iter()
+            .map(|r| FailureRow {
+                endpoint: shared
+                    .entry(r.endpoint.to_string())
+                    .or_insert_with(|| r.endpoint.clone())
+                    .clone(),
+                ..r.clone()
+            })
+            .collect();
+        assert!(std::sync::Arc::ptr_eq(
+            &scanned[0].endpoint,
+            &scanned[1].endpoint
+        ));
+        assert_eq!(
+            rejected_endpoints(&scanned, 10),
+            rejected_endpoints(&rows, 10)
+        );
     }
 }
