@@ -565,10 +565,11 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         range,
         quota: None,
     };
-    let part = scan.map(|s| within(s, range));
-    let counts = scan
-        .zip(part.as_ref())
-        .map(|(s, p)| integration_counts(s, p));
+    // All the data is the scan itself: no copy of its minutes and failures (tens of
+    // megabytes for a month), which the figures only read.
+    let cut = scan.filter(|_| !range.is_all()).map(|s| within(s, range));
+    let part = cut.as_ref().or(scan);
+    let counts = scan.zip(part).map(|(s, p)| integration_counts(s, p));
     let whole_counts = scan.map(|s| integration_counts(s, s));
 
     let weekly = weekly_report(timeline, &options(range), counts.as_ref())?;
@@ -620,13 +621,11 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         },
     )?;
     let users = part
-        .as_ref()
         .map(|p| calls_report(p, &[Dim::User], settings))
         .transpose()?;
     let endpoints = part
-        .as_ref()
-        .map(|p| calls_report(p, &[Dim::Endpoint], settings))
-        .transpose()?;
+        .zip(users.as_ref())
+        .map(|(p, users)| users.regrouped(p, &[Dim::Endpoint]));
 
     let mut weeks_drawn = WeeklyReport {
         quota: quota.clone(),
@@ -669,19 +668,19 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         rejections: Chart {
             file: "rejections.svg",
             title: "Rejection rate per hour, spikes shaded",
-            svg: charts::rejection_chart(&rejections, part.as_ref()),
+            svg: charts::rejection_chart(&rejections, part),
         },
-        users: part.as_ref().map(|p| Chart {
+        users: part.map(|p| Chart {
             file: "top-users.svg",
             title: "Calls of the busiest users",
             svg: charts::top_users_chart(p),
         }),
-        heatmap: part.as_ref().map(|p| Chart {
+        heatmap: part.map(|p| Chart {
             file: "weekday-hour.svg",
             title: "Calls by weekday and hour, mean per weekday",
             svg: charts::heatmap_chart(p),
         }),
-        load: part.as_ref().map(|p| Chart {
+        load: part.map(|p| Chart {
             file: "minute-load.svg",
             title: "Busiest user's calls per minute against the per-user rate limit",
             svg: charts::minute_load_chart(p, settings.rate_limit),
@@ -706,7 +705,7 @@ pub fn gather(sources: Sources<'_>, period: Period) -> PolarsResult<(Figures, Ch
         history,
         quota,
         rejections,
-        rejected_endpoints: part.as_ref().map_or(Vec::new(), |p| {
+        rejected_endpoints: part.map_or(Vec::new(), |p| {
             super::rejections::rejected_endpoints(&p.calls.failures, 10)
         }),
         spike_params,
