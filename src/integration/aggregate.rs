@@ -7,6 +7,7 @@
 //! the merged result is the same whatever the chunk size, the thread count and the order
 //! of merges.
 
+use rayon::slice::ParallelSliceMut;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
@@ -755,6 +756,10 @@ impl PartialAggregate {
             .map(|s| self.strings.intern(s))
             .collect();
         let map = |id: u32| if id == NONE { NONE } else { remap[id as usize] };
+        // Most of the other's minutes and failures are new here (partials hold different
+        // chunks): room for them at once rather than rehashing while they come.
+        self.minutes.reserve(other.minutes.len());
+        self.failures.reserve(other.failures.len());
         for (key, stats) in &other.group_rows {
             let mut key = *key;
             for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
@@ -851,7 +856,7 @@ impl PartialAggregate {
         }
         let shared: Vec<Arc<str>> = ranks.texts.iter().map(|&t| Arc::from(t)).collect();
         let name = |rank: u32| shared[rank as usize].clone();
-        minutes.sort_unstable_by_key(|&(minute, user, _)| (minute, user));
+        minutes.par_sort_unstable_by_key(|&(minute, user, _)| (minute, user));
         minutes.dedup_by(|next, kept| {
             let same = (next.0, next.1) == (kept.0, kept.1);
             if same {
@@ -859,16 +864,19 @@ impl PartialAggregate {
             }
             same
         });
-        let minutes: Vec<MinuteRow> = minutes
-            .into_iter()
-            .filter_map(|(minute, user, counts)| {
-                Some(MinuteRow {
-                    minute: time_of_minute(minute)?,
-                    user: name(user),
-                    counts,
-                })
+        // Sized up front: `filter_map` cannot tell, and doubling a table this big costs
+        // copies and twice its memory at the peak.
+        let mut minute_rows = Vec::with_capacity(minutes.len());
+        minute_rows.extend(minutes.into_iter().filter_map(|(minute, user, counts)| {
+            Some(MinuteRow {
+                minute: time_of_minute(minute)?,
+                user: name(user),
+                counts,
             })
-            .collect();
+        }));
+        let minutes = minute_rows;
+        // Sorted on the scan's pool: the two big tables are the bulk of the work left after
+        // the scan, which would otherwise run on one thread.
         let mut failures: Vec<(u32, u32, u32, u16, u64)> = self
             .failures
             .into_iter()
@@ -882,7 +890,7 @@ impl PartialAggregate {
                 )
             })
             .collect();
-        failures.sort_unstable_by_key(|&(minute, user, endpoint, status, _)| {
+        failures.par_sort_unstable_by_key(|&(minute, user, endpoint, status, _)| {
             (minute, user, endpoint, status)
         });
         failures.dedup_by(|next, kept| {
@@ -892,9 +900,9 @@ impl PartialAggregate {
             }
             same
         });
-        let failures: Vec<FailureRow> = failures
-            .into_iter()
-            .filter_map(|(minute, user, endpoint, status, count)| {
+        let mut failure_rows = Vec::with_capacity(failures.len());
+        failure_rows.extend(failures.into_iter().filter_map(
+            |(minute, user, endpoint, status, count)| {
                 Some(FailureRow {
                     minute: time_of_minute(minute)?,
                     user: name(user),
@@ -902,8 +910,9 @@ impl PartialAggregate {
                     status,
                     count,
                 })
-            })
-            .collect();
+            },
+        ));
+        let failures = failure_rows;
         CallAggregate {
             dims,
             failures,
