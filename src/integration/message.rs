@@ -1378,6 +1378,16 @@ pub fn unescape(value: &[u8]) -> Cow<'_, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small deterministic generator for the tests' random inputs.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
     use crate::redact::{looks_like_jwt, redact, redact_bytes};
 
     const fn b(bytes: &'static [u8]) -> Option<&'static [u8]> {
@@ -2116,13 +2126,7 @@ mod tests {
             b"x",
             b"\xff",
         ];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let (mut input, mut fast, mut steps) = (Vec::new(), Vec::new(), Vec::new());
         let inputs = PATH_CASES.iter().map(|(path, _)| path.to_vec());
         for path in inputs.chain((0..50_000).map(|_| {
@@ -2438,13 +2442,7 @@ mod tests {
             b"Z",
             b"9",
         ];
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let mut input = Vec::new();
         let mut out = Vec::new();
         for _ in 0..FUZZ_ROUNDS {
