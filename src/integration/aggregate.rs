@@ -361,12 +361,31 @@ impl std::hash::Hash for Key {
 /// the hash and probe of both tables.
 #[derive(Debug, Clone, Copy)]
 struct UserMemo {
-    /// The group key and its row in `PartialAggregate::group_rows`.
+    /// The group key and its row in `PartialAggregate::groups`.
     key: Key,
     group: u32,
     /// The minute, and its counts not yet added to `PartialAggregate::minutes`.
     minute: u32,
     pending: MinuteCounts,
+}
+
+/// The groups of a partial: rows in the order they first came, found by key. A row number
+/// is what [`UserMemo`] keeps, where a reference into a hash map could not be kept.
+#[derive(Debug, Clone, Default)]
+struct GroupTable {
+    index: FastMap<Key, u32>,
+    rows: Vec<(Key, GroupStats)>,
+}
+
+impl GroupTable {
+    /// The row of `key`, a new empty one if it has none yet.
+    fn row(&mut self, key: Key) -> u32 {
+        let rows = &mut self.rows;
+        *self.index.entry(key).or_insert_with(|| {
+            rows.push((key, GroupStats::default()));
+            rows.len() as u32 - 1
+        })
+    }
 }
 
 /// No group: a memo that matches no key.
@@ -549,9 +568,7 @@ const STATUS_SLOTS: usize = 1000;
 pub struct PartialAggregate {
     dims: Vec<Dim>,
     strings: Interner,
-    /// Group key → its row in `group_rows`.
-    groups: FastMap<Key, u32>,
-    group_rows: Vec<(Key, GroupStats)>,
+    groups: GroupTable,
     minutes: FastMap<(u32, u32), MinuteCounts>,
     /// Per user ([`memo_slot`]): see [`UserMemo`]. Pending minute counts belong to
     /// `minutes`; every reader of it adds them.
@@ -583,8 +600,7 @@ impl PartialAggregate {
         PartialAggregate {
             dims: unique,
             strings: Interner::default(),
-            groups: FastMap::default(),
-            group_rows: Vec::new(),
+            groups: GroupTable::default(),
             minutes: FastMap::default(),
             memos: Vec::new(),
             day_memo: (NaiveDate::MIN, day_number(NaiveDate::MIN)),
@@ -686,14 +702,10 @@ impl PartialAggregate {
         if in_window {
             let memo = &mut self.memos[slot];
             if memo.group == NO_ROW || memo.key != key {
-                let rows = &mut self.group_rows;
-                memo.group = *self.groups.entry(key).or_insert_with(|| {
-                    rows.push((key, GroupStats::default()));
-                    rows.len() as u32 - 1
-                });
+                memo.group = self.groups.row(key);
                 memo.key = key;
             }
-            self.group_rows[memo.group as usize].1.record(call);
+            self.groups.rows[memo.group as usize].1.record(call);
         }
         match time.zip(day).and_then(|(t, day)| minute_number(day, t)) {
             Some(minute) => {
@@ -760,19 +772,15 @@ impl PartialAggregate {
         // chunks): room for them at once rather than rehashing while they come.
         self.minutes.reserve(other.minutes.len());
         self.failures.reserve(other.failures.len());
-        for (key, stats) in &other.group_rows {
+        for (key, stats) in &other.groups.rows {
             let mut key = *key;
             for (slot, dim) in key.0.iter_mut().zip(&self.dims) {
                 if dim.is_text() {
                     *slot = map(*slot);
                 }
             }
-            let rows = &mut self.group_rows;
-            let row = *self.groups.entry(key).or_insert_with(|| {
-                rows.push((key, GroupStats::default()));
-                rows.len() as u32 - 1
-            });
-            rows[row as usize].1.merge(stats);
+            let row = self.groups.row(key);
+            self.groups.rows[row as usize].1.merge(stats);
         }
         for ((minute, user), counts) in other.minute_counts() {
             self.minutes
@@ -829,7 +837,7 @@ impl PartialAggregate {
         let dims = self.dims;
         let mut groups: BTreeMap<Vec<String>, GroupStats> = BTreeMap::new();
         let mut totals = GroupStats::default();
-        for (key, stats) in self.group_rows {
+        for (key, stats) in self.groups.rows {
             totals.merge(&stats);
             let key = dims
                 .iter()
