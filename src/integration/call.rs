@@ -10,9 +10,10 @@ use std::fmt;
 use regex::bytes::{CaptureLocations, Regex};
 
 use super::message::{
-    is_login, normalise_path, parse_fields_in, template_of, unreadable_values, BadFields,
-    CallFields, DurationUnit, Field, FieldSources, MessageShape, Unreadable,
+    is_login, parse_fields_in, template_of, unreadable_values, BadFields, CallFields, DurationUnit,
+    Field, FieldSources, MessageShape, Unreadable,
 };
+use super::path_memo::PathMemo;
 
 /// Why a `--message-pattern` cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -165,6 +166,8 @@ pub struct CallReader {
     endpoints: Endpoints,
     duration_unit: DurationUnit,
     path: Vec<u8>,
+    /// Every call's path is normalised in a report or an export, and most are repeats.
+    paths: PathMemo,
     endpoint: Vec<u8>,
 }
 
@@ -177,6 +180,7 @@ impl CallReader {
             endpoints: Endpoints::All,
             duration_unit: DurationUnit::Ms,
             path: Vec::with_capacity(256),
+            paths: PathMemo::default(),
             endpoint: Vec::with_capacity(256),
         }
     }
@@ -260,7 +264,7 @@ impl CallReader {
             .extend(method.iter().map(u8::to_ascii_uppercase));
         let method_len = self.endpoint.len();
         if wanted || maybe_login {
-            normalise_path(raw_path, &mut self.path);
+            self.paths.normalise(raw_path, &mut self.path);
             self.endpoint.push(b' ');
             self.endpoint.extend_from_slice(&self.path);
         }

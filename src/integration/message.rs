@@ -1297,7 +1297,7 @@ fn is_version(segment: &[u8]) -> bool {
 
 /// Record ids: numbers, UUIDs (`8-4-4-4-12` hex digits, either case), 32-hex ids (a UUID
 /// without its dashes, an MD5) and Efecte-style `123:456` ids.
-fn is_id(segment: &[u8]) -> bool {
+pub(crate) fn is_id(segment: &[u8]) -> bool {
     let number = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     let uuid = || {
         segment.len() == 36
@@ -1376,11 +1376,11 @@ pub fn unescape(value: &[u8]) -> Cow<'_, [u8]> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A small deterministic generator for the tests' random inputs.
-    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
         move || {
             state ^= state << 13;
             state ^= state >> 7;

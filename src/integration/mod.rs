@@ -8,5 +8,6 @@ pub mod histogram;
 pub mod layout;
 pub mod message;
 pub mod overlap;
+pub mod path_memo;
 pub mod scan;
 pub mod shapes;
