@@ -1299,14 +1299,23 @@ fn is_version(segment: &[u8]) -> bool {
 /// without its dashes, an MD5) and Efecte-style `123:456` ids.
 pub(crate) fn is_id(segment: &[u8]) -> bool {
     let number = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    // The hex digits of UUIDs and 32-hex ids are checked eight at a time: nearly every call
+    // of a log that reads records has one in its path.
+    let word_at = |at: usize| u64::from_le_bytes(segment[at..at + 8].try_into().expect("8"));
+    let half_at = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            segment[at..at + 4].try_into().expect("4"),
+        ))
+    };
     let uuid = || {
         segment.len() == 36
-            && segment.iter().enumerate().all(|(i, &b)| match i {
-                8 | 13 | 18 | 23 => b == b'-',
-                _ => b.is_ascii_hexdigit(),
-            })
+            && [8, 13, 18, 23].iter().all(|&i| segment[i] == b'-')
+            && all_hex(word_at(0))
+            && all_hex(half_at(9) | half_at(14) << 32)
+            && all_hex(half_at(19) | half_at(24) << 32)
+            && all_hex(word_at(28))
     };
-    let hex32 = || segment.len() == 32 && segment.iter().all(u8::is_ascii_hexdigit);
+    let hex32 = || segment.len() == 32 && (0..32).step_by(8).all(|at| all_hex(word_at(at)));
     // Every kind of id starts with a hex digit, and only UUIDs and 32-hex ids with a
     // letter: the words of a path (`rest-api`, `incident`, `data`) are told apart by their
     // first byte and length, without a search for `:` in each (every call's path is
@@ -1317,11 +1326,24 @@ pub(crate) fn is_id(segment: &[u8]) -> bool {
                 memchr(b':', segment)
                     .is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]))
             };
-            number(segment) || pair() || uuid() || hex32()
+            number(segment) || uuid() || hex32() || pair()
         }
         Some(b) if b.is_ascii_hexdigit() => uuid() || hex32(),
         _ => false,
     }
+}
+
+/// Whether each of the eight bytes of `word` is a hex digit (either case). Each range test
+/// adds to every byte at once: an ASCII byte plus at most 0x80 never carries into the next.
+fn all_hex(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let at_least = |word: u64, low: u8| word.wrapping_add(u64::from(0x80 - low) * ONES) & HIGH;
+    let above = |word: u64, high: u8| word.wrapping_add(u64::from(0x7F - high) * ONES) & HIGH;
+    let lower = word | (ONES * 0x20);
+    let digit = at_least(word, b'0') & !above(word, b'9');
+    let letter = at_least(lower, b'a') & !above(lower, b'f');
+    word & HIGH == 0 && digit | letter == HIGH
 }
 
 /// The template code (`incident` in `/dc/incident/data/...`): the segment
@@ -2255,7 +2277,9 @@ pub(crate) mod tests {
                 .is_some_and(|i| number(&segment[..i]) && number(&segment[i + 1..]));
             number(segment) || uuid || hex32 || pair
         }
-        const BYTES: &[u8] = b"0129aAfFgz-:.";
+        // Bytes just outside the hex ranges (`/`, `:`, `@`, `G`, `` ` ``, `g`) and high bytes
+        // that are hex digits but for their top bit.
+        const BYTES: &[u8] = b"0129aAfFgz-:./@G`g\x80\xb0\xc1\xe6";
         let mut rng = crate::generate::Rng(36);
         let mut ids = 0;
         for round in 0..200_000 {
@@ -2275,6 +2299,23 @@ pub(crate) mod tests {
             assert_eq!(is_id(&segment), by_every_rule(&segment), "{segment:?}");
         }
         assert!(ids > 10_000, "{ids}");
+    }
+
+    #[test]
+    fn a_word_is_all_hex_when_each_of_its_bytes_is_a_hex_digit() {
+        for filler in *b"0aF9" {
+            for at in 0..8 {
+                for byte in 0..=u8::MAX {
+                    let mut bytes = [filler; 8];
+                    bytes[at] = byte;
+                    assert_eq!(
+                        all_hex(u64::from_le_bytes(bytes)),
+                        bytes.iter().all(u8::is_ascii_hexdigit),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
