@@ -8,9 +8,11 @@
 //! cuts them by month, and buffers up to `rows_per_group` rows per month before cutting them
 //! into a numbered batch (a Parquet row group) of runs of chunks' rows ([`CallBatch`]). The
 //! thread whose chunk filled the batch joins and encodes it ([`Exporter::encode_calls`])
-//! outside the collector's lock, so the threads encode batches side by side while the others
-//! parse; the collector appends each file's encoded batches in their order. An input's files are finished as soon as its last batch is
-//! appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
+//! outside the collector's lock, and only after the pool has freed its chunk's blocks
+//! ([`ScanSink::after_chunk`]): encoding while still holding them kept the reader waiting
+//! for a block, and the other thread idle. So the threads encode batches side by side while
+//! the others parse; the collector appends each file's encoded batches in their order. An
+//! input's files are finished as soon as its last batch is appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
 //! order the inputs were found) go to `part-n` of their month, and where one batch ends
 //! depends on the rows alone: the output is the same on every run, whatever the thread
 //! timing.
@@ -367,6 +369,8 @@ struct Settings {
 pub struct CallRowSink {
     rows: CallRows,
     settings: Settings,
+    /// Batches this thread's last chunk completed, encoded in [`ScanSink::after_chunk`].
+    jobs: Vec<BatchJob>,
 }
 
 impl CallSink for CallRowSink {
@@ -670,6 +674,7 @@ impl ScanSink for CallExport<'_> {
         CallRowSink {
             rows: CallRows::default(),
             settings: self.settings,
+            jobs: Vec::new(),
         }
     }
 
@@ -680,7 +685,7 @@ impl ScanSink for CallExport<'_> {
             runs,
         };
         let held = |c: &Collector| c.files.values().map(|o| o.pending.len()).sum::<usize>();
-        let mut jobs = Vec::new();
+        let jobs = &mut worker.jobs;
         let done = {
             let mut collector = lock(&self.collector);
             let before = held(&collector);
@@ -691,15 +696,18 @@ impl ScanSink for CallExport<'_> {
                     .or_default()
                     .pending
                     .insert(seq, chunk);
-                self.advance(collector, file, &mut jobs)
+                self.advance(collector, file, jobs)
             });
             // This chunk and those it let through are done with; the held-back ones keep
             // their block, so that the readers wait for the chunk everything waits for (see
             // ScanSink).
             before + 1 - held(&collector)
         };
-        self.encode_and_append(jobs);
         done
+    }
+
+    fn after_chunk(&self, worker: &mut CallRowSink) {
+        self.encode_and_append(std::mem::take(&mut worker.jobs));
     }
 
     fn file_done(&self, file: usize, chunks: u64) {

@@ -229,7 +229,9 @@ impl<'o, S: ScanSink> Shared<'o, S> {
     }
 
     fn run_chunk<'s>(&'s self, scope: &Scope<'s>, chunk: Chunk) {
-        let (outcome, done) = self.parse(&chunk);
+        let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
+        let mut worker = lock(&self.workers[index]);
+        let (outcome, done) = self.parse(&mut worker, &chunk);
         let Chunk {
             file,
             seq,
@@ -242,16 +244,16 @@ impl<'o, S: ScanSink> Shared<'o, S> {
         for _ in 0..done {
             self.release(scope);
         }
+        self.sink.after_chunk(&mut worker.sink);
+        drop(worker);
         if let Some(progress) = &self.options.progress {
             progress(len as u64);
         }
     }
 
     /// Parses a chunk into this thread's sink; also returns how many chunks the sink let go.
-    fn parse(&self, chunk: &Chunk) -> (ChunkOutcome, usize) {
-        let index = rayon::current_thread_index().unwrap_or(0) % self.workers.len();
-        let mut worker = lock(&self.workers[index]);
-        let Worker { sink, calls } = &mut *worker;
+    fn parse(&self, worker: &mut Worker<S::Worker>, chunk: &Chunk) -> (ChunkOutcome, usize) {
+        let Worker { sink, calls } = worker;
         let outcome = parse_run(
             &self.entries,
             sink,

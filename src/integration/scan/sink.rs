@@ -36,6 +36,12 @@ pub trait ScanSink: Sync {
     fn chunk_done(&self, _worker: &mut Self::Worker, _file: usize, _seq: u64) -> usize {
         1
     }
+    /// The work [`ScanSink::chunk_done`] left for `worker` once the blocks it freed are
+    /// handed back to the readers: called on the same thread, right after. Slow work (export
+    /// encoding a row group) belongs here: done inside `chunk_done` it kept the freed blocks
+    /// from the readers, and the other threads, out of chunks, waited for it.
+    #[inline]
+    fn after_chunk(&self, _worker: &mut Self::Worker) {}
     /// Input `file` was cut into `chunks` chunks (some may still be being parsed).
     #[inline]
     fn file_done(&self, _file: usize, _chunks: u64) {}
