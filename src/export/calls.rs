@@ -193,7 +193,7 @@ impl CallRows {
         self.ip.push(call.ip, redact_text);
         self.method.push(Some(call.method), redact_text);
         self.endpoint.push(call.endpoint, redact_text);
-        self.template.push(call.template, redact_text);
+        self.template.push(call.template(), redact_text);
         self.status.push(call.status.map(i32::from));
         self.success.push(call.successful());
         self.duration_ms

@@ -682,7 +682,7 @@ impl PartialAggregate {
             *slot = match dim {
                 Dim::User => user,
                 Dim::Endpoint => call.endpoint.map_or(NONE, |e| self.strings.intern(e)),
-                Dim::Template => call.template.map_or(NONE, |t| self.strings.intern(t)),
+                Dim::Template => call.template().map_or(NONE, |t| self.strings.intern(t)),
                 Dim::Method => self.strings.intern(call.method),
                 Dim::Ip => call.ip.map_or(NONE, |ip| self.strings.intern(ip)),
                 Dim::Status => call.status.map_or(NONE, u32::from),

@@ -114,9 +114,6 @@ pub struct CallRecord<'a> {
     /// `METHOD /normalised/path`, e.g. `GET /dc/incident/data/{id}`; None when the reader
     /// was told to skip it for this call (see [`Endpoints`]).
     pub endpoint: Option<&'a [u8]>,
-    /// The template code (`incident`), for data-card endpoints; None also when the
-    /// endpoint was skipped.
-    pub template: Option<&'a [u8]>,
     /// The HTTP status; None when the message has none.
     pub status: Option<u16>,
     /// How long the call took, in microseconds.
@@ -137,6 +134,12 @@ impl CallRecord<'_> {
     /// The normalised path, without the method, when the endpoint was read.
     pub fn path(&self) -> Option<&[u8]> {
         self.endpoint.map(|e| &e[self.method.len() + 1..])
+    }
+
+    /// The template code (`incident`), for data-card endpoints; None also when the
+    /// endpoint was skipped. Worked out when asked: most uses of a call never ask.
+    pub fn template(&self) -> Option<&[u8]> {
+        self.path().and_then(template_of)
     }
 
     /// A transaction (status below 400) or not; None for a call without a status, which is
@@ -165,7 +168,6 @@ pub struct CallReader {
     pattern: Option<(MessagePattern, CaptureLocations)>,
     endpoints: Endpoints,
     duration_unit: DurationUnit,
-    path: Vec<u8>,
     /// Every call's path is normalised in a report or an export, and most are repeats.
     paths: PathMemo,
     endpoint: Vec<u8>,
@@ -179,7 +181,6 @@ impl CallReader {
             pattern: pattern.map(|p| (p.clone(), p.regex.capture_locations())),
             endpoints: Endpoints::All,
             duration_unit: DurationUnit::Ms,
-            path: Vec::with_capacity(256),
             paths: PathMemo::default(),
             endpoint: Vec::with_capacity(256),
         }
@@ -264,9 +265,8 @@ impl CallReader {
             .extend(method.iter().map(u8::to_ascii_uppercase));
         let method_len = self.endpoint.len();
         if wanted || maybe_login {
-            self.paths.normalise(raw_path, &mut self.path);
             self.endpoint.push(b' ');
-            self.endpoint.extend_from_slice(&self.path);
+            self.paths.normalise(raw_path, &mut self.endpoint);
         }
         let buffer = &self.endpoint[..];
         let method = &buffer[..method_len];
@@ -277,11 +277,6 @@ impl CallReader {
             ip: fields.ip,
             method,
             endpoint: wanted.then_some(buffer),
-            template: if wanted {
-                path.and_then(template_of)
-            } else {
-                None
-            },
             status: fields.status,
             duration_us: fields.duration_us,
             cards: fields.cards,
@@ -366,7 +361,7 @@ mod tests {
                 assert_eq!(text(got.user), own(want.user), "{message}");
                 assert_eq!(text(got.ip), own(want.ip), "{message}");
                 assert_eq!(text(got.endpoint).unwrap(), want.endpoint, "{message}");
-                assert_eq!(text(got.template), own(want.template), "{message}");
+                assert_eq!(text(got.template()), own(want.template), "{message}");
                 assert_eq!(got.status, want.status, "{message}");
                 assert_eq!(got.duration_us, want.duration_us, "{message}");
                 assert_eq!(got.login, want.login, "{message}");
@@ -422,14 +417,14 @@ mod tests {
             .read(b"user=A method=GET path=/rest-api/itsm/v1/dc/incident/data/7 status=200")
             .unwrap();
         assert_eq!(
-            (ok.method, ok.endpoint, ok.template, ok.path()),
+            (ok.method, ok.endpoint, ok.template(), ok.path()),
             (&b"GET"[..], None, None, None)
         );
         let failed = r
             .read(b"method=put path=/rest-api/itsm/v1/dc/person/data/7 status=409")
             .unwrap();
         assert_eq!(failed.endpoint, Some(&b"PUT /dc/person/data/{id}"[..]));
-        assert_eq!(failed.template, Some(&b"person"[..]));
+        assert_eq!(failed.template(), Some(&b"person"[..]));
         // Logins are found whether the endpoint is kept or not.
         for (message, login) in [
             (

@@ -43,10 +43,10 @@ impl PathMemo {
         }
     }
 
-    /// `normalise_path(path, out)`, from the memo when it holds the path or its part before
-    /// a trailing id.
+    /// Appends what `normalise_path` makes of `path` to `out` (which it does not clear, so
+    /// that a caller building `METHOD /path` writes the path in place), from the memo when it
+    /// holds the path or its part before a trailing id.
     pub fn normalise(&mut self, path: &[u8], out: &mut Vec<u8>) {
-        out.clear();
         // A path seen before is found without looking for an id in it.
         let at = slot_of(path, self.slots.len());
         if self.slots[at].text.as_deref() == Some(path) {
@@ -201,7 +201,11 @@ mod tests {
                 path
             };
             normalise_path(path.as_bytes(), &mut plain_out);
+            plain_out.splice(0..0, *b"GET ");
             for memo in &mut memos {
+                // The memo appends: what `out` held before stays in front.
+                memo_out.clear();
+                memo_out.extend_from_slice(b"GET ");
                 memo.normalise(path.as_bytes(), &mut memo_out);
                 assert_eq!(
                     String::from_utf8_lossy(&memo_out),
@@ -223,8 +227,10 @@ mod tests {
             slot.text.as_deref(),
             Some(&b"/rest-api/itsm/v1/dc/asset/data"[..])
         );
+        out.clear();
         memo.normalise(b"/rest-api/itsm/v1/dc/asset/data/2?x=1", &mut out);
         assert_eq!(out, b"/dc/asset/data/{id}");
+        out.clear();
         memo.normalise(b"/rest-api/itsm/v1/7", &mut out);
         assert_eq!(out, b"/{id}");
     }
