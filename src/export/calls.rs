@@ -12,10 +12,10 @@
 //! ([`ScanSink::after_chunk`]): encoding while still holding them kept the reader waiting
 //! for a block, and the other thread idle. So the threads encode batches side by side while
 //! the others parse; the collector appends each file's encoded batches in their order. An
-//! input's files are finished as soon as its last batch is appended, so memory holds the open inputs' buffers only. Rows of input number `n` (in the
-//! order the inputs were found) go to `part-n` of their month, and where one batch ends
-//! depends on the rows alone: the output is the same on every run, whatever the thread
-//! timing.
+//! input's files are finished as soon as its last batch is appended, so memory holds the
+//! open inputs' buffers only. Rows of input number `n` (in the order the inputs were found)
+//! go to `part-n` of their month, and where one batch ends depends on the rows alone: the
+//! output is the same on every run, whatever the thread timing.
 
 use super::columns::{
     join_dict, join_flags, join_values, DictBuilder, DictColumn, JoinedDict, JoinedText,

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use super::call::{CallRecord, Endpoints};
 use super::entry::LevelCounts;
-use super::fast_hash::FastMap;
+use super::fast_hash::{word_of, FastMap};
 use super::histogram::LatencyHistogram;
 use super::layout::Header;
 use crate::calendar::TimeRange;
@@ -468,19 +468,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
         }
         _ => a == b,
     }
-}
-
-/// Up to eight bytes as a little-endian word, zero-padded.
-#[inline(always)]
-fn word_of(bytes: &[u8]) -> u64 {
-    // Eight bytes, the common case, in one load: the copy of a length known only at run
-    // time below is a call to `memcpy`.
-    if let Ok(eight) = <[u8; 8]>::try_from(bytes) {
-        return u64::from_le_bytes(eight);
-    }
-    let mut word = [0u8; 8];
-    word[..bytes.len()].copy_from_slice(bytes);
-    u64::from_le_bytes(word)
 }
 
 /// Where a text's id is kept in [`Interner::recent`]: from its length and its first and

@@ -24,6 +24,20 @@ impl FastHasher {
     }
 }
 
+/// Up to eight bytes as a little-endian word, zero-padded: how the interner and the path memo
+/// hash and compare short texts.
+#[inline(always)]
+pub(crate) fn word_of(bytes: &[u8]) -> u64 {
+    // Eight bytes, the common case, in one load: the copy of a length known only at run
+    // time below is a call to `memcpy`.
+    if let Ok(eight) = <[u8; 8]>::try_from(bytes) {
+        return u64::from_le_bytes(eight);
+    }
+    let mut word = [0u8; 8];
+    word[..bytes.len()].copy_from_slice(bytes);
+    u64::from_le_bytes(word)
+}
+
 impl Hasher for FastHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {

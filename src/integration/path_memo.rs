@@ -7,6 +7,7 @@
 //! to the call. The memo is keyed by the path, or by what comes before a trailing id, so
 //! that both kinds are found.
 
+use super::fast_hash::word_of;
 use super::message::normalise_path;
 use memchr::{memchr2, memrchr};
 
@@ -111,15 +112,7 @@ fn before_trailing_id(path: &[u8]) -> Option<&[u8]> {
 /// (`/rest-api/itsm/v1/dc/`) and differ towards their end, so the hash reads the last eight
 /// bytes and the eight in the middle, with the length.
 fn slot_of(text: &[u8], slots: usize) -> usize {
-    // Little-endian, zero-padded: one load for the eight bytes every path but the
-    // shortest has, rather than a loop over them.
-    let word = |from: usize| match text.get(from..from + 8) {
-        Some(eight) => u64::from_le_bytes(eight.try_into().expect("eight bytes")),
-        None => text[from..]
-            .iter()
-            .rev()
-            .fold(0u64, |w, &b| (w << 8) | u64::from(b)),
-    };
+    let word = |from: usize| word_of(&text[from..text.len().min(from + 8)]);
     let last = word(text.len().saturating_sub(8));
     let middle = word(text.len() / 2);
     let mixed =
