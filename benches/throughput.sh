@@ -6,8 +6,8 @@
 #   benches/throughput.sh [SIZE]        (default 1GB; needs about 2 × SIZE of free disk)
 #
 # Run it on a quiet machine: it builds the release binary, and the ratios only mean
-# something when nothing else competes for the cores. The page cache is warmed first, so
-# every row reads from memory, as `wc -l` does; it is warmed again before each run.
+# something when nothing else competes for the cores. The page cache is warmed before
+# every run, so that every row reads from memory, as `wc -l` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${1:-1GB}"
@@ -24,7 +24,6 @@ bytes=$(stat -c %s "$log")
 # The report's inputs: integration.log and the rotated usage logs (not truth.json, which
 # it would skip with a warning).
 usage=("$work"/Matrix42_rest_rest_api_usage.log*)
-cat "$log" "${usage[@]}" > /dev/null   # warm the page cache so every row reads from memory
 # Outputs (export, report) go to $scratch/out, emptied before each run and outside its
 # timing, so that no run pays for deleting or overwriting the previous one's files.
 scratch="$(mktemp -d)"

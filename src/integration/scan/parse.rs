@@ -70,7 +70,8 @@ pub(super) fn parse_run<W: CallSink>(
             duplicates += 1;
         }
         // Matched by reference: moving the record out of the returned value copied it
-        // through `memcpy` on every call, about a tenth of a scan's time.
+        // through `memcpy` on every call (memmove fell from 9.75 % to 3.24 % of a scan's
+        // samples).
         let bad = match &calls.read(header.message) {
             Some(call) => {
                 call_count += 1;
