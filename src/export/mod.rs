@@ -12,6 +12,7 @@ mod columns;
 pub mod csv;
 pub mod jsonl;
 pub mod parquet;
+mod prefix_shared;
 mod time_text;
 pub mod usage;
 

@@ -10,6 +10,7 @@
 //! here rather than by polars' estimate of its distinct values.
 
 use super::calls::{call_schema, BatchColumn, CallBatch};
+use super::prefix_shared;
 use super::{
     complete_file, create_file, EncodedBatch, ExportError, Exporter, FileMeta, TableWriter,
 };
@@ -19,11 +20,17 @@ use polars::prelude::{
     Schema, SchemaExt,
 };
 use polars_arrow::array::Array;
+use polars_arrow::array::BinaryArray;
 use polars_arrow::datatypes::ArrowDataType;
+use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1};
+use polars_parquet::parquet::schema::Repetition;
+use polars_parquet::parquet::statistics::BinaryStatistics;
+use polars_parquet::parquet::CowBuffer;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
-    array_to_columns, get_dtype_encoding, to_parquet_schema, CompressedPage, CompressionOptions,
-    Compressor, Encoding, ParquetType, StatisticsOptions, Version, WriteOptions, ZstdLevel,
+    array_to_columns, get_dtype_encoding, to_parquet_schema, write_def_levels, CompressedPage,
+    CompressionOptions, Compressor, Descriptor, Encoding, Page, ParquetType, StatisticsOptions,
+    Version, WriteOptions, ZstdLevel,
 };
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -114,10 +121,12 @@ impl Exporter for ParquetExporter {
                     )
                 }
                 BatchColumn::Dictionary(dict) => (dict.text_array().boxed(), Encoding::Plain),
-                // The time's text differs on every row; its lengths (4 bytes a row, plain)
-                // hardly do, and delta-encoded they are next to nothing.
+                // The time's text: most of each row's bytes are the row before's.
                 BatchColumn::Text(text) => {
-                    (text.binary_array().boxed(), Encoding::DeltaLengthByteArray)
+                    let page =
+                        prefix_shared_page(&text.binary_array(), type_, options).map_err(fail)?;
+                    columns.push(compress(std::iter::once(Ok(page)), options).map_err(fail)?);
+                    continue;
                 }
                 BatchColumn::Values(array) => {
                     let encoding = values_encoding(array.dtype());
@@ -169,11 +178,91 @@ fn encode_column(
     for pages in array_to_columns(array, type_.clone(), options, encoding)? {
         let pages =
             pages.map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string())));
-        let compressed = Compressor::new_from_vec(pages, options.compression, vec![])
-            .collect::<Result<Vec<CompressedPage>, ParquetError>>()?;
-        columns.push(compressed);
+        columns.push(compress(pages, options)?);
     }
     Ok(())
+}
+
+/// A column chunk's pages, compressed.
+fn compress(
+    pages: impl Iterator<Item = Result<Page, ParquetError>>,
+    options: WriteOptions,
+) -> Result<Vec<CompressedPage>, PolarsError> {
+    Ok(Compressor::new_from_vec(pages, options.compression, vec![])
+        .collect::<Result<Vec<CompressedPage>, ParquetError>>()?)
+}
+
+/// A text column as one DELTA_BYTE_ARRAY page: each row as the length of the prefix it shares
+/// with the row before and the bytes after it. The time (`2023-04-11T20:34:00.635`) most
+/// often shares 17 of its 23 bytes with the call before, and zstd was the dearest step of
+/// an export: on the generated 1.24 GB log's October file the column's text came to
+/// 96.8 MB before zstd (level 1: 280 ms, 17.5 MB) and the bytes after the shared prefixes
+/// to 14.8 MB (39 ms, 6.7 MB). polars' writer takes only PLAIN and DELTA_LENGTH_BYTE_ARRAY
+/// for text (and its encoder of the values is wrong for some, see [`prefix_shared`]), so the
+/// page is made here as its `array_to_page` makes theirs: definition
+/// levels, the values, and the statistics its options ask for, in a version 1 page (the
+/// version [`write_options`] asks for; a version 2 page lays its levels out otherwise).
+fn prefix_shared_page(
+    array: &BinaryArray<i64>,
+    type_: &ParquetType,
+    options: WriteOptions,
+) -> Result<Page, PolarsError> {
+    let ParquetType::PrimitiveType(primitive) = type_ else {
+        return Err(PolarsError::ComputeError(
+            format!("{} is not a column of text", type_.name()).into(),
+        ));
+    };
+    if options.version != Version::V1 {
+        return Err(PolarsError::ComputeError(
+            "prefix-shared text is written in version 1 pages only".into(),
+        ));
+    }
+    let optional = primitive.field_info.repetition == Repetition::Optional;
+    let mut buffer = Vec::new();
+    write_def_levels(
+        &mut buffer,
+        optional,
+        array.validity(),
+        array.len(),
+        options.version,
+    )?;
+    let values: Vec<&[u8]> = array.iter().flatten().collect();
+    prefix_shared::encode(values.iter().copied(), &mut buffer);
+    let wanted = options.statistics;
+    let statistics = (wanted.min_value || wanted.max_value || wanted.null_count).then(|| {
+        BinaryStatistics {
+            primitive_type: primitive.clone(),
+            null_count: wanted.null_count.then_some(array.null_count() as i64),
+            distinct_count: None,
+            max_value: wanted
+                .max_value
+                .then(|| values.iter().max().map(|v| v.to_vec()))
+                .flatten(),
+            min_value: wanted
+                .min_value
+                .then(|| values.iter().min().map(|v| v.to_vec()))
+                .flatten(),
+        }
+        .serialize()
+    });
+    let header = DataPageHeaderV1 {
+        num_values: array.len() as i32,
+        encoding: Encoding::DeltaByteArray.into(),
+        definition_level_encoding: Encoding::Rle.into(),
+        repetition_level_encoding: Encoding::Rle.into(),
+        statistics,
+    };
+    let descriptor = Descriptor {
+        primitive_type: primitive.clone(),
+        max_def_level: 0,
+        max_rep_level: 0,
+    };
+    Ok(Page::Data(DataPage::new(
+        DataPageHeader::V1(header),
+        CowBuffer::Owned(buffer),
+        descriptor,
+        array.len(),
+    )))
 }
 
 /// The options polars' writer gets from [`ParquetWriter`] with [`compression`], for the
@@ -269,5 +358,67 @@ impl TableWriter for ParquetTable {
             .take()
             .expect("taken once");
         complete_file(file, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{DataType, Field, ParquetReader, SerReader};
+
+    /// Text written as a prefix-shared page reads back through polars as it was: nulls,
+    /// empty text, a value that is the one before it cut short or lengthened, one that
+    /// shares nothing, non-ASCII text, a page of nulls only, and no rows at all.
+    #[test]
+    fn prefix_shared_text_reads_back_as_written() {
+        let cases: [&[Option<&str>]; 5] = [
+            &[
+                Some("2023-10-30T00:07:24.372"),
+                Some("2023-10-30T00:07:24.372"),
+                None,
+                Some("2023-10-30T00:07:24.3"),
+                Some("2023-10-30T00:07:24.3721+02:00"),
+                Some(""),
+                Some("2023-10-31T00:00:00.000"),
+                None,
+                Some("zz"),
+                Some("päivä ö"),
+                Some("päivä å"),
+            ],
+            &[None, None, None],
+            &[Some("only")],
+            &[Some(""), Some(""), None, Some("")],
+            &[],
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (i, rows) in cases.iter().enumerate() {
+            let array: BinaryArray<i64> = rows.iter().map(|v| v.map(str::as_bytes)).collect();
+            let schema = Schema::from_iter([Field::new("time".into(), DataType::String)]);
+            let types = to_parquet_schema(&schema.to_arrow(CompatLevel::newest())).unwrap();
+            let options = write_options();
+            let page = prefix_shared_page(&array, &types.fields()[0], options).unwrap();
+            let columns = vec![compress(std::iter::once(Ok(page)), options).unwrap()];
+            let path = dir.path().join(format!("case{i}.parquet"));
+            let mut writer = ParquetWriter::new(File::create(&path).unwrap())
+                .batched(&schema)
+                .unwrap();
+            if !rows.is_empty() {
+                writer.write_row_group(rows.len() as u64, &columns).unwrap();
+            }
+            writer.finish().unwrap();
+            let frame = ParquetReader::new(File::open(&path).unwrap())
+                .finish()
+                .unwrap();
+            let read: Vec<Option<String>> = frame
+                .column("time")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect();
+            let expected: Vec<Option<String>> = rows.iter().map(|v| v.map(str::to_owned)).collect();
+            assert_eq!(read, expected, "case {i}");
+        }
     }
 }
