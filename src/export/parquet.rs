@@ -229,6 +229,13 @@ fn prefix_shared_page(
     let values: Vec<&[u8]> = array.iter().flatten().collect();
     prefix_shared::encode(values.iter().copied(), &mut buffer);
     let wanted = options.statistics;
+    // polars cuts a longer bound short (rounding a maximum up); none is written instead,
+    // which a reader takes as "unknown". A time's text is 23 to 29 bytes.
+    let limit = wanted.binary_statistics_truncate_length_usize();
+    let bound = |v: Option<&&[u8]>| {
+        v.filter(|v| limit.is_none_or(|l| v.len() <= l))
+            .map(|v| v.to_vec())
+    };
     let statistics = (wanted.min_value || wanted.max_value || wanted.null_count).then(|| {
         BinaryStatistics {
             primitive_type: primitive.clone(),
@@ -236,11 +243,11 @@ fn prefix_shared_page(
             distinct_count: None,
             max_value: wanted
                 .max_value
-                .then(|| values.iter().max().map(|v| v.to_vec()))
+                .then(|| bound(values.iter().max()))
                 .flatten(),
             min_value: wanted
                 .min_value
-                .then(|| values.iter().min().map(|v| v.to_vec()))
+                .then(|| bound(values.iter().min()))
                 .flatten(),
         }
         .serialize()
@@ -366,9 +373,10 @@ mod tests {
     use super::*;
     use polars::prelude::{DataType, Field, ParquetReader, SerReader};
 
-    /// Text written as a prefix-shared page reads back through polars as it was: nulls,
-    /// empty text, a value that is the one before it cut short or lengthened, one that
-    /// shares nothing, non-ASCII text, a page of nulls only, and no rows at all.
+    /// Text written as a prefix-shared page reads back through polars as it was, with its
+    /// page's smallest and largest value and its nulls counted: nulls, empty text, a value
+    /// that is the one before it cut short or lengthened, one that shares nothing, non-ASCII
+    /// text, a page of nulls only, and no rows at all.
     #[test]
     fn prefix_shared_text_reads_back_as_written() {
         let cases: [&[Option<&str>]; 5] = [
@@ -397,6 +405,18 @@ mod tests {
             let types = to_parquet_schema(&schema.to_arrow(CompatLevel::newest())).unwrap();
             let options = write_options();
             let page = prefix_shared_page(&array, &types.fields()[0], options).unwrap();
+            let Page::Data(data) = &page else {
+                panic!("a data page")
+            };
+            let DataPageHeader::V1(header) = data.header() else {
+                panic!("a version 1 header")
+            };
+            let stats = header.statistics.as_ref().expect("statistics");
+            let present = || rows.iter().flatten().map(|v| v.as_bytes().to_vec());
+            assert_eq!(stats.min_value, present().min(), "case {i}");
+            assert_eq!(stats.max_value, present().max(), "case {i}");
+            let nulls = rows.iter().filter(|v| v.is_none()).count() as i64;
+            assert_eq!(stats.null_count, Some(nulls), "case {i}");
             let columns = vec![compress(std::iter::once(Ok(page)), options).unwrap()];
             let path = dir.path().join(format!("case{i}.parquet"));
             let mut writer = ParquetWriter::new(File::create(&path).unwrap())
