@@ -19,8 +19,7 @@ use polars::prelude::{
     CompatLevel, DataFrame, KeyValueMetadata, ParquetCompression, ParquetWriter, PolarsError,
     Schema, SchemaExt,
 };
-use polars_arrow::array::Array;
-use polars_arrow::array::BinaryArray;
+use polars_arrow::array::{Array, BinaryArray};
 use polars_arrow::datatypes::ArrowDataType;
 use polars_parquet::parquet::page::{DataPage, DataPageHeader, DataPageHeaderV1};
 use polars_parquet::parquet::schema::Repetition;
@@ -192,16 +191,17 @@ fn compress(
         .collect::<Result<Vec<CompressedPage>, ParquetError>>()?)
 }
 
-/// A text column as one DELTA_BYTE_ARRAY page: each row as the length of the prefix it shares
-/// with the row before and the bytes after it. The time (`2023-04-11T20:34:00.635`) most
-/// often shares 17 of its 23 bytes with the call before, and zstd was the dearest step of
-/// an export: on the generated 1.24 GB log's October file the column's text came to
-/// 96.8 MB before zstd (level 1: 280 ms, 17.5 MB) and the bytes after the shared prefixes
-/// to 14.8 MB (39 ms, 6.7 MB). polars' writer takes only PLAIN and DELTA_LENGTH_BYTE_ARRAY
-/// for text (and its encoder of the values is wrong for some, see [`prefix_shared`]), so the
-/// page is made here as its `array_to_page` makes theirs: definition
-/// levels, the values, and the statistics its options ask for, in a version 1 page (the
-/// version [`write_options`] asks for; a version 2 page lays its levels out otherwise).
+/// A text column as one DELTA_BYTE_ARRAY page per row group: each row as the length of the
+/// prefix it shares with the row before and the bytes after it. The time
+/// (`2023-04-11T20:34:00.635`) most often shares 17 of its 23 bytes with the call before,
+/// and zstd was the dearest step of an export: on the generated 1.24 GB log's October file
+/// the column's text came to 96.8 MB before zstd (level 1: 280 ms, 17.5 MB) and the bytes
+/// after the shared prefixes to 14.8 MB (39 ms, 6.7 MB). polars' writer takes only PLAIN
+/// and DELTA_LENGTH_BYTE_ARRAY for text (and its encoder of this one fails on some values,
+/// see [`prefix_shared`]), so the page is made here as its `array_to_page` makes theirs:
+/// definition levels, the values, and the statistics its options ask for, in a version 1
+/// page (the version [`write_options`] asks for; a version 2 page lays its levels out
+/// otherwise).
 fn prefix_shared_page(
     array: &BinaryArray<i64>,
     type_: &ParquetType,

@@ -1,9 +1,10 @@
 //! Parquet's DELTA_BYTE_ARRAY encoding of a text column, written here rather than by polars.
 //!
 //! polars-parquet 0.55 keeps its DELTA_BINARY_PACKED encoder to itself, and its public
-//! `delta_byte_array::encode` takes a value that is a strict prefix of the one before it
-//! (`…24.372` after `…24.372+02:00`) for longer than it is: a panic in a debug build, a wrapped
-//! length and a corrupt page in a release one.
+//! `delta_byte_array::encode` panics on a value that is a strict prefix of the one before it
+//! (`…24.372` after `…24.372+02:00`): it takes the whole value before as the shared prefix,
+//! longer than the value (an overflowing subtraction in a debug build, a slice out of range
+//! in a release one).
 
 use crate::integration::fast_hash::word_of;
 
