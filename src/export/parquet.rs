@@ -227,7 +227,7 @@ fn prefix_shared_page(
         options.version,
     )?;
     let values: Vec<&[u8]> = array.iter().flatten().collect();
-    prefix_shared::encode(values.iter().copied(), &mut buffer);
+    prefix_shared::encode(&values, &mut buffer);
     let wanted = options.statistics;
     // polars cuts a longer bound short (rounding a maximum up); none is written instead,
     // which a reader takes as "unknown". A time's text is 23 to 29 bytes.

@@ -15,19 +15,20 @@ const BLOCK: usize = 128;
 /// Appends `values` DELTA_BYTE_ARRAY-encoded to `out`: the length of the prefix each shares
 /// with the value before it, then the length of the rest of each (both DELTA_BINARY_PACKED),
 /// then the rest of each, one after the other.
-pub fn encode<'a>(values: impl Iterator<Item = &'a [u8]>, out: &mut Vec<u8>) {
-    let (mut shared, mut rest_lengths, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+pub fn encode(values: &[&[u8]], out: &mut Vec<u8>) {
+    let mut shared = Vec::with_capacity(values.len());
     let mut before: &[u8] = &[];
-    for value in values {
-        let n = shared_prefix(before, value);
-        shared.push(n as i64);
-        rest_lengths.push((value.len() - n) as i64);
-        rest.extend_from_slice(&value[n..]);
+    for &value in values {
+        shared.push(shared_prefix(before, value) as i64);
         before = value;
     }
+    let rest = || values.iter().zip(&shared).map(|(v, &n)| &v[n as usize..]);
+    let rest_lengths: Vec<i64> = rest().map(|r| r.len() as i64).collect();
     delta_binary_packed(&shared, out);
     delta_binary_packed(&rest_lengths, out);
-    out.extend_from_slice(&rest);
+    for r in rest() {
+        out.extend_from_slice(r);
+    }
 }
 
 /// How many bytes `a` and `b` start with in common, compared eight at a time.
@@ -104,7 +105,7 @@ mod tests {
     /// Each value's text, decoded back by polars' own DELTA_BYTE_ARRAY decoder.
     fn decoded(values: &[&[u8]]) -> Vec<Vec<u8>> {
         let mut page = Vec::new();
-        encode(values.iter().copied(), &mut page);
+        encode(values, &mut page);
         let decoder = delta_byte_array::Decoder::try_new(&page).unwrap();
         decoder.map(Result::unwrap).collect()
     }
