@@ -78,7 +78,7 @@ measure calls2 '`esmlog calls --by user` (2 threads)' \
   "'$esmlog' calls --quiet --threads 2 --by user '$log'"
 measure pipe '`cat log \| esmlog calls --by user -`' \
   "cat '$log' | '$esmlog' calls --quiet --threads 2 --by user -"
-# The pipe alone, with nothing read out of it but line ends: what the row above costs before
+# The pipe alone, its reader only counting line ends: what the row above costs before
 # esmlog parses a byte. cat copies the log into the pipe and the reader copies it out, in
 # the kernel, on the same two cores the parse runs on.
 measure pipe_floor '`cat log \| wc -l` (the pipe alone)' "cat '$log' | wc -l"

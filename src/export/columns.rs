@@ -319,7 +319,7 @@ impl<'a> JoinedText<'a> {
         JoinedText { parts }
     }
 
-    /// The rows as one binary array, copied once (what Parquet's plain encoding reads).
+    /// The rows as one binary array, copied once (what the time's Parquet page is made from).
     pub fn binary_array(&self) -> BinaryArray<i64> {
         let rows: usize = self.parts.iter().map(|(_, range)| range.len()).sum();
         let bytes: usize = self
