@@ -11,6 +11,7 @@ pub mod calls;
 mod columns;
 pub mod csv;
 pub mod jsonl;
+mod page_zstd;
 pub mod parquet;
 mod prefix_shared;
 mod time_text;

@@ -10,10 +10,10 @@
 //! here rather than by polars' estimate of its distinct values.
 
 use super::calls::{call_schema, BatchColumn, CallBatch};
-use super::prefix_shared;
 use super::{
     complete_file, create_file, EncodedBatch, ExportError, Exporter, FileMeta, TableWriter,
 };
+use super::{page_zstd, prefix_shared};
 use polars::io::parquet::write::{get_encodings, BatchedWriter};
 use polars::prelude::{
     CompatLevel, DataFrame, KeyValueMetadata, ParquetCompression, ParquetWriter, PolarsError,
@@ -28,8 +28,8 @@ use polars_parquet::parquet::CowBuffer;
 use polars_parquet::read::ParquetError;
 use polars_parquet::write::{
     array_to_columns, get_dtype_encoding, to_parquet_schema, write_def_levels, CompressedPage,
-    CompressionOptions, Compressor, Descriptor, Encoding, Page, ParquetType, StatisticsOptions,
-    Version, WriteOptions, ZstdLevel,
+    CompressionOptions, Descriptor, Encoding, Page, ParquetType, StatisticsOptions, Version,
+    WriteOptions, ZstdLevel,
 };
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -187,7 +187,8 @@ fn compress(
     pages: impl Iterator<Item = Result<Page, ParquetError>>,
     options: WriteOptions,
 ) -> Result<Vec<CompressedPage>, PolarsError> {
-    Ok(Compressor::new_from_vec(pages, options.compression, vec![])
+    Ok(pages
+        .map(|page| page_zstd::compress_page(page?, options.compression))
         .collect::<Result<Vec<CompressedPage>, ParquetError>>()?)
 }
 
