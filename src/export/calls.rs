@@ -56,6 +56,10 @@ pub struct CallRows {
     method: DictBuilder,
     endpoint: DictBuilder,
     template: DictBuilder,
+    /// The method's and the template's keys by the endpoint's key in this chunk: both
+    /// follow from the endpoint (`GET /dc/{template}/data/{id}`), whose few distinct values
+    /// repeat over the rows, so they are looked up once per endpoint rather than per row.
+    by_endpoint: Vec<(u32, u32)>,
     status: Vec<Option<i32>>,
     success: Vec<Option<bool>>,
     duration_ms: Vec<Option<f64>>,
@@ -191,9 +195,26 @@ impl CallRows {
         let redact_text = settings.redact;
         self.user.push(call.user, redact_text);
         self.ip.push(call.ip, redact_text);
-        self.method.push(Some(call.method), redact_text);
-        self.endpoint.push(call.endpoint, redact_text);
-        self.template.push(call.template(), redact_text);
+        match call.endpoint {
+            Some(endpoint) => {
+                let new_key = self.endpoint.next_key();
+                let key = self.endpoint.push(Some(endpoint), redact_text);
+                if key == new_key {
+                    let method = self.method.push(Some(call.method), redact_text);
+                    let template = self.template.push(call.template(), redact_text);
+                    self.by_endpoint.push((method, template));
+                } else {
+                    let (method, template) = self.by_endpoint[key as usize];
+                    self.method.push_key(method);
+                    self.template.push_key(template);
+                }
+            }
+            None => {
+                self.method.push(Some(call.method), redact_text);
+                self.endpoint.push(None, redact_text);
+                self.template.push(None, redact_text);
+            }
+        }
         self.status.push(call.status.map(i32::from));
         self.success.push(call.successful());
         self.duration_ms
@@ -210,6 +231,7 @@ impl CallRows {
     /// it).
     fn take_chunk(&mut self) -> (CallChunk, MonthRuns) {
         let n = self.len();
+        self.by_endpoint.clear();
         let chunk = CallChunk {
             time: self.time.take(n),
             local_ms: take_with_room(n, &mut self.local_ms),

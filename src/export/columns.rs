@@ -68,9 +68,10 @@ pub struct DictBuilder {
 
 impl DictBuilder {
     /// Adds a row: `raw` (None for null), made into text ([`text_of`]) the first time the
-    /// chunk sees it.
+    /// chunk sees it. Returns the row's key, which stands for the same value until the
+    /// chunk is taken ([`DictBuilder::push_key`]).
     #[inline(always)]
-    pub fn push(&mut self, raw: Option<&[u8]>, redact_text: bool) {
+    pub fn push(&mut self, raw: Option<&[u8]>, redact_text: bool) -> u32 {
         let key = match raw {
             None => NULL_KEY,
             Some(raw) => match self.last {
@@ -79,6 +80,22 @@ impl DictBuilder {
             },
         };
         self.column.keys.push(key);
+        key
+    }
+
+    /// Adds a row of the value whose key [`DictBuilder::push`] returned since the chunk was
+    /// last taken: a column whose value follows from another's looks it up once per
+    /// distinct value of that one.
+    #[inline(always)]
+    pub fn push_key(&mut self, key: u32) {
+        debug_assert!(key == NULL_KEY || (key as usize) < self.raw.len());
+        self.column.keys.push(key);
+    }
+
+    /// The number of distinct values the chunk holds so far: the key the next new value
+    /// gets.
+    pub fn next_key(&self) -> u32 {
+        self.raw.len() as u32
     }
 
     /// The key of `raw`, a new one the first time; it becomes the last row's.
