@@ -919,4 +919,32 @@ mod tests {
         assert!(users.iter().any(|u| u.contains('\u{e4}')));
         assert!(!users.iter().any(|u| u.contains("eyJ")));
     }
+
+    /// Each row's method and template are its own endpoint's, although they are looked up
+    /// once per endpoint of a chunk: over chunks and row groups of several chunks.
+    #[test]
+    fn method_and_template_follow_each_rows_endpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("integration.log");
+        std::fs::write(&log, varied_log()).unwrap();
+        export_with(&ParquetExporter, &log, &dir.path().join("out"));
+        let mut templates = std::collections::BTreeSet::new();
+        let mut rows = 0;
+        for frame in read_tree(&dir.path().join("out")).values() {
+            let text = |name| frame.column(name).unwrap().str().unwrap().clone();
+            let (method, endpoint, template) = (text("method"), text("endpoint"), text("template"));
+            for ((method, endpoint), template) in
+                method.iter().zip(endpoint.iter()).zip(template.iter())
+            {
+                let (endpoint_method, path) = endpoint.unwrap().split_once(' ').unwrap();
+                assert_eq!(method, Some(endpoint_method));
+                let expected = crate::integration::message::template_of(path.as_bytes());
+                assert_eq!(template.map(str::as_bytes), expected, "{endpoint:?}");
+                templates.extend(template.map(str::to_owned));
+                rows += 1;
+            }
+        }
+        assert_eq!(rows, 3_000);
+        assert!(templates.len() >= 3, "{templates:?}");
+    }
 }
