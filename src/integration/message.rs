@@ -716,7 +716,8 @@ pub fn parse_fields_in(message: &[u8], unit: DurationUnit) -> CallFields<'_> {
         }
         missing == 0
     };
-    if let Some(read) = read_esm_order(message, &mut store) {
+    // Most of ESM's messages end with the pairs in its order: nothing is left to search.
+    if let Some(read) = read_esm_order(message, &mut store).filter(|&r| r < message.len()) {
         for_each_pair(&message[read..], store);
     }
     if !fields.sources.is_empty() {
