@@ -6,7 +6,7 @@ use super::compile::{Field, Op, Pad};
 use super::date::DateSpec;
 use super::levels::parse_relative;
 use super::levels::LevelSpec;
-use super::literal::{ansi_len, has_prefix, trim_ansi_end, Literal};
+use super::literal::{ansi_len, find_near, has_prefix, trim_ansi_end, Literal};
 use super::padding::{char_len, leading_spaces, trim_end_spaces, trim_start_spaces};
 use super::{Header, LayoutParser};
 
@@ -411,7 +411,7 @@ impl Tail {
         let rest = &input[end + self.after_thread.bytes.len()..];
         // The literal after the logger starts with a blank and a logger has none, so the
         // first blank is the only place that literal can first occur.
-        let blank = memchr::memchr2(b' ', b'\t', rest)?;
+        let blank = find_near(b' ', b'\t', rest)?;
         let logger = &rest[..blank];
         if logger.is_empty() || over_max(self.logger_max, logger) {
             return None;
