@@ -1418,6 +1418,73 @@ pub(crate) mod tests {
     }
     use crate::redact::{looks_like_jwt, redact, redact_bytes};
 
+    /// Pieces the fuzzing tests build messages of: the bytes that end or quote a value,
+    /// keys, secrets, paths, durations, ids and non-ASCII.
+    const FUZZ_PIECES: &[&[u8]] = &[
+        b"=",
+        b"\"",
+        b"\\",
+        b" ",
+        b"\t",
+        b"\n",
+        b"\r",
+        b":",
+        b"/",
+        b".",
+        b"?",
+        b"#",
+        b"&",
+        b"'",
+        b";",
+        b"-",
+        b"_",
+        b"{",
+        b"}",
+        b"eyJ",
+        b"eyJhbGciOiJIUzI1NiJ9",
+        b"Bearer ",
+        b"bearer\t",
+        b"password",
+        b"token",
+        b"Authorization: Basic ",
+        b"user",
+        b"status",
+        b"duration",
+        b"path",
+        b"/rest-api/itsm/v1",
+        b"/itsm/api/v2",
+        b"https://",
+        b"12345",
+        b"1.5",
+        b"ms",
+        b"us",
+        b"s",
+        b"\xc2\xb5",
+        b"\xff",
+        b"\xc3",
+        b"0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6e",
+        b"dc",
+        b"login",
+        b"[REDACTED]",
+        b"a",
+        b"Z",
+        b"9",
+    ];
+
+    /// Makes `out` a text of up to `most` pieces: [`FUZZ_PIECES`], and one byte in four a
+    /// random one.
+    fn fuzz_text(next: &mut impl FnMut() -> u64, most: u64, out: &mut Vec<u8>) {
+        out.clear();
+        for _ in 0..next() % most {
+            let roll = next();
+            if roll % 4 == 0 {
+                out.push((roll >> 8) as u8);
+            } else {
+                out.extend_from_slice(FUZZ_PIECES[(roll >> 8) as usize % FUZZ_PIECES.len()]);
+            }
+        }
+    }
+
     const fn b(bytes: &'static [u8]) -> Option<&'static [u8]> {
         Some(bytes)
     }
@@ -2171,29 +2238,13 @@ pub(crate) mod tests {
     }
 
     /// [`pair_value`] picks the quoted or the bare reader by the first byte; it reads every
-    /// text as nom's `alt` of the two does, on texts built of the bytes that matter to
-    /// them (quotes, backslashes, blanks, line ends, non-ASCII).
+    /// text as nom's `alt` of the two does.
     #[test]
     fn pair_value_reads_as_nom_alt() {
-        const PIECES: &[&[u8]] = &[
-            b"\"",
-            b"\\",
-            b" ",
-            b"\t",
-            b"\n",
-            b"\r",
-            b"abc",
-            b"=",
-            b"\xff",
-            b"0123456789abcdef",
-        ];
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         let mut input = Vec::new();
         for _ in 0..50_000 {
-            input.clear();
-            for _ in 0..next() % 10 {
-                input.extend_from_slice(PIECES[next() as usize % PIECES.len()]);
-            }
+            fuzz_text(&mut next, 10, &mut input);
             let reference: IResult<&[u8], &[u8]> =
                 alt((preceded(char('"'), quoted_body), bare_value)).parse(&input);
             let reference = reference.unwrap_or((&input[..], &input[..0]));
@@ -2475,70 +2526,11 @@ pub(crate) mod tests {
 
     #[test]
     fn survives_pseudo_random_bytes() {
-        const PIECES: &[&[u8]] = &[
-            b"=",
-            b"\"",
-            b"\\",
-            b" ",
-            b"\t",
-            b"\n",
-            b"\r",
-            b":",
-            b"/",
-            b".",
-            b"?",
-            b"#",
-            b"&",
-            b"'",
-            b";",
-            b"-",
-            b"_",
-            b"{",
-            b"}",
-            b"eyJ",
-            b"eyJhbGciOiJIUzI1NiJ9",
-            b"Bearer ",
-            b"bearer\t",
-            b"password",
-            b"token",
-            b"Authorization: Basic ",
-            b"user",
-            b"status",
-            b"duration",
-            b"path",
-            b"/rest-api/itsm/v1",
-            b"/itsm/api/v2",
-            b"https://",
-            b"12345",
-            b"1.5",
-            b"ms",
-            b"us",
-            b"s",
-            b"\xc2\xb5",
-            b"\xff",
-            b"\xc3",
-            b"0b5e6a1e-3f2c-4a8e-9d5e-1f2a3b4c5d6e",
-            b"dc",
-            b"login",
-            b"[REDACTED]",
-            b"a",
-            b"Z",
-            b"9",
-        ];
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let mut input = Vec::new();
         let mut out = Vec::new();
         for _ in 0..FUZZ_ROUNDS {
-            input.clear();
-            let pieces = next() % 40;
-            for _ in 0..pieces {
-                let roll = next();
-                if roll % 4 == 0 {
-                    input.push((roll >> 8) as u8);
-                } else {
-                    input.extend_from_slice(PIECES[(roll >> 8) as usize % PIECES.len()]);
-                }
-            }
+            fuzz_text(&mut next, 40, &mut input);
 
             let fields = parse_fields(&input);
             let range = input.as_ptr_range();
