@@ -144,6 +144,13 @@ mod tests {
                     );
                 }
             }
+            // One needle at each place, found past the hand-over as well as before it.
+            for place in 0..len {
+                let mut hay = vec![b'b'; len];
+                hay[place] = b']';
+                assert_eq!(find_near(b']', b']', &hay), Some(place), "{len} {place}");
+                assert_eq!(find_near(b'\t', b']', &hay), Some(place), "{len} {place}");
+            }
         }
     }
 }
