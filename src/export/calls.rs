@@ -197,9 +197,10 @@ impl CallRows {
         self.ip.push(call.ip, redact_text);
         match call.endpoint {
             Some(endpoint) => {
-                let new_key = self.endpoint.next_key();
                 let key = self.endpoint.push(Some(endpoint), redact_text);
-                if key == new_key {
+                // Endpoint keys are handed out in order, one more than `by_endpoint` holds
+                // when the endpoint is new to the chunk.
+                if key as usize == self.by_endpoint.len() {
                     let method = self.method.push(Some(call.method), redact_text);
                     let template = self.template.push(call.template(), redact_text);
                     self.by_endpoint.push((method, template));

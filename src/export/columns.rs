@@ -92,12 +92,6 @@ impl DictBuilder {
         self.column.keys.push(key);
     }
 
-    /// The number of distinct values the chunk holds so far: the key the next new value
-    /// gets.
-    pub fn next_key(&self) -> u32 {
-        self.raw.len() as u32
-    }
-
     /// The key of `raw`, a new one the first time; it becomes the last row's.
     #[inline(never)]
     fn find_or_insert(&mut self, raw: &[u8], redact_text: bool) -> u32 {
